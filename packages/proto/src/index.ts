@@ -1,0 +1,46 @@
+export {
+  SwarmSnapshot,
+  SwarmService,
+  VirtualIp,
+  SwarmTask,
+  TaskAttachment,
+  SwarmNetwork,
+  SwarmSecret,
+} from './gen/switchyard/v1/snapshot.js';
+export {
+  BackendMode,
+  Severity,
+  ProxyModel,
+  HttpHost,
+  Route,
+  Redirect,
+  SniRoute,
+  Upstream,
+  Endpoint,
+  TlsCertificate,
+  ProxyNetwork,
+  ServiceStatus,
+  Diagnostic,
+} from './gen/switchyard/v1/model.js';
+export {
+  ProxyKind,
+  RegisterRequest,
+  RegisterResponse,
+  GetModelRequest,
+  GetModelResponse,
+  WatchModelRequest,
+  WatchModelResponse,
+  RenderedFile,
+  SubmitConfigRequest,
+  SubmitConfigResponse,
+  GetStatusRequest,
+  Delivery,
+  RegisteredExtension,
+  GetStatusResponse,
+  ExtensionServiceDefinition,
+  type ExtensionServiceImplementation,
+  type ExtensionServiceClient,
+  type ServerStreamingMethodResult,
+} from './gen/switchyard/v1/extension.js';
+export { configChecksum } from './checksum.js';
+export { connectExtensionClient, type ConnectOptions, type ExtensionConnection } from './client.js';
