@@ -64,9 +64,11 @@ export interface ServiceRouteSpec {
 /** Result of parsing one service's labels: the spec (absent when not routable) and what was wrong. */
 export interface ParseResult {
   /**
-   * The validated spec, or `undefined` when the service carries no `com.docker.lb.hosts` label
-   * (not routed) or when any label has an error (then the service is skipped as a whole and
-   * `diagnostics` says why: a half-applied spec could send traffic where nobody intended).
+   * The validated spec, or `undefined` when the service carries no `com.docker.lb.*` label at all
+   * (not routed; `diagnostics` is then empty) or when any label has an error (then the service is
+   * skipped as a whole and `diagnostics` says why: a half-applied spec could send traffic where
+   * nobody intended). A missing `com.docker.lb.hosts` is such an error (`missing-hosts`) unless
+   * `com.docker.lb.default_backend=true`.
    */
   spec: ServiceRouteSpec | undefined;
   /** Errors and warnings, sorted by label then code. */
