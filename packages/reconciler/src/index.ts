@@ -1,0 +1,40 @@
+export { type Logger, noopLogger, errorMeta } from './logger.js';
+export { type Timers, type TimerHandle, systemTimers, sleep } from './timers.js';
+export { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
+export { Loop, type LoopOptions } from './loop.js';
+export type {
+  DockerPort,
+  DockerFilters,
+  DockerService,
+  DockerServiceSpec,
+  DockerTask,
+  DockerTaskNetworkAttachment,
+  DockerNetwork,
+  DockerSecret,
+  DockerConfig,
+  DockerConfigSpec,
+  DockerEvent,
+  DockerEventsOptions,
+  DockerPing,
+} from './docker-port.js';
+export { DockerodePort, isDockerEvent } from './dockerode-port.js';
+export { JsonStreamParser, JsonStreamOverflowError, type JsonStreamParserOptions } from './json-stream.js';
+export { FakeDockerPort, FakeDockerError, type FakeDockerPortOptions, type DockerPortMethod } from './fake-docker-port.js';
+export {
+  toSnapshot,
+  type RawSwarmState,
+  stripPrefixLength,
+  parseDockerTime,
+  encodeSnapshot,
+  snapshotDigest,
+} from './to-snapshot.js';
+export {
+  SnapshotWatcher,
+  type SnapshotWatcherOptions,
+  type SnapshotWatcherStats,
+  type SnapshotListener,
+  type SnapshotInfo,
+  type SettleOptions,
+  DEFAULT_EVENT_TYPES,
+  LIST_CALLS_PER_ROUND,
+} from './snapshot-watcher.js';
