@@ -1,0 +1,194 @@
+import { buildModel } from '@switchyard/model';
+import { ProxyKind, Severity, type ProxyModel, type RenderedFile, type SwarmSnapshot } from '@switchyard/proto';
+import { Loop, SnapshotWatcher, errorMeta, type DockerPort, type Logger } from '@switchyard/reconciler';
+import type { CoreConfig, ExtensionConfig } from './config.js';
+import { DockerConfigDelivery, type ConfigDelivery } from './delivery.js';
+import { createExtensionService, proxyKindOf, type SubmissionSink } from './grpc-service.js';
+import { ModelHub } from './hub.js';
+import { CoreMetrics } from './metrics.js';
+import { MANAGED_BY, MANAGED_BY_VALUE, ROLE, extensionServiceSpec, specFingerprint } from './specs.js';
+
+/** Everything core is made of; the app builds the real ones, tests may pass fakes. */
+export interface CoreOptions {
+  config: CoreConfig;
+  docker: DockerPort;
+  logger: Logger;
+  metrics?: CoreMetrics;
+  delivery?: ConfigDelivery;
+  /** Deploy and keep up to date the extension services (default true). */
+  deployExtensions?: boolean;
+}
+
+/**
+ * core: turns swarm snapshots into one model per service cluster, publishes them to extensions,
+ * keeps the extension services deployed, and delivers accepted proxy configs.
+ */
+export class Core {
+  readonly hub = new ModelHub();
+  readonly metrics: CoreMetrics;
+  private readonly watcher: SnapshotWatcher;
+  private readonly delivery: ConfigDelivery;
+  private readonly deployLoop: Loop;
+  private deployTimer: NodeJS.Timeout | undefined;
+  private readonly publishedAt = new Map<number, number>();
+  private readonly knownDiagnostics = new Map<string, Set<string>>();
+  private lastSnapshot: SwarmSnapshot | undefined;
+
+  constructor(private readonly options: CoreOptions) {
+    this.metrics = options.metrics ?? new CoreMetrics(false);
+    this.delivery = options.delivery ?? new DockerConfigDelivery(options.docker, options.logger, options.config.CoreNetwork);
+    this.watcher = new SnapshotWatcher({ docker: options.docker, logger: options.logger, resyncIntervalMs: options.config.PollIntervalMs });
+    this.deployLoop = new Loop({
+      run: () => this.deployRound(),
+      onError: (err) => {
+        this.metrics.errors.inc({ stage: 'deploy' });
+        options.logger.warn('deploying extension services failed; will retry', errorMeta(err));
+      },
+    });
+  }
+
+  /** The gRPC service implementation to mount on a nice-grpc server. */
+  get service() {
+    const sink: SubmissionSink = { deliver: (ext, version, files) => this.deliver(ext, version, files) };
+    return createExtensionService(this.hub, sink, this.options.logger, () => this.clusters());
+  }
+
+  /** Starts watching the swarm and deploying extensions. */
+  start(): void {
+    this.watcher.onSnapshot((snapshot) => this.onSnapshot(snapshot));
+    this.watcher.start();
+    if (this.options.deployExtensions !== false) {
+      this.deployLoop.wake(0);
+      this.deployTimer = setInterval(() => this.deployLoop.wake(0), Math.max(1000, this.options.config.PollIntervalMs));
+      this.deployTimer.unref();
+    }
+  }
+
+  /** Stops the watcher and the deploy loop (in-flight work finishes). */
+  async stop(): Promise<void> {
+    if (this.deployTimer) clearInterval(this.deployTimer);
+    await this.watcher.stop();
+    await this.deployLoop.stop();
+  }
+
+  /** Clusters that get a model: every configured one plus those registered extensions asked for. */
+  clusters(): string[] {
+    const set = new Set(this.options.config.Extensions.map((e) => e.ServiceCluster));
+    for (const e of this.hub.registeredExtensions()) set.add(e.serviceCluster);
+    return [...set].sort();
+  }
+
+  /** Rebuilds every cluster's model from a snapshot and publishes those that changed. */
+  onSnapshot(snapshot: SwarmSnapshot): void {
+    this.lastSnapshot = snapshot;
+    this.metrics.snapshots.inc();
+    this.rebuild();
+  }
+
+  private rebuild(): void {
+    const snapshot = this.lastSnapshot;
+    if (!snapshot) return;
+    for (const cluster of this.clusters()) {
+      let model: ProxyModel;
+      try {
+        model = buildModel(snapshot, { serviceCluster: cluster });
+      } catch (err) {
+        this.metrics.errors.inc({ stage: 'model' });
+        this.options.logger.error('building the model failed; keeping the previous one', { serviceCluster: cluster, ...errorMeta(err) });
+        continue;
+      }
+      this.metrics.modelBuilds.inc();
+      const { model: stored, changed } = this.hub.publish(model);
+      if (!changed) continue;
+      this.publishedAt.set(stored.version, Date.now());
+      this.metrics.modelVersion.set({ cluster }, stored.version);
+      const errors = stored.diagnostics.filter((d) => d.severity === Severity.SEVERITY_ERROR).length;
+      this.metrics.diagnostics.set({ cluster, severity: 'error' }, errors);
+      this.metrics.diagnostics.set({ cluster, severity: 'warning' }, stored.diagnostics.length - errors);
+      this.options.logger.info('model changed', {
+        serviceCluster: cluster,
+        modelVersion: stored.version,
+        hash: stored.hash.slice(0, 12),
+        hosts: stored.hosts.map((h) => h.host),
+        sniHosts: stored.sniRoutes.map((s) => s.host),
+        upstreams: stored.upstreams.map((u) => `${u.name}(${u.endpoints.length})`),
+        networks: stored.networks.map((n) => n.name),
+        diagnostics: stored.diagnostics.length,
+      });
+      this.logNewDiagnostics(cluster, stored);
+    }
+  }
+
+  private logNewDiagnostics(cluster: string, model: ProxyModel): void {
+    const before = this.knownDiagnostics.get(cluster) ?? new Set<string>();
+    const now = new Set<string>();
+    for (const d of model.diagnostics) {
+      const key = `${d.service}\0${d.label}\0${d.code}\0${d.message}`;
+      now.add(key);
+      if (before.has(key)) continue;
+      const meta = { serviceCluster: cluster, service: d.service, label: d.label, code: d.code, modelVersion: model.version };
+      if (d.severity === Severity.SEVERITY_ERROR) this.options.logger.warn(`service ${d.service} not routed: ${d.message}`, meta);
+      else this.options.logger.info(`service ${d.service}: ${d.message}`, meta);
+    }
+    this.knownDiagnostics.set(cluster, now);
+  }
+
+  private extensionFor(serviceCluster: string, proxyKind: ProxyKind): ExtensionConfig | undefined {
+    return this.options.config.Extensions.find((e) => e.ServiceCluster === serviceCluster && proxyKindOf(e.ProxyKind) === proxyKind);
+  }
+
+  private async deliver(ext: { extensionId: string; name: string; serviceCluster: string; proxyKind: ProxyKind }, modelVersion: number, files: RenderedFile[]): Promise<string> {
+    const target = this.extensionFor(ext.serviceCluster, ext.proxyKind);
+    const model = this.hub.current(ext.serviceCluster);
+    if (!target || !model) {
+      this.options.logger.info('accepted config from an extension with no configured proxy; nothing to deliver', { extension: ext.name, serviceCluster: ext.serviceCluster, modelVersion });
+      this.metrics.deliveries.inc({ proxy: '', result: 'no-proxy' });
+      return '';
+    }
+    try {
+      const result = await this.delivery.deliver({ extension: target, model, files });
+      const published = this.publishedAt.get(modelVersion);
+      if (published !== undefined) this.metrics.deliveryLatency.observe({ proxy: target.ProxyServiceName }, (Date.now() - published) / 1000);
+      this.metrics.deliveries.inc({ proxy: target.ProxyServiceName, result: result.changed ? 'updated' : 'unchanged' });
+      const configName = result.configNames.join(',');
+      this.hub.recordDelivery({
+        serviceCluster: ext.serviceCluster,
+        proxyService: target.ProxyServiceName,
+        modelVersion,
+        configName,
+        checksum: '',
+        deliveredAtUnixMs: Date.now(),
+      });
+      return configName;
+    } catch (err) {
+      this.metrics.deliveries.inc({ proxy: target.ProxyServiceName, result: 'failed' });
+      this.metrics.errors.inc({ stage: 'delivery' });
+      throw err;
+    }
+  }
+
+  /** One round of keeping extension services as configured (and proxies as last delivered). */
+  private async deployRound(): Promise<void> {
+    const { config, docker, logger } = this.options;
+    if (config.Extensions.length === 0) return;
+    const networks = await docker.listNetworks();
+    const coreNet = networks.find((n) => n.Name === config.CoreNetwork || n.Id === config.CoreNetwork);
+    if (!coreNet) {
+      throw new Error(`CoreNetwork ${JSON.stringify(config.CoreNetwork)} not found: create it with 'docker network create --driver overlay --attachable ${config.CoreNetwork}' and attach core to it`);
+    }
+    const managed = await docker.listServices({ label: [`${MANAGED_BY}=${MANAGED_BY_VALUE}`, `${ROLE}=extension`] });
+    for (const ext of config.Extensions) {
+      const desired = extensionServiceSpec(config, ext, coreNet.Id);
+      const current = managed.find((s) => s.Spec?.Name === ext.ServiceName);
+      if (!current) {
+        await docker.createService(desired);
+        logger.info('created extension service', { extension: ext.Name, service: ext.ServiceName, image: ext.Image, proxyKind: ext.ProxyKind, serviceCluster: ext.ServiceCluster });
+      } else if (specFingerprint(current.Spec ?? {}) !== specFingerprint(desired)) {
+        const fresh = await docker.inspectService(current.ID);
+        await docker.updateService(fresh.ID, fresh.Version?.Index ?? 0, desired);
+        logger.info('updated extension service', { extension: ext.Name, service: ext.ServiceName, image: ext.Image });
+      }
+      await this.delivery.reassert(ext);
+    }
+  }
+}

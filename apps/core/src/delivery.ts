@@ -1,0 +1,201 @@
+import { createHash } from 'node:crypto';
+import type { DockerPort, DockerService, Logger } from '@switchyard/reconciler';
+import type { ProxyModel, RenderedFile } from '@switchyard/proto';
+import type { ExtensionConfig } from './config.js';
+import {
+  CONFIG_PATH,
+  EXTENSION,
+  INSTALLATION,
+  MANAGED_BY,
+  MANAGED_BY_VALUE,
+  PROXY_SERVICE,
+  certificateSecrets,
+  configTarget,
+  proxyServiceSpec,
+  specFingerprint,
+  type DeliveredConfig,
+} from './specs.js';
+
+/** Docker refuses configs larger than this (swarmkit's limit: 500 KiB). */
+export const MAX_CONFIG_BYTES = 500 * 1024;
+
+/** What to deliver: the files rendered from `model` for `extension`'s proxy. */
+export interface DeliveryRequest {
+  extension: ExtensionConfig;
+  model: ProxyModel;
+  files: RenderedFile[];
+}
+
+/** What a delivery did. */
+export interface DeliveryResult {
+  /** Names of the Docker Configs holding the files, in file order. */
+  configNames: string[];
+  /** True when the proxy service was created or updated. */
+  changed: boolean;
+}
+
+/**
+ * How an accepted configuration reaches a proxy. Core talks only to this interface, so a
+ * graceful in-place reload path can stand beside the Docker Config rolling-update path.
+ */
+export interface ConfigDelivery {
+  /** Makes the proxy serve `files`; resolves when the change is handed to Docker. */
+  deliver(request: DeliveryRequest): Promise<DeliveryResult>;
+  /** Re-applies the last delivery (e.g. the proxy service was removed by hand); no-op if none. */
+  reassert(extension: ExtensionConfig): Promise<void>;
+}
+
+/** Thrown for a delivery that cannot be made (too large, missing secrets, ...). */
+export class DeliveryError extends Error {
+  constructor(
+    readonly code: 'too-large' | 'missing-secret' | 'docker',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DeliveryError';
+  }
+}
+
+function configName(proxyService: string, file: RenderedFile): string {
+  const hash = createHash('sha256').update(file.path).update('\0').update(file.content).digest('hex').slice(0, 16);
+  return `${proxyService.slice(0, 40)}-${hash}`;
+}
+
+/**
+ * Interlock's mechanism: each file becomes a Docker Config named by its content hash; the proxy
+ * service is updated to mount the new configs (rolling update, rollback on failure); configs no
+ * proxy spec (current or previous) references any more are removed. Deliveries to one proxy are
+ * serialised; nothing happens when the content, networks and secrets did not change.
+ */
+export class DockerConfigDelivery implements ConfigDelivery {
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly last = new Map<string, DeliveryRequest>();
+
+  constructor(
+    private readonly docker: DockerPort,
+    private readonly logger: Logger,
+    /** The installation's core network name, put on everything created (see `INSTALLATION`). */
+    private readonly installation: string,
+  ) {}
+
+  deliver(request: DeliveryRequest): Promise<DeliveryResult> {
+    return this.serial(request.extension.ProxyServiceName, async () => {
+      const result = await this.apply(request);
+      this.last.set(request.extension.ProxyServiceName, request);
+      return result;
+    });
+  }
+
+  async reassert(extension: ExtensionConfig): Promise<void> {
+    const request = this.last.get(extension.ProxyServiceName);
+    if (!request) return;
+    await this.serial(extension.ProxyServiceName, () => this.apply({ ...request, extension }));
+  }
+
+  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    this.queues.set(
+      key,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  private async apply({ extension: ext, model, files }: DeliveryRequest): Promise<DeliveryResult> {
+    for (const f of files) {
+      const size = Buffer.byteLength(f.content, 'utf8');
+      if (size > MAX_CONFIG_BYTES) {
+        throw new DeliveryError('too-large', `file ${f.path} is ${size} bytes; a Docker Config holds at most ${MAX_CONFIG_BYTES} (split it into included files)`);
+      }
+    }
+    const proxy = ext.ProxyServiceName;
+    const [existingConfigs, secrets, networks] = await Promise.all([
+      this.docker.listConfigs({ label: [`${PROXY_SERVICE}=${proxy}`] }),
+      this.docker.listSecrets(),
+      this.docker.listNetworks(),
+    ]);
+    const byName = new Map(existingConfigs.map((c) => [c.Spec?.Name ?? '', c.ID]));
+    const delivered: DeliveredConfig[] = [];
+    for (const [index, file] of files.entries()) {
+      const name = configName(proxy, file);
+      let id = byName.get(name);
+      if (id === undefined) {
+        id = await this.docker.createConfig({
+          Name: name,
+          Labels: { [MANAGED_BY]: MANAGED_BY_VALUE, [INSTALLATION]: this.installation, [PROXY_SERVICE]: proxy, [EXTENSION]: ext.Name, [CONFIG_PATH]: file.path },
+          Data: Buffer.from(file.content, 'utf8').toString('base64'),
+        });
+        this.logger.info('created proxy config', { proxyService: proxy, config: name, file: file.path, modelVersion: model.version, bytes: Buffer.byteLength(file.content) });
+      }
+      delivered.push({ id, name, target: configTarget(ext, file.path, index) });
+    }
+    const secretIds = new Map(secrets.map((s) => [s.Spec?.Name ?? '', s.ID]));
+    const { secrets: mounted, missing } = certificateSecrets(model, secretIds);
+    if (missing.length > 0) throw new DeliveryError('missing-secret', `secrets not found: ${missing.join(', ')}`);
+    const networkIds = new Map(networks.map((n) => [n.Name, n.Id]));
+    const wanted = [...model.networks.map((n) => n.id), ...ext.Networks.map((n) => networkIds.get(n) ?? n)];
+    const spec = proxyServiceSpec(this.installation, ext, delivered, wanted, mounted);
+
+    const current = await this.findService(proxy);
+    let changed = false;
+    if (!current) {
+      await this.docker.createService(spec);
+      changed = true;
+      this.logger.info('created proxy service', { proxyService: proxy, modelVersion: model.version, configs: delivered.map((d) => d.name), networks: wanted.length });
+    } else if (specFingerprint(current.Spec ?? {}) !== specFingerprint(spec)) {
+      await this.docker.updateService(current.ID, current.Version?.Index ?? 0, spec);
+      changed = true;
+      this.logger.info('updated proxy service', {
+        proxyService: proxy,
+        modelVersion: model.version,
+        configs: delivered.map((d) => d.name),
+        networks: wanted.length,
+        secrets: mounted.length,
+      });
+    } else {
+      this.logger.debug('proxy service already up to date', { proxyService: proxy, modelVersion: model.version });
+    }
+    try {
+      await this.collectGarbage(proxy);
+    } catch (err) {
+      // Garbage collection is retried on the next delivery; it never fails one.
+      this.logger.warn('garbage-collecting proxy configs failed', { proxyService: proxy, error: (err as Error).message });
+    }
+    return { configNames: delivered.map((d) => d.name), changed };
+  }
+
+  private async findService(name: string): Promise<DockerService | undefined> {
+    const found = await this.docker.listServices({ name: [name] });
+    const exact = found.find((s) => s.Spec?.Name === name);
+    return exact ? this.docker.inspectService(exact.ID) : undefined;
+  }
+
+  /**
+   * Removes this proxy's configs that nothing references: not its current spec, not its previous
+   * spec (a rollback needs it), and not any task that is not yet shut down.
+   */
+  private async collectGarbage(proxy: string): Promise<void> {
+    const service = await this.findService(proxy);
+    if (!service) return;
+    const inUse = new Set<string>();
+    const tasks = await this.docker.listTasks({ service: [service.ID] });
+    const templates = [service.Spec?.TaskTemplate, service.PreviousSpec?.TaskTemplate, ...tasks.filter((t) => t.DesiredState !== 'shutdown' || t.Status?.State === 'running').map((t) => t.Spec)];
+    for (const template of templates) {
+      const task = template as { ContainerSpec?: { Configs?: { ConfigID?: string }[] } } | undefined;
+      for (const c of task?.ContainerSpec?.Configs ?? []) if (c.ConfigID) inUse.add(c.ConfigID);
+    }
+    const configs = await this.docker.listConfigs({ label: [`${PROXY_SERVICE}=${proxy}`] });
+    for (const c of configs) {
+      if (inUse.has(c.ID)) continue;
+      try {
+        await this.docker.removeConfig(c.ID);
+        this.logger.info('removed unused proxy config', { proxyService: proxy, config: c.Spec?.Name });
+      } catch (err) {
+        // Docker refuses to remove a config a task still mounts; the next delivery retries.
+        this.logger.debug('config not removed (still in use?)', { config: c.Spec?.Name, error: (err as Error).message });
+      }
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import { ServerError, Status } from 'nice-grpc';
+import { ProxyKind, configChecksum, type ExtensionServiceImplementation, type RenderedFile } from '@switchyard/proto';
+import type { Logger } from '@switchyard/reconciler';
+import type { ModelHub } from './hub.js';
+
+/** What the service needs to hand an accepted configuration on for delivery. */
+export interface SubmissionSink {
+  /**
+   * Delivers `files` rendered by extension `extensionId` from model `modelVersion`.
+   * Resolves to the config name(s) (comma-separated) or rejects with a reason.
+   */
+  deliver(extension: { extensionId: string; name: string; serviceCluster: string; proxyKind: ProxyKind }, modelVersion: number, files: RenderedFile[]): Promise<string>;
+}
+
+/** Limits on what an extension may submit. */
+export const SUBMISSION_LIMITS = { maxFiles: 64, maxTotalBytes: 16 * 1024 * 1024 };
+
+const SAFE_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
+
+/** Reasons a submission cannot be accepted; empty when it is acceptable. */
+export function checkSubmission(files: RenderedFile[], checksum: string): string[] {
+  const reasons: string[] = [];
+  if (files.length === 0) reasons.push('no files submitted');
+  if (files.length > SUBMISSION_LIMITS.maxFiles) reasons.push(`too many files (${files.length} > ${SUBMISSION_LIMITS.maxFiles})`);
+  const total = files.reduce((n, f) => n + Buffer.byteLength(f.content), 0);
+  if (total > SUBMISSION_LIMITS.maxTotalBytes) reasons.push(`configuration too large (${total} bytes)`);
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (!SAFE_PATH.test(f.path) || f.path.split('/').includes('..')) reasons.push(`unsafe file path ${JSON.stringify(f.path.slice(0, 80))}`);
+    if (seen.has(f.path)) reasons.push(`duplicate file path ${JSON.stringify(f.path)}`);
+    seen.add(f.path);
+    if (f.content.length === 0) reasons.push(`file ${JSON.stringify(f.path)} is empty`);
+  }
+  if (checksum !== configChecksum(files)) reasons.push('checksum does not match the files (corrupted or truncated submission)');
+  return reasons;
+}
+
+/**
+ * core's implementation of the `ExtensionService` contract: registration, models (one-shot and
+ * streamed), config submission (checked, then handed to the sink), and status for operators.
+ */
+export function createExtensionService(hub: ModelHub, sink: SubmissionSink, logger: Logger, knownClusters: () => string[]): ExtensionServiceImplementation {
+  return {
+    async register(req) {
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(req.name)) throw new ServerError(Status.INVALID_ARGUMENT, 'name must be 1-64 letters, digits, "_", "." or "-"');
+      if (!/^[A-Za-z0-9_.-]*$/.test(req.serviceCluster)) throw new ServerError(Status.INVALID_ARGUMENT, 'invalid service cluster');
+      const ext = hub.register(req.name, req.serviceCluster, req.proxyKind);
+      const known = knownClusters().includes(req.serviceCluster);
+      logger.info('extension registered', { extension: req.name, extensionId: ext.extensionId, serviceCluster: req.serviceCluster, proxyKind: req.proxyKind, version: req.version, configuredCluster: known });
+      return { extensionId: ext.extensionId };
+    },
+    async getModel(req) {
+      const model = hub.current(req.serviceCluster);
+      if (!model) throw new ServerError(Status.UNAVAILABLE, `no model yet for service cluster ${JSON.stringify(req.serviceCluster)}`);
+      return { model };
+    },
+    async *watchModel(req, context) {
+      for await (const model of hub.watch(req.serviceCluster, context.signal)) yield { model };
+    },
+    async submitConfig(req) {
+      const ext = hub.extension(req.extensionId);
+      if (!ext) return { accepted: false, reasons: ['unknown extension id: register first'], configName: '' };
+      const current = hub.current(ext.serviceCluster);
+      const reasons = checkSubmission(req.files, req.checksum);
+      if (!current) reasons.push('no model has been published for this service cluster yet');
+      else if (req.modelVersion < current.version) reasons.push(`stale: rendered from model version ${req.modelVersion}, current is ${current.version}`);
+      else if (req.modelVersion > current.version) reasons.push(`unknown model version ${req.modelVersion} (current is ${current.version})`);
+      if (reasons.length > 0) {
+        logger.warn('rejected proxy config', { extension: ext.name, serviceCluster: ext.serviceCluster, modelVersion: req.modelVersion, reasons });
+        return { accepted: false, reasons, configName: '' };
+      }
+      try {
+        const configName = await sink.deliver(ext, req.modelVersion, req.files);
+        return { accepted: true, reasons: [], configName };
+      } catch (err) {
+        const reason = `delivery failed: ${(err as Error).message}`;
+        logger.error('proxy config delivery failed', { extension: ext.name, serviceCluster: ext.serviceCluster, modelVersion: req.modelVersion, error: (err as Error).message });
+        return { accepted: false, reasons: [reason], configName: '' };
+      }
+    },
+    async getStatus() {
+      return { models: hub.all(), deliveries: hub.lastDeliveries(), extensions: hub.registeredExtensions() };
+    },
+  };
+}
+
+/** Proxy kind names as the extension args spell them. */
+export function proxyKindOf(name: string): ProxyKind {
+  return name === 'haproxy' ? ProxyKind.PROXY_KIND_HAPROXY : name === 'nginx' ? ProxyKind.PROXY_KIND_NGINX : ProxyKind.PROXY_KIND_OTHER;
+}

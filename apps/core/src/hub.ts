@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import type { Delivery, ProxyKind, ProxyModel, RegisteredExtension } from '@switchyard/proto';
+
+/**
+ * ModelHub holds the current model of each service cluster, numbers versions, and fans new
+ * versions out to watchers. Versions are global and monotonic: a version is only ever used once.
+ * It also remembers registered extensions and the last delivery to each proxy (for status).
+ */
+export class ModelHub {
+  private version = 0;
+  private readonly models = new Map<string, ProxyModel>();
+  private readonly watchers = new Map<string, Set<(m: ProxyModel) => void>>();
+  private readonly extensions = new Map<string, RegisteredExtension>();
+  private readonly deliveries = new Map<string, Delivery>();
+
+  /**
+   * Publishes a freshly built model for its cluster. It gets a new version only when its hash
+   * differs from the current one; returns the stored model and whether it changed.
+   */
+  publish(model: ProxyModel): { model: ProxyModel; changed: boolean } {
+    const current = this.models.get(model.serviceCluster);
+    if (current && current.hash === model.hash) return { model: current, changed: false };
+    this.version += 1;
+    const stored = { ...model, version: this.version };
+    this.models.set(model.serviceCluster, stored);
+    for (const listener of this.watchers.get(model.serviceCluster) ?? []) listener(stored);
+    return { model: stored, changed: true };
+  }
+
+  /** The current model of a cluster, if one was published. */
+  current(cluster: string): ProxyModel | undefined {
+    return this.models.get(cluster);
+  }
+
+  /** All current models, sorted by cluster. */
+  all(): ProxyModel[] {
+    return [...this.models.values()].sort((a, b) => (a.serviceCluster < b.serviceCluster ? -1 : a.serviceCluster > b.serviceCluster ? 1 : 0));
+  }
+
+  /**
+   * Follows a cluster's models: yields the current one (if any) at once, then every new version,
+   * always the newest (intermediate versions are skipped when the consumer is slow).
+   */
+  async *watch(cluster: string, signal: AbortSignal): AsyncGenerator<ProxyModel> {
+    let pending: ProxyModel | undefined = this.models.get(cluster);
+    let wake: (() => void) | undefined;
+    const listener = (m: ProxyModel): void => {
+      pending = m;
+      wake?.();
+    };
+    const onAbort = (): void => wake?.();
+    let set = this.watchers.get(cluster);
+    if (!set) this.watchers.set(cluster, (set = new Set()));
+    set.add(listener);
+    signal.addEventListener('abort', onAbort);
+    try {
+      while (!signal.aborted) {
+        if (pending) {
+          const next = pending;
+          pending = undefined;
+          yield next;
+          continue;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      set.delete(listener);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Registers an extension and returns its record (with a fresh id). */
+  register(name: string, serviceCluster: string, proxyKind: ProxyKind): RegisteredExtension {
+    const ext: RegisteredExtension = { extensionId: randomUUID(), name, serviceCluster, proxyKind };
+    this.extensions.set(ext.extensionId, ext);
+    return ext;
+  }
+
+  /** The registered extension with this id, if any. */
+  extension(id: string): RegisteredExtension | undefined {
+    return this.extensions.get(id);
+  }
+
+  /** Registered extensions, sorted by cluster then name. */
+  registeredExtensions(): RegisteredExtension[] {
+    return [...this.extensions.values()].sort((a, b) => `${a.serviceCluster}\0${a.name}`.localeCompare(`${b.serviceCluster}\0${b.name}`));
+  }
+
+  /** Records a delivery (replacing the previous one for the same proxy service). */
+  recordDelivery(d: Delivery): void {
+    this.deliveries.set(d.proxyService, d);
+  }
+
+  /** Last delivery per proxy service, sorted by proxy service name. */
+  lastDeliveries(): Delivery[] {
+    return [...this.deliveries.values()].sort((a, b) => (a.proxyService < b.proxyService ? -1 : 1));
+  }
+}

@@ -1,0 +1,24 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Core's Prometheus metrics, on a registry of their own. */
+export class CoreMetrics {
+  readonly registry = new Registry();
+  readonly modelBuilds = new Counter({ name: 'switchyard_model_builds_total', help: 'Models built from swarm snapshots', registers: [this.registry] });
+  readonly snapshots = new Counter({ name: 'switchyard_snapshots_total', help: 'Changed swarm snapshots received from the reconciler', registers: [this.registry] });
+  readonly errors = new Counter({ name: 'switchyard_errors_total', help: 'Errors by stage', labelNames: ['stage'], registers: [this.registry] });
+  readonly modelVersion = new Gauge({ name: 'switchyard_model_version', help: 'Current model version per service cluster', labelNames: ['cluster'], registers: [this.registry] });
+  readonly diagnostics = new Gauge({ name: 'switchyard_diagnostics', help: 'Diagnostics in the current model', labelNames: ['cluster', 'severity'], registers: [this.registry] });
+  readonly deliveries = new Counter({ name: 'switchyard_deliveries_total', help: 'Proxy config submissions by result', labelNames: ['proxy', 'result'], registers: [this.registry] });
+  readonly deliveryLatency = new Histogram({
+    name: 'switchyard_delivery_latency_seconds',
+    help: 'Time from a model version being published to its config being handed to Docker',
+    labelNames: ['proxy'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly dockerCalls = new Counter({ name: 'switchyard_docker_api_calls_total', help: 'Docker Engine API calls by method', labelNames: ['method'], registers: [this.registry] });
+
+  constructor(collectDefaults = true) {
+    if (collectDefaults) collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,68 @@
+import { FakeDockerPort, noopLogger } from '@switchyard/reconciler';
+import { Severity } from '@switchyard/proto';
+import { parseCoreConfig } from '../src/config.js';
+import { Core } from '../src/core.js';
+import { EXTENSION, ROLE } from '../src/specs.js';
+
+async function until<T>(probe: () => T | undefined, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('Core with an in-memory Docker', () => {
+  it('publishes a model per cluster from labelled services and deploys the extension service', async () => {
+    const docker = new FakeDockerPort();
+    const coreNet = docker.addNetwork({ Name: 'switchyard' });
+    const appNet = docker.addNetwork({ Name: 'app' });
+    const web = await docker.createService({ Name: 'web', Labels: { 'com.docker.lb.hosts': 'web.local', 'com.docker.lb.port': '8080' }, TaskTemplate: { Networks: [{ Target: appNet }] } });
+    docker.addTask(web, { [appNet]: '10.0.1.5/24' });
+    const bad = await docker.createService({ Name: 'bad', Labels: { 'com.docker.lb.hosts': 'bad.local', 'com.docker.lb.port': 'eighty' }, TaskTemplate: { Networks: [{ Target: appNet }] } });
+    docker.addTask(bad, { [appNet]: '10.0.1.6/24' });
+    await docker.createService({ Name: 'blue', Labels: { 'com.docker.lb.hosts': 'blue.local', 'com.docker.lb.port': '80', 'com.docker.lb.service_cluster': 'blue' }, TaskTemplate: { Networks: [{ Target: appNet }] } });
+
+    const config = parseCoreConfig(`PollInterval = "1s"\n[Extensions.main]\n[Extensions.blue]\nServiceCluster = "blue"\nPublishedPort = 81\nPublishedSSLPort = 444\n`);
+    const core = new Core({ config, docker, logger: noopLogger });
+    core.start();
+    try {
+      const main = await until(() => core.hub.current(''));
+      expect(main.hosts.map((h) => h.host)).toEqual(['web.local']);
+      expect(main.upstreams.flatMap((u) => u.endpoints.map((e) => `${e.address}:${e.port}`))).toEqual(['10.0.1.5:8080']);
+      expect(main.networks.map((n) => n.id)).toEqual([appNet]);
+      expect(main.diagnostics.some((d) => d.service === 'bad' && d.severity === Severity.SEVERITY_ERROR)).toBe(true);
+      const blue = await until(() => core.hub.current('blue'));
+      expect(blue.hosts.map((h) => h.host)).toEqual(['blue.local']);
+
+      const extensions = await until(() => {
+        const found = docker.services.filter((s) => s.Spec?.Labels?.[ROLE] === 'extension');
+        return found.length === 2 ? found : undefined;
+      });
+      expect(extensions.map((s) => s.Spec?.Labels?.[EXTENSION]).sort()).toEqual(['blue', 'main']);
+      const spec = extensions.find((s) => s.Spec?.Name === 'switchyard-main-extension')!.Spec as { TaskTemplate: { ContainerSpec: { Args: string[] }; Networks: { Target: string }[] } };
+      expect(spec.TaskTemplate.ContainerSpec.Args).toEqual(['--core', 'switchyard-core:8080', '--proxy', 'nginx', '--cluster', '', '--name', 'main']);
+      expect(spec.TaskTemplate.Networks).toEqual([{ Target: coreNet }]);
+
+      // A scale-up shows up as a new model version with both endpoints.
+      const before = main.version;
+      docker.addTask(web, { [appNet]: '10.0.1.9/24' });
+      docker.emitEvent('service', 'update', web);
+      const next = await until(() => {
+        const m = core.hub.current('');
+        return m && m.version > before ? m : undefined;
+      });
+      expect(next.upstreams.flatMap((u) => u.endpoints.map((e) => e.address))).toEqual(['10.0.1.5', '10.0.1.9']);
+
+      // Deploy rounds are idempotent: no further creates or updates once converged.
+      docker.resetCalls();
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(docker.callCount('createService')).toBe(0);
+      expect(docker.callCount('updateService')).toBe(0);
+    } finally {
+      await core.stop();
+    }
+  });
+});

@@ -1,0 +1,96 @@
+import { FakeDockerPort, noopLogger } from '@switchyard/reconciler';
+import { ProxyModel } from '@switchyard/proto';
+import { parseCoreConfig } from '../src/config.js';
+import { DeliveryError, DockerConfigDelivery, MAX_CONFIG_BYTES } from '../src/delivery.js';
+import { PROXY_SERVICE } from '../src/specs.js';
+
+const ext = parseCoreConfig(`[Extensions.default]\nProxyReplicas = 1\nProxyUpdateDelay = "2s"\n`).Extensions[0]!;
+
+function model(partial: Partial<ProxyModel> = {}): ProxyModel {
+  return { ...ProxyModel.fromPartial({}), version: 1, ...partial };
+}
+
+function setup() {
+  const docker = new FakeDockerPort();
+  const netId = docker.addNetwork({ Name: 'app-net', Driver: 'overlay', Scope: 'swarm' });
+  const delivery = new DockerConfigDelivery(docker, noopLogger, 'switchyard');
+  return { docker, netId, delivery };
+}
+
+function proxySpec(docker: FakeDockerPort) {
+  const svc = docker.services.find((s) => s.Spec?.Name === ext.ProxyServiceName);
+  return svc?.Spec as { TaskTemplate: { ContainerSpec: { Configs: { ConfigName: string; File: { Name: string } }[]; Secrets: { SecretName: string; File: { Name: string } }[]; StopSignal: string }; Networks: { Target: string }[] }; UpdateConfig: { FailureAction: string; Order: string; Delay: number }; EndpointSpec: { Ports: { PublishedPort: number; PublishMode: string }[] } } | undefined;
+}
+
+describe('DockerConfigDelivery', () => {
+  it('creates a content-addressed config and the proxy service on first delivery', async () => {
+    const { docker, netId, delivery } = setup();
+    const res = await delivery.deliver({ extension: ext, model: model({ networks: [{ id: netId, name: 'app-net' }] }), files: [{ path: 'nginx.conf', content: 'events {}\n' }] });
+    expect(res.changed).toBe(true);
+    expect(res.configNames).toHaveLength(1);
+    expect(res.configNames[0]).toMatch(/^switchyard-default-proxy-[0-9a-f]{16}$/);
+    const spec = proxySpec(docker)!;
+    expect(spec.TaskTemplate.ContainerSpec.Configs).toEqual([expect.objectContaining({ ConfigName: res.configNames[0], File: expect.objectContaining({ Name: '/etc/nginx/nginx.conf' }) })]);
+    expect(spec.TaskTemplate.Networks).toEqual([{ Target: netId }]);
+    expect(spec.TaskTemplate.ContainerSpec.StopSignal).toBe('SIGQUIT');
+    expect(spec.UpdateConfig).toMatchObject({ FailureAction: 'rollback', Order: 'stop-first', Delay: 2_000_000_000 });
+    expect(spec.EndpointSpec.Ports.map((p) => [p.PublishedPort, p.PublishMode])).toEqual([
+      [80, 'host'],
+      [443, 'host'],
+    ]);
+  });
+
+  it('does nothing when the same content is delivered again', async () => {
+    const { docker, delivery } = setup();
+    const req = { extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'events {}\n' }] };
+    await delivery.deliver(req);
+    docker.resetCalls();
+    const again = await delivery.deliver({ ...req, model: model({ version: 2 }) });
+    expect(again.changed).toBe(false);
+    expect(docker.callCount('createConfig')).toBe(0);
+    expect(docker.callCount('updateService')).toBe(0);
+  });
+
+  it('rotates the config on change and garbage-collects configs no spec references', async () => {
+    const { docker, delivery } = setup();
+    const a = await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
+    const b = await delivery.deliver({ extension: ext, model: model({ version: 2 }), files: [{ path: 'nginx.conf', content: 'b' }] });
+    expect(b.changed).toBe(true);
+    const names = () => docker.configs.filter((c) => c.Spec?.Labels?.[PROXY_SERVICE] === ext.ProxyServiceName).map((c) => c.Spec?.Name).sort();
+    // a is still the previous spec (rollback target): kept.
+    expect(names()).toEqual([a.configNames[0], b.configNames[0]].sort());
+    const c = await delivery.deliver({ extension: ext, model: model({ version: 3 }), files: [{ path: 'nginx.conf', content: 'c' }] });
+    expect(names()).toEqual([b.configNames[0], c.configNames[0]].sort());
+    expect(proxySpec(docker)!.TaskTemplate.ContainerSpec.Configs.map((x) => x.ConfigName)).toEqual(c.configNames);
+  });
+
+  it('mounts extra files beside the main one and the certificate secrets', async () => {
+    const { docker, delivery } = setup();
+    docker.addSecret('site.crt');
+    docker.addSecret('site.key');
+    const m = model({ certificates: [{ name: 'site.crt', certSecret: 'site.crt', keySecret: 'site.key', certFile: 'site.crt.pem', keyFile: 'site.crt.pem.key' }] });
+    await delivery.deliver({ extension: ext, model: m, files: [{ path: 'nginx.conf', content: 'main' }, { path: 'conf.d/servers-1.conf', content: 'part' }] });
+    const cs = proxySpec(docker)!.TaskTemplate.ContainerSpec;
+    expect(cs.Configs.map((c) => c.File.Name)).toEqual(['/etc/nginx/conf.d/servers-1.conf', '/etc/nginx/nginx.conf']);
+    expect(cs.Secrets.map((s) => [s.SecretName, s.File.Name])).toEqual([
+      ['site.crt', 'site.crt.pem'],
+      ['site.key', 'site.crt.pem.key'],
+    ]);
+  });
+
+  it('refuses a file over the Docker Config limit and a missing secret, changing nothing', async () => {
+    const { docker, delivery } = setup();
+    await expect(delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'x'.repeat(MAX_CONFIG_BYTES + 1) }] })).rejects.toMatchObject({ code: 'too-large' });
+    const m = model({ certificates: [{ name: 'nope', certSecret: 'nope', keySecret: 'nope.key', certFile: 'nope.pem', keyFile: 'nope.pem.key' }] });
+    await expect(delivery.deliver({ extension: ext, model: m, files: [{ path: 'nginx.conf', content: 'x' }] })).rejects.toBeInstanceOf(DeliveryError);
+    expect(docker.services).toHaveLength(0);
+  });
+
+  it('reasserts the last delivery when the proxy service was removed by hand', async () => {
+    const { docker, delivery } = setup();
+    await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
+    await docker.removeService(docker.services[0]!.ID);
+    await delivery.reassert(ext);
+    expect(proxySpec(docker)).toBeDefined();
+  });
+});

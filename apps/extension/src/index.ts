@@ -1,0 +1,1 @@
+export { runExtension, type RunnerOptions, type RunnerLogger, type Renderer } from './runner.js';

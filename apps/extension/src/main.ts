@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/* Switchyard extension entrypoint: parses args, picks the renderer, runs the loop. */
+import winston from 'winston';
+import { ProxyKind } from '@switchyard/proto';
+import { parseHaproxyConfig, renderHaproxy } from '@switchyard/render-haproxy';
+import { parseNginxConfig, renderNginx } from '@switchyard/render-nginx';
+import { runExtension, type Renderer } from './runner.js';
+
+const USAGE = `usage: switchyard-extension --core HOST:PORT [--proxy nginx|haproxy] [--cluster NAME] [--name NAME]
+  proxy options (Interlock's [Extensions.*.Config] table plus ports) come as JSON in
+  $SWITCHYARD_PROXY_OPTIONS: {"config": {...}, "httpPort": 80, "httpsPort": 443}`;
+
+function arg(name: string, fallback?: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+function main(): void {
+  if (process.argv.includes('--help')) {
+    console.log(USAGE);
+    return;
+  }
+  const logger = winston.createLogger({
+    level: process.env.SWITCHYARD_LOG_LEVEL ?? 'info',
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    defaultMeta: { component: 'extension' },
+    transports: [new winston.transports.Console()],
+  });
+  const core = arg('--core');
+  const proxy = arg('--proxy', 'nginx');
+  if (!core || (proxy !== 'nginx' && proxy !== 'haproxy')) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  let opts: { config?: Record<string, unknown>; httpPort?: number; httpsPort?: number } = {};
+  try {
+    opts = JSON.parse(process.env.SWITCHYARD_PROXY_OPTIONS ?? '{}');
+  } catch (err) {
+    logger.error('SWITCHYARD_PROXY_OPTIONS is not valid JSON', { error: (err as Error).message });
+    process.exit(2);
+  }
+  let render: Renderer;
+  try {
+    if (proxy === 'haproxy') {
+      const config = parseHaproxyConfig(opts.config ?? {});
+      render = (model) => renderHaproxy(model, { config, httpPort: opts.httpPort, httpsPort: opts.httpsPort });
+    } else {
+      const config = parseNginxConfig(opts.config ?? {});
+      render = (model) => renderNginx(model, { config, httpPort: opts.httpPort, httpsPort: opts.httpsPort });
+    }
+  } catch (err) {
+    logger.error(`invalid proxy options: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const controller = new AbortController();
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => controller.abort());
+  const name = arg('--name', 'default') ?? 'default';
+  logger.info('starting', { core, proxy, serviceCluster: arg('--cluster', '') });
+  runExtension(
+    {
+      coreAddress: core,
+      name,
+      serviceCluster: arg('--cluster', '') ?? '',
+      proxyKind: proxy === 'haproxy' ? ProxyKind.PROXY_KIND_HAPROXY : ProxyKind.PROXY_KIND_NGINX,
+      version: '0.1.0',
+      render,
+      logger,
+    },
+    controller.signal,
+  ).then(() => logger.info('stopped'));
+}
+
+main();

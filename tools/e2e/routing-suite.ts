@@ -1,0 +1,250 @@
+/**
+ * The routing layer on a real swarm (issue: reconciler, core, extension, proxy). One suite, run
+ * once per proxy kind: core is deployed as a swarm service exactly as a user would (tools/swarm/up.sh),
+ * core deploys the extension and the proxy by itself, and every assertion is an HTTP request to
+ * the proxy's host-mode port on 127.0.0.1 (or what a user can read from Docker and core's gRPC API).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Severity, connectExtensionClient, type ExtensionConnection } from '@switchyard/proto';
+import { E2E_IMAGES, SwarmFixture, docker, dockerLines, httpGet, requireImages, sleep, waitFor, type HttpResponse } from '../e2e-harness/index.js';
+
+const root = resolve(__dirname, '../..');
+
+export interface SuitePorts {
+  http: number;
+  https: number;
+  grpc: number;
+}
+
+interface Echo {
+  task: string;
+  path: string;
+}
+
+function echo(res: HttpResponse): Echo | undefined {
+  if (res.status !== 200) return undefined;
+  try {
+    return JSON.parse(res.body) as Echo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Registers the routing suite for one proxy kind. */
+export function routingSuite(kind: 'nginx' | 'haproxy', ports: SuitePorts): void {
+  const fx = new SwarmFixture();
+  const core = `${fx.id}-core`;
+  const coreNet = `${fx.id}-core-net`;
+  const proxyService = `${fx.id}-proxy`;
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
+  let grpc: ExtensionConnection;
+  let appNet: string;
+
+  const get = (host: string, path = '/') => httpGet({ port: ports.http, host, path, timeoutMs: 3000 });
+  /** Tasks answering for `host` over `n` requests (fresh connection each). */
+  const sample = async (host: string, n: number): Promise<{ tasks: Set<string>; statuses: number[] }> => {
+    const tasks = new Set<string>();
+    const statuses: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const res = await get(host).catch(() => ({ status: 0, body: '', headers: {} }) as HttpResponse);
+      statuses.push(res.status);
+      const e = echo(res);
+      if (e) tasks.add(e.task);
+    }
+    return { tasks, statuses };
+  };
+  const until200 = (host: string, timeoutMs = 90_000) =>
+    waitFor(async () => echo(await get(host)), { timeoutMs, intervalMs: 300, description: `200 from ${host} through the ${kind} proxy` });
+  const untilStatus = (host: string, status: number, timeoutMs = 90_000) =>
+    waitFor(async () => (await get(host)).status === status, { timeoutMs, intervalMs: 300, description: `${status} for ${host}` });
+  const proxyConfigs = async (): Promise<string[]> =>
+    dockerLines(['config', 'ls', '--filter', `label=com.switchyard.proxy-service=${proxyService}`, '--format', '{{.Name}}']);
+  const proxySpecConfigs = async (): Promise<string> =>
+    (await docker(['service', 'inspect', proxyService, '--format', '{{range .Spec.TaskTemplate.ContainerSpec.Configs}}{{.ConfigName}} {{end}}'])).stdout.trim();
+  const coreLogs = async (): Promise<string> => (await docker(['service', 'logs', '--raw', '--tail', '500', core], { allowFailure: true, timeoutMs: 20_000 })).stdout;
+
+  beforeAll(async () => {
+    await requireImages([E2E_IMAGES.echo, 'switchyard/core:latest', 'switchyard/extension:latest', `switchyard/proxy-${kind}:latest`]);
+    appNet = await fx.createNetwork({ suffix: 'app-net' });
+    const config = `
+ListenAddr = ":8080"
+PollInterval = "2s"
+CoreAddress = "${core}:8080"
+CoreNetwork = "${coreNet}"
+
+[Extensions.e2e]
+ProxyKind = "${kind}"
+ServiceName = "${fx.id}-ext"
+ProxyServiceName = "${proxyService}"
+ProxyReplicas = 1
+ProxyStopGracePeriod = "2s"
+ProxyUpdateDelay = "0s"
+PublishMode = "host"
+PublishedPort = ${ports.http}
+PublishedSSLPort = ${ports.https}
+`;
+    const file = join(dir, 'switchyard.toml');
+    writeFileSync(file, config);
+    execFileSync('bash', [join(root, 'tools/swarm/up.sh'), file, core, coreNet], { env: { ...process.env, SWITCHYARD_CORE_PUBLISH: String(ports.grpc) }, stdio: 'pipe' });
+    grpc = connectExtensionClient(`127.0.0.1:${ports.grpc}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    grpc?.close();
+    await fx.cleanup().catch((err: Error) => console.warn(err.message));
+    try {
+      execFileSync('bash', [join(root, 'tools/swarm/down.sh'), core, coreNet], { stdio: 'pipe' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  let web: string;
+
+  it('1. a service labelled with hosts + port is reachable through the proxy with no other step', async () => {
+    web = await fx.createService({
+      image: E2E_IMAGES.echo,
+      suffix: 'web',
+      networks: [appNet],
+      env: { ECHO_TASK: '{{.Task.Name}}' },
+      labels: { 'com.docker.lb.hosts': 'web.e2e.local', 'com.docker.lb.port': '8080' },
+    });
+    const first = await until200('web.e2e.local', 150_000);
+    expect(first.task.startsWith(`${web}.1.`)).toBe(true);
+    // Unknown hosts get the 503 page, not the app.
+    expect((await get('nobody.e2e.local')).status).toBe(503);
+  }, 200_000);
+
+  it('2. scaling 1 → 3 → 1: answers come from 3 distinct tasks, then only from the one left', async () => {
+    await fx.updateService(web, ['--replicas', '3']);
+    await fx.waitForRunningTasks(web, 3);
+    const three = await waitFor(async () => {
+      const s = await sample('web.e2e.local', 12);
+      return s.tasks.size === 3 ? s : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 500, description: '3 distinct tasks answering' });
+    expect(three.tasks.size).toBe(3);
+    await fx.updateService(web, ['--replicas', '1']);
+    await fx.waitForRunningTasks(web, 1);
+    const [left] = await fx.tasks(web).then((ts) => ts.filter((t) => t.desiredState === 'running'));
+    await waitFor(async () => {
+      const s = await sample('web.e2e.local', 10);
+      return s.tasks.size === 1 && s.statuses.every((c) => c === 200) ? s : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 500, description: 'only the remaining task answering' });
+    // No stale upstream: 20 more requests, every one 200 from the remaining task.
+    const after = await sample('web.e2e.local', 20);
+    expect(after.statuses.every((c) => c === 200)).toBe(true);
+    expect([...after.tasks]).toEqual([left!.name]);
+  }, 240_000);
+
+  it('3. changing the hosts label moves the route; removing the service gives the 503 page', async () => {
+    await fx.updateService(web, ['--label-add', 'com.docker.lb.hosts=moved.e2e.local']);
+    await until200('moved.e2e.local');
+    await untilStatus('web.e2e.local', 503);
+    await fx.removeService(web);
+    await untilStatus('moved.e2e.local', 503);
+    const page = await get('moved.e2e.local');
+    expect(page.status).toBe(503);
+    expect(page.body.toLowerCase()).toContain('503');
+  }, 200_000);
+
+  it('4. a service on a new overlay network: core attaches the proxy to it and the route works', async () => {
+    const net = await fx.createNetwork({ suffix: 'other-net' });
+    const netId = (await docker(['network', 'inspect', net, '--format', '{{.Id}}'])).stdout.trim();
+    await fx.createService({
+      image: E2E_IMAGES.echo,
+      suffix: 'other',
+      networks: [net],
+      env: { ECHO_TASK: '{{.Task.Name}}' },
+      labels: { 'com.docker.lb.hosts': 'other.e2e.local', 'com.docker.lb.port': '8080' },
+    });
+    await until200('other.e2e.local', 150_000);
+    const nets = (await docker(['service', 'inspect', proxyService, '--format', '{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}'])).stdout;
+    expect(nets.split(' ')).toContain(netId);
+  }, 200_000);
+
+  it('5. an invalid label: visible diagnostic (gRPC and log), every other route keeps serving throughout', async () => {
+    const good = await fx.createService({
+      image: E2E_IMAGES.echo,
+      suffix: 'good',
+      networks: [appNet],
+      env: { ECHO_TASK: '{{.Task.Name}}' },
+      labels: { 'com.docker.lb.hosts': 'good.e2e.local', 'com.docker.lb.port': '8080' },
+    });
+    await until200('good.e2e.local', 150_000);
+    // Let any rollout the new service caused finish before measuring "throughout".
+    await waitFor(async () => (await sample('good.e2e.local', 5)).statuses.every((c) => c === 200), { timeoutMs: 60_000, intervalMs: 500 });
+    let stop = false;
+    const statuses: number[] = [];
+    const load = (async () => {
+      for (let i = 0; i < 2000 && !stop; i++) {
+        statuses.push((await get('good.e2e.local').catch(() => ({ status: 0 }) as HttpResponse)).status);
+        await sleep(50);
+      }
+    })();
+    const bad = await fx.createService({
+      image: E2E_IMAGES.echo,
+      suffix: 'bad',
+      networks: [appNet],
+      labels: { 'com.docker.lb.hosts': 'bad.e2e.local;return 200', 'com.docker.lb.port': '80 80' },
+    });
+    const diag = await waitFor(async () => {
+      const status = await grpc.client.getStatus({});
+      return status.models.flatMap((m) => m.diagnostics).find((d) => d.service === bad && d.severity === Severity.SEVERITY_ERROR);
+    }, { timeoutMs: 60_000, intervalMs: 500, description: 'a diagnostic for the bad service in GetStatus' });
+    expect(diag.label).toMatch(/^com\.docker\.lb\.(hosts|port)$/);
+    await sleep(3000);
+    stop = true;
+    await load;
+    expect(statuses.length).toBeGreaterThan(20);
+    expect(statuses.filter((c) => c !== 200)).toEqual([]);
+    expect((await get('bad.e2e.local')).status).toBe(503);
+    const logs = await waitFor(async () => {
+      const text = await coreLogs();
+      return text.includes(`service ${bad} not routed`) ? text : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 1000, description: "the bad service's diagnostic in core's log" });
+    expect(logs).toContain(bad);
+    await fx.removeService(good);
+  }, 200_000);
+
+  it("6. core's task killed: the proxy keeps serving the last config; core comes back and reconverges", async () => {
+    const coreTask = (await dockerLines(['ps', '--quiet', '--filter', `label=com.docker.swarm.service.name=${core}`]))[0];
+    expect(coreTask).toBeTruthy();
+    await docker(['kill', coreTask!]);
+    // Proxy keeps serving while core is down or restarting.
+    const during = await sample('other.e2e.local', 15);
+    expect(during.statuses.every((c) => c === 200)).toBe(true);
+    // Core comes back (swarm restarts it) and reconverges: a new route appears.
+    await fx.createService({
+      image: E2E_IMAGES.echo,
+      suffix: 'late',
+      networks: [appNet],
+      env: { ECHO_TASK: '{{.Task.Name}}' },
+      labels: { 'com.docker.lb.hosts': 'late.e2e.local', 'com.docker.lb.port': '8080' },
+    });
+    await until200('late.e2e.local', 150_000);
+    expect((await sample('other.e2e.local', 5)).statuses.every((c) => c === 200)).toBe(true);
+  }, 220_000);
+
+  it("7. the proxy's Docker Config rotates on change and old configs are garbage-collected", async () => {
+    const before = await proxySpecConfigs();
+    await fx.createService({
+      image: E2E_IMAGES.echo,
+      suffix: 'rotate',
+      networks: [appNet],
+      env: { ECHO_TASK: '{{.Task.Name}}' },
+      labels: { 'com.docker.lb.hosts': 'rotate.e2e.local', 'com.docker.lb.port': '8080' },
+    });
+    await until200('rotate.e2e.local', 150_000);
+    const after = await proxySpecConfigs();
+    expect(after).not.toBe(before);
+    // Only the current config and the previous one (the rollback target) survive.
+    const configs = await waitFor(async () => {
+      const names = await proxyConfigs();
+      return names.length <= 2 ? names : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 1000, description: 'old proxy configs to be removed' });
+    expect(configs).toContain(after.split(' ')[0]);
+  }, 200_000);
+}

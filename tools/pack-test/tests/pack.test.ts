@@ -1,0 +1,75 @@
+/**
+ * Publishability: `npm pack` each library, install the tarballs into a scratch project (nothing
+ * from the workspace is visible there), and use them through their public `exports` only:
+ * labels → model → both renderers, plus the proto package's client helper and checksum.
+ * Needs the packages built (`nx run-many -t build`), as `npm test` does first.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '../../..');
+const libs = ['proto', 'labels', 'model', 'reconciler', 'render-nginx', 'render-haproxy'];
+
+jest.setTimeout(240_000);
+
+describe('published packages', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'switchyard-pack-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('pack, install into a scratch project, and render through the public API', () => {
+    const tarballs = libs.map((lib) => {
+      const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: join(root, 'packages', lib), encoding: 'utf8' }).trim().split('\n').pop()!;
+      return join(dir, out);
+    });
+    for (const t of tarballs) expect(readdirSync(dir)).toContain(t.slice(dir.length + 1));
+    const app = join(dir, 'consumer');
+    execFileSync('mkdir', ['-p', app]);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', ...tarballs], { cwd: app, stdio: 'pipe' });
+    writeFileSync(
+      join(app, 'check.js'),
+      `
+const { parseServiceLabels } = require('@switchyard/labels');
+const { buildModel } = require('@switchyard/model');
+const { renderNginx } = require('@switchyard/render-nginx');
+const { renderHaproxy } = require('@switchyard/render-haproxy');
+const { configChecksum, ProxyModel } = require('@switchyard/proto');
+const { FakeDockerPort } = require('@switchyard/reconciler');
+const labels = { 'com.docker.lb.hosts': 'shop.example.com', 'com.docker.lb.port': '8080' };
+const parsed = parseServiceLabels('shop', labels);
+const snapshot = {
+  services: [{ id: 's1', name: 'shop', labels, networkIds: ['n1'], virtualIps: [], createdAtUnixMs: 1 }],
+  tasks: [{ id: 't1', serviceId: 's1', nodeId: 'x', slot: 1, state: 'running', desiredState: 'running', attachments: [{ networkId: 'n1', addresses: ['10.0.1.7'] }] }],
+  networks: [{ id: 'n1', name: 'shop-net', driver: 'overlay', scope: 'swarm', ingress: false }],
+  secrets: [],
+};
+const model = buildModel(snapshot, { serviceCluster: '' });
+const nginx = renderNginx(model);
+const haproxy = renderHaproxy(model);
+console.log(JSON.stringify({
+  spec: parsed.spec && parsed.spec.hosts,
+  hosts: model.hosts.map((h) => h.host),
+  nginx: nginx.files[0].content.includes('10.0.1.7:8080'),
+  haproxy: haproxy.files[0].content.includes('10.0.1.7:8080'),
+  checksum: configChecksum(nginx.files).length,
+  json: ProxyModel.fromJSON(ProxyModel.toJSON(model)).hash === model.hash,
+  fake: typeof new FakeDockerPort().listServices,
+}));
+`,
+    );
+    const out = JSON.parse(execFileSync('node', ['check.js'], { cwd: app, encoding: 'utf8' }));
+    expect(out).toEqual({ spec: ['shop.example.com'], hosts: ['shop.example.com'], nginx: true, haproxy: true, checksum: 64, json: true, fake: 'function' });
+    // Each package's tarball carries its README and no test or source-only files.
+    const listing = execFileSync('tar', ['-tzf', tarballs[4]!], { encoding: 'utf8' });
+    expect(listing).toContain('package/README.md');
+    expect(listing).toContain('package/dist/index.js');
+    expect(listing).not.toMatch(/package\/tests\//);
+    // The proto package ships its .proto sources for authors of extensions in other languages.
+    expect(execFileSync('tar', ['-tzf', tarballs[0]!], { encoding: 'utf8' })).toContain('package/proto/switchyard/v1/extension.proto');
+  });
+});
