@@ -1,0 +1,109 @@
+import { Severity } from '@switchyard/proto';
+
+/** Label keys the model builder refers to in its own diagnostics. */
+export const ModelLabel = {
+  hosts: 'com.docker.lb.hosts',
+  port: 'com.docker.lb.port',
+  network: 'com.docker.lb.network',
+  contextRoot: 'com.docker.lb.context_root',
+  contextRootRewrite: 'com.docker.lb.context_root_rewrite',
+  stickySessionCookie: 'com.docker.lb.sticky_session_cookie',
+  ipHash: 'com.docker.lb.ip_hash',
+  sslBackend: 'com.docker.lb.ssl_backend',
+  sslBackendTlsVerify: 'com.docker.lb.ssl_backend_tls_verify',
+  sslCert: 'com.docker.lb.ssl_cert',
+  sslKey: 'com.docker.lb.ssl_key',
+  sslPassthrough: 'com.docker.lb.ssl_passthrough',
+  websocketEndpoints: 'com.docker.lb.websocket_endpoints',
+  serviceCluster: 'com.docker.lb.service_cluster',
+  redirects: 'com.docker.lb.redirects',
+  backendMode: 'com.docker.lb.backend_mode',
+  defaultBackend: 'com.docker.lb.default_backend',
+} as const;
+
+/**
+ * Diagnostic codes emitted by the model builder itself (the label parser has its own).
+ * Each value is the stable `Diagnostic.code`; severities are listed in {@link CONFLICT_RULES} and the README.
+ */
+export const ModelCode = {
+  /** `network` names no (non-ingress) network of the service. Error: service skipped. */
+  unknownNetwork: 'unknown-network',
+  /** No `network` label and several candidate networks: the first by name is used. Warning. */
+  ambiguousNetwork: 'ambiguous-network',
+  /** The service has no usable (known, non-ingress) network. Error: service skipped. */
+  noNetwork: 'no-network',
+  /** The service needs an upstream but has no `port` label. Error: service skipped. */
+  missingPort: 'missing-port',
+  /** `ssl_cert` / `ssl_key` missing one of the pair or naming an absent secret. Error: service skipped. */
+  unknownSecret: 'unknown-secret',
+  /** Host, path or redirect URL outside the safe character sets. Error: service skipped. */
+  unsafeValue: 'unsafe-value',
+  /** Pool options differ from the older service on the same host and path. Error: newer excluded from that route. */
+  routeConflict: 'route-conflict',
+  /** A host is given different certificates (or one name with different keys). Error: the newer one is ignored. */
+  certificateConflict: 'certificate-conflict',
+  /** A host is both TLS-terminated and passed through by SNI. Error: the newer claim is dropped. */
+  tlsConflict: 'tls-conflict',
+  /** A websocket path is already routed to another upstream on that host. Warning: ignored. */
+  websocketConflict: 'websocket-conflict',
+  /** The same host and source path redirect to different targets. Warning: the newer is ignored. */
+  redirectConflict: 'redirect-conflict',
+  /** Several services set `default_backend`. Warning: the oldest wins. */
+  defaultBackendConflict: 'default-backend-conflict',
+  /** `vip` backend mode but the service has no virtual IP on the chosen network. Warning: empty pool. */
+  missingVip: 'missing-vip',
+} as const;
+
+/** One conflict rule of the model builder, as documented in the README. */
+export interface ConflictRule {
+  /** Diagnostic code emitted when the rule applies. */
+  code: string;
+  /** Severity of that diagnostic. */
+  severity: Severity;
+  /** What is compared and who wins. */
+  rule: string;
+}
+
+/**
+ * How the builder settles competing claims. "Older" always means smaller `createdAtUnixMs`,
+ * then smaller service name, then smaller service ID: the same input always gives the same winner.
+ */
+export const CONFLICT_RULES: readonly ConflictRule[] = [
+  {
+    code: ModelCode.routeConflict,
+    severity: Severity.SEVERITY_ERROR,
+    rule:
+      'Services claiming the same host and path share one upstream pool. A service whose sticky_session_cookie, ip_hash, ' +
+      'ssl_backend, ssl_backend_tls_verify, backend_mode or context_root_rewrite differs from the oldest claimant is left out of that route.',
+  },
+  {
+    code: ModelCode.certificateConflict,
+    severity: Severity.SEVERITY_ERROR,
+    rule:
+      'A host gets the certificate of its oldest claimant that names one; a newer claimant naming another certificate keeps ' +
+      'its route but its certificate is not used for that host. A certificate secret paired with different key secrets: the newer service is skipped.',
+  },
+  {
+    code: ModelCode.tlsConflict,
+    severity: Severity.SEVERITY_ERROR,
+    rule:
+      'A host cannot be both TLS-terminated (ssl_cert) and passed through (ssl_passthrough): the older claim wins; ' +
+      'a losing passthrough service loses its SNI route, a losing certificate is not used for the host.',
+  },
+  {
+    code: ModelCode.websocketConflict,
+    severity: Severity.SEVERITY_WARNING,
+    rule:
+      'A websocket path that is already a route of the same host to another upstream is ignored (routes from hosts/context_root win, then older websocket paths).',
+  },
+  {
+    code: ModelCode.redirectConflict,
+    severity: Severity.SEVERITY_WARNING,
+    rule: 'Redirects of the same host and source path to different targets: the older service wins.',
+  },
+  {
+    code: ModelCode.defaultBackendConflict,
+    severity: Severity.SEVERITY_WARNING,
+    rule: 'Several default_backend services: the oldest becomes the default upstream, the others are routed normally otherwise.',
+  },
+];

@@ -1,0 +1,6 @@
+export { buildModel, type BuildModelOptions, type ServiceLabelParser } from './build-model.js';
+export { modelHash } from './hash.js';
+export { upstreamName } from './upstream-name.js';
+export { endpointWeights, MAX_ENDPOINT_WEIGHT, DEFAULT_SERVICE_WEIGHT } from './weights.js';
+export { CONFLICT_RULES, ModelCode, ModelLabel, type ConflictRule } from './codes.js';
+export { HOST_PATTERN, PATH_PATTERN, UPSTREAM_NAME_PATTERN, URL_PATTERN } from './safe.js';
