@@ -1,0 +1,230 @@
+/**
+ * Interlock's `[Extensions.<name>.Config]` table for the HAProxy extension: schema, defaults and parser.
+ */
+import { z } from 'zod';
+import { isSafeAbsolutePath, optionLineProblem } from './safe.js';
+
+const SSL_PROTOCOLS = ['SSLv3', 'TLSv1', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+
+const optionLine = z.string().superRefine((s, ctx) => {
+  const problem = optionLineProblem(s);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `option line ${problem}` });
+});
+
+const seconds = z
+  .number()
+  .int('must be a whole number of seconds')
+  .min(1, 'must be at least 1 (seconds)')
+  .max(2_147_483, 'must be at most 2147483 (seconds)');
+
+/**
+ * zod schema of the HAProxy `Config` table. Every key is optional (missing keys take
+ * {@link HAPROXY_CONFIG_DEFAULTS}); unknown keys are rejected so typos do not pass silently.
+ */
+export const haproxyConfigSchema = z.strictObject({
+  PidPath: z
+    .string()
+    .refine(isSafeAbsolutePath, 'must be an absolute path of letters, digits and "._-/" without ".." segments')
+    .optional(),
+  MaxConnections: z.number().int('must be a whole number').min(1).max(10_000_000).optional(),
+  ConnectTimeout: seconds.optional(),
+  ClientTimeout: seconds.optional(),
+  ServerTimeout: seconds.optional(),
+  AdminUser: z
+    .string()
+    .regex(/^([A-Za-z0-9_][A-Za-z0-9_.-]{0,63})?$/, 'must be letters, digits and "_.-" (at most 64)')
+    .optional(),
+  AdminPass: z
+    .string()
+    .regex(/^[A-Za-z0-9!%&()*+,./:;<=>?@^_`|~[\]-]{0,128}$/, 'must be at most 128 printable characters without spaces, quotes, "#", "$", "\\" or braces')
+    .optional(),
+  SSLOpts: optionLine.optional(),
+  SSLDefaultDHParam: z.number().int().min(1024).max(16384).optional(),
+  SSLVerify: z.enum(['none', 'required']).optional(),
+  SSLCiphers: z
+    .string()
+    .regex(/^[A-Za-z0-9!+:@_.=-]*$/, 'must be an OpenSSL cipher list (letters, digits and "!+:@_.=-")')
+    .max(2048)
+    .optional(),
+  SSLProtocols: z
+    .string()
+    .refine(
+      (s) => s.trim() === '' || s.trim().split(/\s+/).every((p) => (SSL_PROTOCOLS as readonly string[]).includes(p)),
+      `must be a space-separated list of ${SSL_PROTOCOLS.join(', ')}`,
+    )
+    .optional(),
+  GlobalOptions: z.array(optionLine).optional(),
+  DefaultOptions: z.array(optionLine).optional(),
+  HideInfoHeaders: z.boolean().optional(),
+});
+
+/** Fully resolved HAProxy extension configuration (every key present). */
+export interface HaproxyConfig {
+  /** `pidfile` in the global section. */
+  PidPath: string;
+  /** Global `maxconn`. */
+  MaxConnections: number;
+  /** `timeout connect`, in seconds. */
+  ConnectTimeout: number;
+  /** `timeout client`, in seconds. */
+  ClientTimeout: number;
+  /** `timeout server`, in seconds. */
+  ServerTimeout: number;
+  /** User name protecting `/haproxy_status` with basic auth ("" = stats only from loopback, no auth). */
+  AdminUser: string;
+  /** Password for {@link HaproxyConfig.AdminUser}. */
+  AdminPass: string;
+  /** Extra options appended to the TLS `bind` line (raw HAProxy bind options). */
+  SSLOpts: string;
+  /** `tune.ssl.default-dh-param`. */
+  SSLDefaultDHParam: number;
+  /** `ssl-server-verify` (`none` or `required`): default verification of TLS backends. */
+  SSLVerify: 'none' | 'required';
+  /** `ssl-default-bind-ciphers` ("" = HAProxy's default). */
+  SSLCiphers: string;
+  /** Space-separated protocols, e.g. `TLSv1.2 TLSv1.3`; becomes `ssl-min-ver`/`ssl-max-ver`. */
+  SSLProtocols: string;
+  /** Raw lines appended to the `global` section. */
+  GlobalOptions: string[];
+  /** Raw lines appended to the `defaults` section. */
+  DefaultOptions: string[];
+  /** Omit the x-request-id, x-proxy-id, x-server-info, x-upstream-* response headers. */
+  HideInfoHeaders: boolean;
+}
+
+/**
+ * Defaults, following Interlock 3 where it defines one. Deviations: `SSLDefaultDHParam` is 2048 (OpenSSL 3
+ * refuses 1024-bit DH parameters) and `SSLProtocols` is `TLSv1.2 TLSv1.3`.
+ */
+export const HAPROXY_CONFIG_DEFAULTS: Readonly<HaproxyConfig> = Object.freeze({
+  PidPath: '/var/run/proxy.pid',
+  MaxConnections: 1024,
+  ConnectTimeout: 600,
+  ClientTimeout: 600,
+  ServerTimeout: 600,
+  AdminUser: '',
+  AdminPass: '',
+  SSLOpts: '',
+  SSLDefaultDHParam: 2048,
+  SSLVerify: 'required',
+  SSLCiphers: 'HIGH:!aNULL:!MD5',
+  SSLProtocols: 'TLSv1.2 TLSv1.3',
+  GlobalOptions: Object.freeze([]) as unknown as string[],
+  DefaultOptions: Object.freeze([]) as unknown as string[],
+  HideInfoHeaders: false,
+});
+
+/** One problem found in a HAProxy `Config` table. */
+export interface HaproxyConfigIssue {
+  /** Config key concerned (e.g. `MaxConnections`; `GlobalOptions[2]` for a list entry). */
+  key: string;
+  message: string;
+}
+
+/** Thrown by {@link parseHaproxyConfig} when the table is invalid. */
+export class HaproxyConfigError extends Error {
+  /** Stable machine-readable code. */
+  readonly code = 'invalid-haproxy-config';
+  /** Every problem found, one per bad key. */
+  readonly issues: HaproxyConfigIssue[];
+
+  constructor(issues: HaproxyConfigIssue[], options?: { cause?: unknown }) {
+    super(
+      `invalid HAProxy extension Config: ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`,
+      options,
+    );
+    this.name = 'HaproxyConfigError';
+    this.issues = issues;
+  }
+}
+
+/** Converts zod issues into per-key issues (unknown keys are listed one by one). */
+export function configIssues(error: z.ZodError): HaproxyConfigIssue[] {
+  const out: HaproxyConfigIssue[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ key, message: 'unknown key' });
+      continue;
+    }
+    const [head, ...rest] = issue.path;
+    const key =
+      head === undefined ? '(table)' : String(head) + rest.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+    out.push({ key, message: issue.message });
+  }
+  return out;
+}
+
+function crossCheck(c: HaproxyConfig): HaproxyConfigIssue[] {
+  if (c.AdminUser !== '' && c.AdminPass === '') {
+    return [{ key: 'AdminPass', message: 'must be set when AdminUser is set' }];
+  }
+  return [];
+}
+
+/**
+ * Validates Interlock's HAProxy `Config` table (PascalCase keys as in the TOML) and fills the defaults.
+ * `undefined`/`null` give the defaults.
+ * @throws HaproxyConfigError naming each bad or unknown key.
+ * @example parseHaproxyConfig({ MaxConnections: 4096 }).ClientTimeout // 600
+ */
+export function parseHaproxyConfig(raw: unknown): HaproxyConfig {
+  const result = haproxyConfigSchema.safeParse(raw ?? {});
+  if (!result.success) throw new HaproxyConfigError(configIssues(result.error), { cause: result.error });
+  const merged = mergeConfig(result.data);
+  const issues = crossCheck(merged);
+  if (issues.length > 0) throw new HaproxyConfigError(issues);
+  return merged;
+}
+
+function mergeConfig(partial: z.infer<typeof haproxyConfigSchema>): HaproxyConfig {
+  const out: HaproxyConfig = {
+    ...HAPROXY_CONFIG_DEFAULTS,
+    GlobalOptions: [...HAPROXY_CONFIG_DEFAULTS.GlobalOptions],
+    DefaultOptions: [...HAPROXY_CONFIG_DEFAULTS.DefaultOptions],
+  };
+  for (const [key, value] of Object.entries(partial)) {
+    if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = Array.isArray(value) ? [...value] : value;
+  }
+  return out;
+}
+
+/**
+ * Lenient variant used by the renderer for `options.config`: keys that fail validation are dropped (their
+ * defaults apply) and reported as issues instead of throwing.
+ */
+export function resolveHaproxyConfig(raw: unknown): { config: HaproxyConfig; issues: HaproxyConfigIssue[] } {
+  const input = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? { ...(raw as Record<string, unknown>) } : {};
+  const issues: HaproxyConfigIssue[] = [];
+  const first = haproxyConfigSchema.safeParse(input);
+  let data: z.infer<typeof haproxyConfigSchema>;
+  if (first.success) {
+    data = first.data;
+  } else {
+    const found = configIssues(first.error);
+    issues.push(...found);
+    for (const issue of found) delete input[issue.key.replace(/[[.].*$/, '')];
+    const second = haproxyConfigSchema.safeParse(input);
+    data = second.success ? second.data : {};
+  }
+  const merged = mergeConfig(data);
+  const cross = crossCheck(merged);
+  if (cross.length > 0) {
+    issues.push(...cross);
+    merged.AdminUser = '';
+    merged.AdminPass = '';
+  }
+  return { config: merged, issues };
+}
+
+/** Maps Interlock's `SSLProtocols` list to HAProxy `ssl-min-ver`/`ssl-max-ver` (undefined = no limit). */
+export function sslVersionRange(protocols: string): { min?: string; max?: string } {
+  const order = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+  const idx = protocols
+    .trim()
+    .split(/\s+/)
+    .filter((p) => p !== '')
+    .map((p) => order.indexOf(p === 'TLSv1' ? 'TLSv1.0' : p))
+    .filter((i) => i >= 0);
+  if (idx.length === 0) return {};
+  return { min: order[Math.min(...idx)], max: order[Math.max(...idx)] };
+}

@@ -1,0 +1,18 @@
+export { renderHaproxy, HAPROXY_CONFIG_FILE, type RenderResult } from './render.js';
+export {
+  buildHaproxyView,
+  STATS_PATH,
+  SERVER_INFO,
+  type HaproxyRenderOptions,
+  type HaproxyView,
+  type HaproxySection,
+  type HaproxyPrintedSection,
+} from './view-model.js';
+export {
+  parseHaproxyConfig,
+  haproxyConfigSchema,
+  HAPROXY_CONFIG_DEFAULTS,
+  HaproxyConfigError,
+  type HaproxyConfig,
+  type HaproxyConfigIssue,
+} from './config.js';

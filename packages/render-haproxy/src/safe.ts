@@ -1,0 +1,128 @@
+/**
+ * Strict checks for every value that reaches haproxy.cfg. A value that passes one of these checks can be
+ * printed as a single HAProxy word (no quoting needed): it contains no whitespace, no `#`, no quote, no
+ * backslash, no `%` (log-format), no `$` (environment expansion) and no braces or brackets.
+ */
+import { isIP } from 'node:net';
+
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const PATH = /^\/[A-Za-z0-9._~+=:@/-]*$/;
+const TOKEN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const COOKIE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const ABS_PATH = /^\/[A-Za-z0-9._/-]*$/;
+const HEX = /^[0-9a-f]{1,128}$/;
+
+/** Longest URL path (context root, redirect source) printed. */
+export const MAX_PATH_LENGTH = 1024;
+/** Longest redirect target URL printed. */
+export const MAX_URL_LENGTH = 2048;
+/** Longest raw option line (GlobalOptions, DefaultOptions, SSLOpts). */
+export const MAX_OPTION_LENGTH = 1024;
+
+/** Lower-case DNS host name, optionally with one leading `*.` label; no port, no trailing dot. */
+export function isSafeHost(s: string): boolean {
+  if (s.length === 0 || s.length > 253) return false;
+  const rest = s.startsWith('*.') ? s.slice(2) : s;
+  if (rest.length === 0) return false;
+  return rest.split('.').every((label) => DNS_LABEL.test(label));
+}
+
+/** URL path prefix: begins with `/`, only unreserved characters plus `+=:@/`, no `..` or `//` segments. */
+export function isSafePath(s: string): boolean {
+  if (s.length === 0 || s.length > MAX_PATH_LENGTH || !PATH.test(s)) return false;
+  if (s.includes('//')) return false;
+  return !s.split('/').some((seg) => seg === '.' || seg === '..');
+}
+
+/** Identifier such as an upstream name, task id or proxy id: `[A-Za-z0-9_.-]`, not starting with `.`/`-`. */
+export function isSafeToken(s: string, maxLength = 200): boolean {
+  return s.length > 0 && s.length <= maxLength && TOKEN.test(s);
+}
+
+/** Cookie name: a conservative subset of RFC 6265 token characters. */
+export function isSafeCookieName(s: string): boolean {
+  return s.length > 0 && s.length <= 128 && COOKIE.test(s);
+}
+
+/** File name inside the secrets directory: no directory part, no leading dot. */
+export function isSafeFileName(s: string): boolean {
+  return s.length > 0 && s.length <= 255 && FILE_NAME.test(s);
+}
+
+/** Absolute file-system path without `..` segments or unusual characters. */
+export function isSafeAbsolutePath(s: string): boolean {
+  if (s.length === 0 || s.length > 1024 || !ABS_PATH.test(s)) return false;
+  return !s.split('/').some((seg) => seg === '.' || seg === '..');
+}
+
+/** Lower-case hex string (e.g. the model hash). */
+export function isSafeHex(s: string): boolean {
+  return HEX.test(s);
+}
+
+/** Formats an endpoint address for a `server` line: IPv4 as is, IPv6 in brackets; `undefined` if not an IP. */
+export function formatEndpointAddress(address: string, port: number): string | undefined {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  const kind = isIP(address);
+  if (kind === 4) return `${address}:${port}`;
+  // isIP accepts zone ids ("fe80::1%eth0"); '%' is special in HAProxy, so refuse them.
+  if (kind === 6 && /^[0-9A-Fa-f:.]+$/.test(address)) return `[${address}]:${port}`;
+  return undefined;
+}
+
+/**
+ * Absolute http(s) URL used as a redirect target: scheme, DNS or IPv4 host, optional port and a path made of
+ * the same characters as {@link isSafePath}. No query, fragment, user info or percent-escapes.
+ */
+export function isSafeRedirectUrl(s: string): boolean {
+  if (s.length === 0 || s.length > MAX_URL_LENGTH) return false;
+  const m = /^https?:\/\/([^/:]+)(?::([0-9]{1,5}))?(\/.*)?$/.exec(s);
+  if (!m) return false;
+  const host = m[1] ?? '';
+  if (host.startsWith('*.')) return false;
+  if (!isSafeHost(host) && isIP(host) !== 4) return false;
+  if (m[2] !== undefined) {
+    const port = Number(m[2]);
+    if (port < 1 || port > 65535) return false;
+  }
+  const path = m[3];
+  return path === undefined || isSafePath(path);
+}
+
+/**
+ * Raw, operator-provided configuration line (GlobalOptions, DefaultOptions, SSLOpts): one line of printable
+ * characters (tabs allowed) without `{` or `}`, and not opening a new section.
+ */
+export function optionLineProblem(s: string): string | undefined {
+  if (s.length > MAX_OPTION_LENGTH) return `is longer than ${MAX_OPTION_LENGTH} characters`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(s)) return 'contains a line break or control character';
+  if (/[^\t -~]/.test(s)) return 'contains non-ASCII characters';
+  if (/[{}]/.test(s)) return 'contains "{" or "}"';
+  const first = s.trim().split(/\s+/)[0] ?? '';
+  if (SECTION_KEYWORDS.has(first.toLowerCase())) return `starts a new section ("${first}")`;
+  return undefined;
+}
+
+const SECTION_KEYWORDS = new Set([
+  'global',
+  'defaults',
+  'frontend',
+  'backend',
+  'listen',
+  'userlist',
+  'peers',
+  'resolvers',
+  'cache',
+  'program',
+  'http-errors',
+  'ring',
+  'mailers',
+]);
+
+/** Renders a value for a diagnostic message: JSON-quoted and shortened, never raw. */
+export function describeValue(value: string): string {
+  const short = value.length > 80 ? `${value.slice(0, 77)}...` : value;
+  return JSON.stringify(short);
+}

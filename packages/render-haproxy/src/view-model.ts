@@ -1,0 +1,693 @@
+/**
+ * Builds the haproxy.cfg view model from a ProxyModel: every decision and every validation happens here;
+ * the template only prints the resulting lines.
+ */
+import { BackendMode, Severity } from '@switchyard/proto';
+import type { Diagnostic, Endpoint, HttpHost, ProxyModel, Upstream } from '@switchyard/proto';
+import { resolveHaproxyConfig, sslVersionRange } from './config.js';
+import type { HaproxyConfig } from './config.js';
+import {
+  describeValue,
+  formatEndpointAddress,
+  isSafeAbsolutePath,
+  isSafeCookieName,
+  isSafeFileName,
+  isSafeHex,
+  isSafeHost,
+  isSafePath,
+  isSafeRedirectUrl,
+  isSafeToken,
+  optionLineProblem,
+} from './safe.js';
+
+/** Options of {@link renderHaproxy}. */
+export interface HaproxyRenderOptions {
+  /** HAProxy extension configuration (Interlock keys); missing keys take the defaults. */
+  config?: Partial<HaproxyConfig>;
+  /** Plain HTTP listening port (default 80). */
+  httpPort?: number;
+  /** TLS listening port for terminated HTTPS and SNI passthrough (default 443). */
+  httpsPort?: number;
+  /** Directory where certificate secrets are mounted (default `/run/secrets`). */
+  secretsDir?: string;
+  /** Value of the `x-proxy-id` response header (default: the proxy's host name at run time). */
+  proxyId?: string;
+}
+
+/** One section of haproxy.cfg (`global`, `defaults`, `frontend x`, `backend y`). */
+export interface HaproxySection {
+  comments: string[];
+  title: string;
+  lines: string[];
+}
+
+/** A section as printed: its directive lines indented by four spaces and joined with newlines. */
+export interface HaproxyPrintedSection {
+  comments: string[];
+  title: string;
+  body: string;
+}
+
+/** What the template prints. */
+export interface HaproxyView {
+  header: string[];
+  sections: HaproxyPrintedSection[];
+}
+
+/** Path of the stats page. */
+export const STATS_PATH = '/haproxy_status';
+/** Value of the `x-server-info` response header. */
+export const SERVER_INFO = 'switchyard';
+/** Timeout applied to upgraded (WebSocket) connections on backends that serve a websocket route. */
+export const WEBSOCKET_TUNNEL_TIMEOUT = '3600s';
+/** How long the TLS listener waits for a ClientHello to read the SNI. */
+export const SNI_INSPECT_DELAY = '5s';
+/** Largest weight HAProxy accepts on a server. */
+export const MAX_WEIGHT = 256;
+
+const PAGE_503 =
+  '<html><head><title>503 Service Unavailable</title></head><body><h1>503 Service Unavailable</h1><p>No service is available for this host.</p></body></html>';
+const PAGE_404 =
+  '<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1><p>No route matches this path.</p></body></html>';
+
+const LABEL = {
+  hosts: 'com.docker.lb.hosts',
+  contextRoot: 'com.docker.lb.context_root',
+  cookie: 'com.docker.lb.sticky_session_cookie',
+  redirects: 'com.docker.lb.redirects',
+  passthrough: 'com.docker.lb.ssl_passthrough',
+  cert: 'com.docker.lb.ssl_cert',
+  port: 'com.docker.lb.port',
+  defaultBackend: 'com.docker.lb.default_backend',
+} as const;
+
+interface UpstreamView {
+  name: string;
+  services: string[];
+  servers: { name: string; target: string; weight: number }[];
+  stickyCookie: string;
+  ipHash: boolean;
+  tls: boolean;
+  tlsVerify: boolean;
+  websocket: boolean;
+  usedHttp: boolean;
+  usedTcp: boolean;
+}
+
+interface RouteView {
+  id: string;
+  pathAcl: string | undefined;
+  stripLength: number;
+  upstream: UpstreamView;
+}
+
+interface RedirectView {
+  pathAcl: string | undefined;
+  toUrl: string;
+}
+
+interface HostView {
+  host: string;
+  sslOnly: boolean;
+  routes: RouteView[];
+  redirects: RedirectView[];
+}
+
+/** Collects diagnostics in discovery order. */
+class Diagnostics {
+  readonly list: Diagnostic[] = [];
+
+  error(code: string, message: string, service = '', label = ''): void {
+    this.list.push({ service, label, code, message, severity: Severity.SEVERITY_ERROR });
+  }
+
+  warn(code: string, message: string, service = '', label = ''): void {
+    this.list.push({ service, label, code, message, severity: Severity.SEVERITY_WARNING });
+  }
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Exact names first (alphabetical), then wildcards, most specific (longest) first. */
+function compareHosts(a: string, b: string): number {
+  const wa = a.startsWith('*.');
+  const wb = b.startsWith('*.');
+  if (wa !== wb) return wa ? 1 : -1;
+  if (wa && a.length !== b.length) return b.length - a.length;
+  return compareStrings(a, b);
+}
+
+/** The path without its trailing slash ("" for "/"). */
+function trimSlash(path: string): string {
+  return path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+function validPort(value: number | undefined, fallback: number, what: string, d: Diagnostics): number {
+  if (value === undefined) return fallback;
+  if (Number.isInteger(value) && value >= 1 && value <= 65535) return value;
+  d.error('invalid-option', `${what} ${String(value)} is not a port number (1-65535); using ${fallback}`);
+  return fallback;
+}
+
+/**
+ * Builds the view model and the diagnostics for one ProxyModel. Pure and deterministic.
+ */
+export function buildHaproxyView(
+  model: ProxyModel,
+  options: HaproxyRenderOptions = {},
+): { view: HaproxyView; diagnostics: Diagnostic[] } {
+  const d = new Diagnostics();
+
+  // ---- options --------------------------------------------------------------------------------------
+  const { config, issues } = resolveHaproxyConfig(options.config);
+  for (const issue of issues) {
+    d.error('invalid-config', `HAProxy config ${issue.key}: ${issue.message}; using the default`);
+  }
+  const httpPort = validPort(options.httpPort, 80, 'httpPort', d);
+  let httpsPort = validPort(options.httpsPort, 443, 'httpsPort', d);
+  if (httpsPort === httpPort) {
+    d.error('invalid-option', `httpsPort equals httpPort (${httpPort}); using ${httpPort === 443 ? 8443 : 443}`);
+    httpsPort = httpPort === 443 ? 8443 : 443;
+  }
+  let secretsDir = options.secretsDir ?? '/run/secrets';
+  if (!isSafeAbsolutePath(secretsDir)) {
+    d.error('unsafe-value', `secretsDir ${describeValue(secretsDir)} is not a safe absolute path; using /run/secrets`);
+    secretsDir = '/run/secrets';
+  }
+  secretsDir = secretsDir.replace(/\/+$/, '');
+  let proxyId: string | undefined;
+  if (options.proxyId !== undefined && options.proxyId !== '') {
+    if (isSafeToken(options.proxyId, 128)) proxyId = options.proxyId;
+    else d.error('unsafe-value', `proxyId ${describeValue(options.proxyId)} is not a safe token; using the host name`);
+  }
+
+  // ---- upstreams ------------------------------------------------------------------------------------
+  const upstreams = new Map<string, UpstreamView>();
+  const sortedUpstreams = [...model.upstreams].sort((a, b) => compareStrings(a.name, b.name));
+  for (const up of sortedUpstreams) {
+    const service = firstService(up);
+    if (!isSafeToken(up.name)) {
+      d.error('unsafe-value', `upstream name ${describeValue(up.name)} is not a safe identifier; upstream skipped`, service);
+      continue;
+    }
+    if (upstreams.has(up.name)) {
+      d.error('duplicate-upstream', `upstream ${up.name} is defined more than once; the first one is used`, service);
+      continue;
+    }
+    upstreams.set(up.name, buildUpstream(up, d));
+  }
+  const serviceOf = (name: string): string => upstreams.get(name)?.services[0] ?? '';
+
+  // ---- certificates ---------------------------------------------------------------------------------
+  const certFiles = new Map<string, string>();
+  const certs = [...model.certificates].sort((a, b) => compareStrings(a.name, b.name));
+  for (const cert of certs) {
+    if (certFiles.has(cert.name)) {
+      d.error('duplicate-certificate', `certificate ${describeValue(cert.name)} is defined more than once; the first one is used`, '', LABEL.cert);
+      continue;
+    }
+    if (!isSafeFileName(cert.certFile) || !isSafeFileName(cert.keyFile)) {
+      d.error(
+        'unsafe-value',
+        `certificate ${describeValue(cert.name)} has an unsafe file name (${describeValue(cert.certFile)}, ${describeValue(cert.keyFile)}); certificate skipped`,
+        '',
+        LABEL.cert,
+      );
+      continue;
+    }
+    if (cert.keyFile !== `${cert.certFile}.key`) {
+      d.error(
+        'unsupported-certificate',
+        `certificate ${describeValue(cert.name)}: HAProxy loads the key from ${describeValue(`${cert.certFile}.key`)}, but the key file is ${describeValue(cert.keyFile)}; certificate skipped`,
+        '',
+        LABEL.cert,
+      );
+      continue;
+    }
+    certFiles.set(cert.name, `${secretsDir}/${cert.certFile}`);
+  }
+  const certPaths = [...new Set(certFiles.values())];
+
+  // ---- HTTP hosts -----------------------------------------------------------------------------------
+  const pathAcls = new Map<string, string>();
+  const pathAclFor = (path: string): string | undefined => {
+    const prefix = trimSlash(path);
+    if (prefix === '') return undefined;
+    let acl = pathAcls.get(prefix);
+    if (acl === undefined) {
+      acl = `p${pathAcls.size}`;
+      pathAcls.set(prefix, acl);
+    }
+    return acl;
+  };
+  const hosts = new Map<string, HostView>();
+  let routeCount = 0;
+  const sortedHosts = [...model.hosts].sort((a, b) => compareHosts(a.host, b.host));
+  for (const h of sortedHosts) {
+    const service = h.routes[0] ? serviceOf(h.routes[0].upstream) : '';
+    if (!isSafeHost(h.host)) {
+      d.error('unsafe-value', `host ${describeValue(h.host)} is not a valid lower-case host name; host skipped`, service, LABEL.hosts);
+      continue;
+    }
+    if (hosts.has(h.host)) {
+      d.error('duplicate-host', `host ${h.host} appears more than once; the first one is used`, service, LABEL.hosts);
+      continue;
+    }
+    if (h.certificate !== '' && !certFiles.has(h.certificate)) {
+      d.warn(
+        'unknown-certificate',
+        `host ${h.host} refers to certificate ${describeValue(h.certificate)}, which is not available; HTTPS requests get the default certificate`,
+        service,
+        LABEL.cert,
+      );
+    }
+    const view: HostView = { host: h.host, sslOnly: h.sslOnly, routes: [], redirects: [] };
+    for (const route of sortRoutes(h)) {
+      const rservice = serviceOf(route.upstream) || service;
+      if (!isSafePath(route.path)) {
+        d.error('unsafe-value', `route path ${describeValue(route.path)} on host ${h.host} is not a safe URL path; route skipped`, rservice, LABEL.contextRoot);
+        continue;
+      }
+      const upstream = upstreams.get(route.upstream);
+      if (upstream === undefined) {
+        d.error('unknown-upstream', `route ${route.path} on host ${h.host} refers to unknown upstream ${describeValue(route.upstream)}; route skipped`, rservice);
+        continue;
+      }
+      const prefix = trimSlash(route.path);
+      if (view.routes.some((r) => r.pathAcl === pathAclFor(route.path))) {
+        d.error('duplicate-route', `host ${h.host} has more than one route for ${route.path}; the first one is used`, rservice, LABEL.contextRoot);
+        continue;
+      }
+      upstream.usedHttp = true;
+      if (route.websocket) upstream.websocket = true;
+      view.routes.push({
+        id: `r${routeCount++}`,
+        pathAcl: pathAclFor(route.path),
+        stripLength: route.stripPrefix && prefix !== '' ? prefix.length + 1 : 0,
+        upstream,
+      });
+    }
+    const redirects = [...h.redirects].sort(
+      (a, b) => trimSlash(b.fromPath).length - trimSlash(a.fromPath).length || compareStrings(a.fromPath, b.fromPath),
+    );
+    for (const r of redirects) {
+      if (!isSafePath(r.fromPath)) {
+        d.error('unsafe-value', `redirect source ${describeValue(r.fromPath)} on host ${h.host} is not a safe URL path; redirect skipped`, service, LABEL.redirects);
+        continue;
+      }
+      if (!isSafeRedirectUrl(r.toUrl)) {
+        d.error('unsafe-value', `redirect target ${describeValue(r.toUrl)} on host ${h.host} is not a safe http(s) URL; redirect skipped`, service, LABEL.redirects);
+        continue;
+      }
+      // The original URI (starting with "/") is appended, so a trailing slash of the target is dropped.
+      view.redirects.push({ pathAcl: pathAclFor(r.fromPath), toUrl: r.toUrl.replace(/\/+$/, '') });
+    }
+    hosts.set(h.host, view);
+  }
+
+  // ---- SNI passthrough ------------------------------------------------------------------------------
+  const sniRoutes: { host: string; upstream: UpstreamView }[] = [];
+  const seenSni = new Set<string>();
+  for (const s of [...model.sniRoutes].sort((a, b) => compareHosts(a.host, b.host))) {
+    const service = serviceOf(s.upstream);
+    if (!isSafeHost(s.host)) {
+      d.error('unsafe-value', `SNI host ${describeValue(s.host)} is not a valid lower-case host name; route skipped`, service, LABEL.passthrough);
+      continue;
+    }
+    if (seenSni.has(s.host)) {
+      d.error('duplicate-host', `SNI host ${s.host} appears more than once; the first one is used`, service, LABEL.passthrough);
+      continue;
+    }
+    const upstream = upstreams.get(s.upstream);
+    if (upstream === undefined) {
+      d.error('unknown-upstream', `SNI route ${s.host} refers to unknown upstream ${describeValue(s.upstream)}; route skipped`, service, LABEL.passthrough);
+      continue;
+    }
+    seenSni.add(s.host);
+    upstream.usedTcp = true;
+    sniRoutes.push({ host: s.host, upstream });
+  }
+
+  // ---- default backend ------------------------------------------------------------------------------
+  let defaultUpstream: UpstreamView | undefined;
+  if (model.defaultUpstream !== '') {
+    defaultUpstream = upstreams.get(model.defaultUpstream);
+    if (defaultUpstream === undefined) {
+      d.error(
+        'unknown-upstream',
+        `default upstream ${describeValue(model.defaultUpstream)} is unknown; unknown hosts get the 503 page`,
+        '',
+        LABEL.defaultBackend,
+      );
+    } else {
+      defaultUpstream.usedHttp = true;
+    }
+  }
+
+  // ---- sections -------------------------------------------------------------------------------------
+  const tlsSocket = `abns@switchyard-tls-${httpsPort}`;
+  const terminateTls = certPaths.length > 0;
+  const listenTls = terminateTls || sniRoutes.length > 0;
+  const sections: HaproxySection[] = [globalSection(config), tcpDefaultsSection(config), defaultsSection(config)];
+
+  if (listenTls) {
+    const lines = [
+      `bind :${httpsPort}`,
+      `tcp-request inspect-delay ${SNI_INSPECT_DELAY}`,
+      'tcp-request content accept if { req.ssl_hello_type 1 }',
+    ];
+    for (const s of sniRoutes) {
+      lines.push(
+        s.host.startsWith('*.')
+          ? `use_backend tcp_${s.upstream.name} if { req.ssl_sni,lower -m end ${s.host.slice(1)} }`
+          : `use_backend tcp_${s.upstream.name} if { req.ssl_sni -i ${s.host} }`,
+      );
+    }
+    lines.push(`default_backend ${terminateTls ? 'sy_tls_terminate' : 'sy_tls_reject'}`);
+    sections.push({
+      comments: ['TLS listener: SNI passthrough routes, everything else is terminated by fe_http.'],
+      title: 'frontend fe_tls from sy_tcp',
+      lines,
+    });
+    if (terminateTls) {
+      sections.push({
+        comments: ['Hands TLS connections to the terminating bind of fe_http (client address kept via PROXY v2).'],
+        title: 'backend sy_tls_terminate from sy_tcp',
+        lines: [`server terminate ${tlsSocket} send-proxy-v2`],
+      });
+    } else {
+      sections.push({
+        comments: ['No certificate to terminate TLS with: connections without a passthrough route are closed.'],
+        title: 'backend sy_tls_reject from sy_tcp',
+        lines: ['tcp-request content reject'],
+      });
+    }
+  }
+
+  sections.push(
+    httpFrontend({
+      config,
+      httpPort,
+      tlsBind: terminateTls
+        ? [`bind ${tlsSocket} accept-proxy ssl`, ...certPaths.map((p) => `crt ${p}`), 'alpn h2,http/1.1', ...(config.SSLOpts.trim() ? [config.SSLOpts.trim()] : [])].join(' ')
+        : undefined,
+      hosts: [...hosts.values()],
+      pathAcls,
+      defaultBackend: defaultUpstream ? `up_${defaultUpstream.name}` : 'sy_default',
+      proxyId,
+    }),
+  );
+
+  sections.push(statsSection(config));
+  if (!defaultUpstream) {
+    sections.push({
+      comments: ['Requests for unknown hosts.'],
+      title: 'backend sy_default',
+      lines: [`http-request return status 503 content-type text/html string '${PAGE_503}'`],
+    });
+  }
+  for (const up of upstreams.values()) {
+    if (up.usedHttp) sections.push(httpBackend(up));
+  }
+  for (const up of upstreams.values()) {
+    if (up.usedTcp) sections.push(tcpBackend(up));
+  }
+
+  const header = ['Generated by Switchyard (@switchyard/render-haproxy). Do not edit: changes are overwritten.'];
+  if (isSafeHex(model.hash)) header.push(`model ${model.hash}`);
+  if (model.serviceCluster !== '' && isSafeToken(model.serviceCluster, 128)) header.push(`service cluster ${model.serviceCluster}`);
+
+  d.list.sort(
+    (a, b) => compareStrings(a.service, b.service) || compareStrings(a.label, b.label) || compareStrings(a.code, b.code),
+  );
+  const printed = sections.map((s) => ({
+    comments: s.comments,
+    title: s.title,
+    body: s.lines.length === 0 ? '' : `    ${s.lines.join('\n    ')}`,
+  }));
+  return { view: { header, sections: printed }, diagnostics: d.list };
+}
+
+function firstService(up: Upstream): string {
+  return up.services[0] ?? up.endpoints[0]?.service ?? '';
+}
+
+function sortRoutes(h: HttpHost): HttpHost['routes'] {
+  return [...h.routes].sort(
+    (a, b) => trimSlash(b.path).length - trimSlash(a.path).length || compareStrings(a.path, b.path),
+  );
+}
+
+function compareEndpoints(a: Endpoint, b: Endpoint): number {
+  return compareStrings(a.address, b.address) || a.port - b.port || compareStrings(a.taskId, b.taskId);
+}
+
+function buildUpstream(up: Upstream, d: Diagnostics): UpstreamView {
+  const service = firstService(up);
+  const view: UpstreamView = {
+    name: up.name,
+    services: up.services.filter((s) => isSafeToken(s)),
+    servers: [],
+    stickyCookie: '',
+    ipHash: up.ipHash,
+    tls: up.tls,
+    tlsVerify: up.tls && up.tlsVerify,
+    websocket: false,
+    usedHttp: false,
+    usedTcp: false,
+  };
+  if (up.stickyCookie !== '') {
+    if (isSafeCookieName(up.stickyCookie)) view.stickyCookie = up.stickyCookie;
+    else d.error('unsafe-value', `sticky cookie name ${describeValue(up.stickyCookie)} of upstream ${up.name} is not a safe cookie name; stickiness disabled`, service, LABEL.cookie);
+  }
+  const used = new Set<string>();
+  for (const ep of [...up.endpoints].sort(compareEndpoints)) {
+    const epService = isSafeToken(ep.service) ? ep.service : service;
+    const target = formatEndpointAddress(ep.address, ep.port);
+    if (target === undefined) {
+      d.error('invalid-endpoint', `endpoint ${describeValue(`${ep.address}:${ep.port}`)} of upstream ${up.name} is not an IP address and port; endpoint skipped`, epService, LABEL.port);
+      continue;
+    }
+    let weight = ep.weight === 0 ? 1 : ep.weight;
+    if (weight > MAX_WEIGHT) {
+      d.warn('weight-clamped', `weight ${weight} of endpoint ${target} in upstream ${up.name} exceeds ${MAX_WEIGHT}; using ${MAX_WEIGHT}`, epService);
+      weight = MAX_WEIGHT;
+    }
+    let base: string;
+    if (ep.taskId !== '' && isSafeToken(ep.taskId, 128)) {
+      base = `task-${ep.taskId}`;
+    } else {
+      if (ep.taskId !== '') d.warn('unsafe-value', `task id ${describeValue(ep.taskId)} is not a safe identifier; server named after its address`, epService);
+      const mode = up.mode === BackendMode.BACKEND_MODE_VIP ? 'vip' : 'ep';
+      base = `${mode}-${ep.address.replace(/[^0-9A-Za-z]/g, '_')}-${ep.port}`;
+    }
+    let name = base;
+    for (let i = 2; used.has(name); i++) name = `${base}-${i}`;
+    used.add(name);
+    view.servers.push({ name, target, weight });
+  }
+  return view;
+}
+
+function globalSection(c: HaproxyConfig): HaproxySection {
+  const lines = [`maxconn ${c.MaxConnections}`, `pidfile ${c.PidPath}`, `tune.ssl.default-dh-param ${c.SSLDefaultDHParam}`];
+  if (c.SSLCiphers !== '') lines.push(`ssl-default-bind-ciphers ${c.SSLCiphers}`);
+  const range = sslVersionRange(c.SSLProtocols);
+  const bindOptions = [range.min ? `ssl-min-ver ${range.min}` : '', range.max ? `ssl-max-ver ${range.max}` : '']
+    .filter((s) => s !== '')
+    .join(' ');
+  if (bindOptions !== '') lines.push(`ssl-default-bind-options ${bindOptions}`);
+  lines.push(`ssl-server-verify ${c.SSLVerify}`);
+  lines.push(...rawLines(c.GlobalOptions));
+  return { comments: [], title: 'global', lines };
+}
+
+/** Named defaults for the TLS (mode tcp) sections; DefaultOptions do not apply to them. */
+function tcpDefaultsSection(c: HaproxyConfig): HaproxySection {
+  return {
+    comments: ['Defaults of the TCP sections (TLS listener, passthrough backends).'],
+    title: 'defaults sy_tcp',
+    lines: [
+      'mode tcp',
+      'option redispatch',
+      'retries 3',
+      `timeout connect ${c.ConnectTimeout}s`,
+      `timeout client ${c.ClientTimeout}s`,
+      `timeout server ${c.ServerTimeout}s`,
+    ],
+  };
+}
+
+/** Defaults of every HTTP section (the last unnamed defaults section), followed by DefaultOptions. */
+function defaultsSection(c: HaproxyConfig): HaproxySection {
+  const lines = [
+    'mode http',
+    'option redispatch',
+    'retries 3',
+    `timeout connect ${c.ConnectTimeout}s`,
+    `timeout client ${c.ClientTimeout}s`,
+    `timeout server ${c.ServerTimeout}s`,
+    ...rawLines(c.DefaultOptions),
+  ];
+  return { comments: ['Defaults of the HTTP sections.'], title: 'defaults', lines };
+}
+
+/** Operator-provided raw lines, already validated by the config schema; re-checked defensively. */
+function rawLines(lines: readonly string[]): string[] {
+  return lines.filter((l) => optionLineProblem(l) === undefined && l.trim() !== '').map((l) => l.trim());
+}
+
+function statsSection(c: HaproxyConfig): HaproxySection {
+  const lines = ['stats enable', `stats uri ${STATS_PATH}`, 'stats refresh 10s'];
+  if (c.HideInfoHeaders) lines.push('stats hide-version');
+  if (c.AdminUser !== '') lines.push('stats realm Switchyard', `stats auth ${c.AdminUser}:${c.AdminPass}`);
+  return {
+    comments: [
+      c.AdminUser !== ''
+        ? `Statistics at ${STATS_PATH}, basic auth (AdminUser/AdminPass).`
+        : `Statistics at ${STATS_PATH}, loopback clients only (set AdminUser/AdminPass to open it with basic auth).`,
+    ],
+    title: 'backend sy_stats',
+    lines,
+  };
+}
+
+interface HttpFrontendInput {
+  config: HaproxyConfig;
+  httpPort: number;
+  tlsBind: string | undefined;
+  hosts: HostView[];
+  pathAcls: Map<string, string>;
+  defaultBackend: string;
+  proxyId: string | undefined;
+}
+
+function httpFrontend(input: HttpFrontendInput): HaproxySection {
+  const { config, hosts } = input;
+  const lines: string[] = [`bind :${input.httpPort}`];
+  if (input.tlsBind !== undefined) lines.push(input.tlsBind);
+  lines.push(
+    'option forwardfor',
+    'unique-id-format %[uuid()]',
+    'http-request set-header X-Request-ID %[unique-id]',
+    'http-request set-var(txn.host) req.hdr(host),host_only,lower',
+    'acl has_vh var(txn.vh) -m found',
+    'acl has_route var(txn.route) -m found',
+    `acl stats_path path ${STATS_PATH}`,
+  );
+  const statsCondition = config.AdminUser !== '' ? 'stats_path' : 'stats_path stats_client';
+  if (config.AdminUser === '') lines.push('acl stats_client src 127.0.0.0/8 ::1');
+
+  // ACL declarations.
+  hosts.forEach((h, i) => {
+    lines.push(
+      h.host.startsWith('*.')
+        ? `acl h${i} var(txn.host) -m end ${h.host.slice(1)}`
+        : `acl h${i} var(txn.host) -m str ${h.host}`,
+      `acl vh${i} var(txn.vh) -m str h${i}`,
+    );
+  });
+  for (const [prefix, acl] of input.pathAcls) {
+    lines.push(`acl ${acl} path ${prefix}`, `acl ${acl} path_beg ${prefix}/`);
+  }
+
+  // Stats, then virtual host selection (exact names before wildcards, first match wins).
+  lines.push(`http-request set-var(txn.route) str(stats) if ${statsCondition}`);
+  hosts.forEach((_h, i) => lines.push(`http-request set-var(txn.vh) str(h${i}) if !has_route !has_vh h${i}`));
+
+  // Redirects: plain HTTP to HTTPS for ssl_only hosts, then the hosts' redirects (longest source first).
+  hosts.forEach((h, i) => {
+    if (h.sslOnly) {
+      lines.push(`http-request redirect location https://%[var(txn.host)]%[capture.req.uri] code 301 if !has_route !{ ssl_fc } vh${i}`);
+    }
+  });
+  hosts.forEach((h, i) => {
+    for (const r of h.redirects) {
+      lines.push(`http-request redirect location ${r.toUrl}%[capture.req.uri] code 302 if !has_route vh${i}${r.pathAcl ? ` ${r.pathAcl}` : ''}`);
+    }
+  });
+
+  // Route selection (longest prefix first within each host).
+  hosts.forEach((h, i) => {
+    for (const r of h.routes) {
+      lines.push(`http-request set-var(txn.route) str(${r.id}) if !has_route vh${i}${r.pathAcl ? ` ${r.pathAcl}` : ''}`);
+    }
+  });
+  if (hosts.length > 0) {
+    lines.push(`http-request return status 404 content-type text/html string '${PAGE_404}' if has_vh !has_route`);
+  }
+  for (const h of hosts) {
+    for (const r of h.routes) {
+      if (r.stripLength > 0) lines.push(`http-request set-path /%[path,bytes(${r.stripLength})] if { var(txn.route) -m str ${r.id} }`);
+    }
+  }
+
+  // Request and response headers.
+  lines.push(
+    'http-request set-header X-Forwarded-Proto https if { ssl_fc }',
+    'http-request set-header X-Forwarded-Proto http if !{ ssl_fc }',
+    'http-request set-header X-Real-IP %[src]',
+  );
+  if (!config.HideInfoHeaders) {
+    lines.push(
+      'http-response set-header x-upstream-addr %si:%sp',
+      'http-response set-header x-upstream-response-time %Tr',
+      'http-after-response set-header x-request-id %[unique-id]',
+      `http-after-response set-header x-proxy-id ${input.proxyId ?? '%[hostname]'}`,
+      `http-after-response set-header x-server-info ${SERVER_INFO}`,
+    );
+  }
+
+  // Backend selection.
+  lines.push('use_backend sy_stats if { var(txn.route) -m str stats }');
+  for (const h of hosts) {
+    for (const r of h.routes) lines.push(`use_backend up_${r.upstream.name} if { var(txn.route) -m str ${r.id} }`);
+  }
+  lines.push(`default_backend ${input.defaultBackend}`);
+
+  return {
+    comments: [`HTTP on port ${input.httpPort}${input.tlsBind ? ' and terminated HTTPS from fe_tls' : ''}; ${hosts.length} host(s).`],
+    title: 'frontend fe_http',
+    lines,
+  };
+}
+
+function serverLines(up: UpstreamView, http: boolean): string[] {
+  return up.servers.map((s) => {
+    let line = `server ${s.name} ${s.target} weight ${s.weight}`;
+    if (http && up.tls) {
+      line += up.tlsVerify
+        ? ' ssl verify required ca-file @system-ca sni req.hdr(host),host_only'
+        : ' ssl verify none sni req.hdr(host),host_only';
+    }
+    return line;
+  });
+}
+
+function httpBackend(up: UpstreamView): HaproxySection {
+  const comments = up.services.length > 0 ? [`services: ${up.services.join(', ')}`] : [];
+  if (up.servers.length === 0) {
+    return {
+      comments: [...comments, 'No running endpoints: every request gets 503.'],
+      title: `backend up_${up.name}`,
+      lines: [`http-request return status 503 content-type text/html string '${PAGE_503}'`],
+    };
+  }
+  const lines: string[] = [];
+  if (up.stickyCookie !== '') lines.push(`balance hash req.cook(${up.stickyCookie})`, 'hash-type consistent');
+  else if (up.ipHash) lines.push('balance source', 'hash-type consistent');
+  else lines.push('balance roundrobin');
+  if (up.websocket) lines.push(`timeout tunnel ${WEBSOCKET_TUNNEL_TIMEOUT}`);
+  lines.push(...serverLines(up, true));
+  return { comments, title: `backend up_${up.name}`, lines };
+}
+
+function tcpBackend(up: UpstreamView): HaproxySection {
+  const comments = [...(up.services.length > 0 ? [`services: ${up.services.join(', ')}`] : []), 'TLS passthrough.'];
+  const lines = [up.ipHash ? 'balance source' : 'balance roundrobin'];
+  if (up.ipHash) lines.push('hash-type consistent');
+  lines.push(...serverLines(up, false));
+  return { comments, title: `backend tcp_${up.name} from sy_tcp`, lines };
+}

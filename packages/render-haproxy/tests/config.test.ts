@@ -1,0 +1,104 @@
+import { parse as parseToml } from 'smol-toml';
+import { HAPROXY_CONFIG_DEFAULTS, HaproxyConfigError, haproxyConfigSchema, parseHaproxyConfig } from '../src/index.js';
+
+function issuesOf(raw: unknown): { key: string; message: string }[] {
+  try {
+    parseHaproxyConfig(raw);
+  } catch (e) {
+    expect(e).toBeInstanceOf(HaproxyConfigError);
+    return (e as HaproxyConfigError).issues;
+  }
+  throw new Error('expected a HaproxyConfigError');
+}
+
+describe('parseHaproxyConfig', () => {
+  it('fills Interlock defaults for a missing or empty table', () => {
+    expect(parseHaproxyConfig(undefined)).toEqual(HAPROXY_CONFIG_DEFAULTS);
+    expect(parseHaproxyConfig({})).toEqual(HAPROXY_CONFIG_DEFAULTS);
+    expect(HAPROXY_CONFIG_DEFAULTS).toMatchObject({
+      PidPath: '/var/run/proxy.pid',
+      MaxConnections: 1024,
+      ConnectTimeout: 600,
+      SSLVerify: 'required',
+      SSLCiphers: 'HIGH:!aNULL:!MD5',
+      HideInfoHeaders: false,
+    });
+  });
+
+  it('reads an Interlock TOML Config table', () => {
+    const toml = parseToml(`
+[Extensions.haproxy.Config]
+  PidPath = "/run/haproxy.pid"
+  MaxConnections = 2048
+  ConnectTimeout = 5
+  ClientTimeout = 30
+  ServerTimeout = 60
+  AdminUser = "ops"
+  AdminPass = "hunter2"
+  SSLProtocols = "TLSv1.2 TLSv1.3"
+  GlobalOptions = ["tune.bufsize 32768"]
+  DefaultOptions = ["option http-server-close"]
+  HideInfoHeaders = true
+`) as { Extensions: { haproxy: { Config: unknown } } };
+    const config = parseHaproxyConfig(toml.Extensions.haproxy.Config);
+    expect(config).toMatchObject({
+      PidPath: '/run/haproxy.pid',
+      MaxConnections: 2048,
+      ConnectTimeout: 5,
+      AdminUser: 'ops',
+      GlobalOptions: ['tune.bufsize 32768'],
+      HideInfoHeaders: true,
+      SSLVerify: 'required',
+    });
+  });
+
+  it('does not share the default arrays between results', () => {
+    const a = parseHaproxyConfig({});
+    a.GlobalOptions.push('x');
+    expect(parseHaproxyConfig({}).GlobalOptions).toEqual([]);
+  });
+
+  it('names every bad key, including unknown keys (typos)', () => {
+    const issues = issuesOf({ MaxConnections: 'many', ClientTimeout: 1.5, MaxConnection: 10, SendTimeout: 600 });
+    expect(issues.map((i) => i.key).sort()).toEqual(['ClientTimeout', 'MaxConnection', 'MaxConnections', 'SendTimeout']);
+    expect(issues.find((i) => i.key === 'MaxConnection')?.message).toBe('unknown key');
+  });
+
+  it('has a typed error with a code and a message naming the keys', () => {
+    try {
+      parseHaproxyConfig({ SSLVerify: 'sometimes' });
+      throw new Error('not thrown');
+    } catch (e) {
+      const err = e as HaproxyConfigError;
+      expect(err.code).toBe('invalid-haproxy-config');
+      expect(err.message).toContain('SSLVerify');
+      expect(err.name).toBe('HaproxyConfigError');
+    }
+  });
+
+  it.each([
+    ['GlobalOptions', ['maxconn 10\n    stats socket /tmp/x'], 'GlobalOptions[0]'],
+    ['DefaultOptions', ['http-request deny if { src 10.0.0.0/8 }'], 'DefaultOptions[0]'],
+    ['DefaultOptions', ['backend evil'], 'DefaultOptions[0]'],
+    ['SSLOpts', 'no-tls-tickets\nbind :1', 'SSLOpts'],
+    ['PidPath', '/run/../etc/passwd', 'PidPath'],
+    ['PidPath', 'relative.pid', 'PidPath'],
+    ['AdminUser', 'root user', 'AdminUser'],
+    ['AdminPass', 'pass word', 'AdminPass'],
+    ['SSLCiphers', 'HIGH ssl-min-ver', 'SSLCiphers'],
+    ['SSLProtocols', 'TLSv9', 'SSLProtocols'],
+    ['SSLDefaultDHParam', 512, 'SSLDefaultDHParam'],
+    ['HideInfoHeaders', 'yes', 'HideInfoHeaders'],
+  ])('rejects %s = %j', (key, value, reported) => {
+    expect(issuesOf({ [key]: value }).map((i) => i.key)).toEqual([reported]);
+  });
+
+  it('requires AdminPass with AdminUser', () => {
+    expect(issuesOf({ AdminUser: 'admin' })).toEqual([{ key: 'AdminPass', message: 'must be set when AdminUser is set' }]);
+  });
+
+  it('exports the schema (partial, strict)', () => {
+    expect(haproxyConfigSchema.safeParse({ MaxConnections: 5 }).success).toBe(true);
+    expect(haproxyConfigSchema.safeParse({ Nope: 5 }).success).toBe(false);
+  });
+});

@@ -1,0 +1,255 @@
+import { BackendMode, ProxyModel, Severity } from '@switchyard/proto';
+import type { Upstream } from '@switchyard/proto';
+import { renderHaproxy } from '../src/index.js';
+
+const upstream = (name: string, extra: Partial<Upstream> = {}): Upstream => ({
+  name,
+  endpoints: [{ address: '10.0.0.2', port: 80, weight: 1, service: name, taskId: `${name}task` }],
+  stickyCookie: '',
+  ipHash: false,
+  tls: false,
+  tlsVerify: false,
+  mode: BackendMode.BACKEND_MODE_TASK,
+  services: [name],
+  ...extra,
+});
+
+function cfg(model: Parameters<typeof ProxyModel.fromPartial>[0], options = {}): { text: string; codes: string[] } {
+  const result = renderHaproxy(ProxyModel.fromPartial(model), options);
+  return { text: result.files[0]!.content, codes: result.diagnostics.map((d) => d.code) };
+}
+
+function linesOf(text: string, re: RegExp): string[] {
+  return text.split('\n').filter((l) => re.test(l)).map((l) => l.trim());
+}
+
+describe('renderHaproxy', () => {
+  it('renders a valid skeleton for an empty model: 503 for every host, no TLS listener', () => {
+    const { text, codes } = cfg({});
+    expect(codes).toEqual([]);
+    expect(text).toContain('default_backend sy_default');
+    expect(text).toContain('http-request return status 503');
+    expect(text).not.toContain('frontend fe_tls');
+    expect(text).toContain('bind :80\n');
+    expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('orders routes longest prefix first whatever the input order', () => {
+    const { text } = cfg({
+      hosts: [
+        {
+          host: 'a.example.com',
+          certificate: '',
+          sslOnly: false,
+          redirects: [],
+          routes: [
+            { path: '/', upstream: 'u', stripPrefix: false, websocket: false },
+            { path: '/a', upstream: 'u', stripPrefix: false, websocket: false },
+            { path: '/a/b/c', upstream: 'u', stripPrefix: false, websocket: false },
+            { path: '/a/b', upstream: 'u', stripPrefix: false, websocket: false },
+          ],
+        },
+      ],
+      upstreams: [upstream('u')],
+    });
+    expect(linesOf(text, /^ {4}acl p\d+ path /)).toEqual(['acl p0 path /a/b/c', 'acl p1 path /a/b', 'acl p2 path /a']);
+    expect(linesOf(text, /set-var\(txn\.route\) str\(r/)).toEqual([
+      'http-request set-var(txn.route) str(r0) if !has_route vh0 p0',
+      'http-request set-var(txn.route) str(r1) if !has_route vh0 p1',
+      'http-request set-var(txn.route) str(r2) if !has_route vh0 p2',
+      'http-request set-var(txn.route) str(r3) if !has_route vh0',
+    ]);
+  });
+
+  it('selects exact host names before wildcards, most specific wildcard first', () => {
+    const route = [{ path: '/', upstream: 'u', stripPrefix: false, websocket: false }];
+    const host = (h: string) => ({ host: h, certificate: '', sslOnly: false, redirects: [], routes: route });
+    const { text } = cfg({
+      hosts: [host('*.example.com'), host('*.a.example.com'), host('x.a.example.com')],
+      upstreams: [upstream('u')],
+    });
+    expect(linesOf(text, /^ {4}acl h\d /)).toEqual([
+      'acl h0 var(txn.host) -m str x.a.example.com',
+      'acl h1 var(txn.host) -m end .a.example.com',
+      'acl h2 var(txn.host) -m end .example.com',
+    ]);
+  });
+
+  it('strips the prefix after the route is chosen, by length', () => {
+    const { text } = cfg({
+      hosts: [
+        {
+          host: 'a.example.com',
+          certificate: '',
+          sslOnly: false,
+          redirects: [],
+          routes: [
+            { path: '/app/', upstream: 'u', stripPrefix: true, websocket: false },
+            { path: '/', upstream: 'u', stripPrefix: true, websocket: false },
+          ],
+        },
+      ],
+      upstreams: [upstream('u')],
+    });
+    // "/" strips nothing; "/app/" and "/app" both strip "/app".
+    expect(linesOf(text, /set-path/)).toEqual(['http-request set-path /%[path,bytes(5)] if { var(txn.route) -m str r0 }']);
+  });
+
+  it('omits every info header when HideInfoHeaders is set', () => {
+    const shown = cfg({}).text;
+    for (const h of ['x-request-id', 'x-proxy-id', 'x-server-info', 'x-upstream-addr', 'x-upstream-response-time']) {
+      expect(shown).toContain(`set-header ${h} `);
+    }
+    const hidden = cfg({}, { config: { HideInfoHeaders: true } }).text;
+    expect(hidden).not.toMatch(/set-header x-(request-id|proxy-id|server-info|upstream-addr|upstream-response-time) /);
+    expect(hidden).toContain('stats hide-version');
+  });
+
+  it('restricts stats to loopback unless AdminUser/AdminPass are set', () => {
+    expect(cfg({}).text).toContain('if stats_path stats_client');
+    const { text } = cfg({}, { config: { AdminUser: 'ops', AdminPass: 'pw' } });
+    expect(text).toContain('stats auth ops:pw');
+    expect(text).toContain('if stats_path\n');
+    expect(text).not.toContain('stats_client');
+  });
+
+  it('maps sticky cookies to a consistent hash of the cookie value, ip_hash to balance source', () => {
+    const route = (u: string) => [{ path: '/', upstream: u, stripPrefix: false, websocket: false }];
+    const { text } = cfg({
+      hosts: [
+        { host: 'a.example.com', certificate: '', sslOnly: false, redirects: [], routes: route('sticky') },
+        { host: 'b.example.com', certificate: '', sslOnly: false, redirects: [], routes: route('iph') },
+      ],
+      upstreams: [upstream('iph', { ipHash: true }), upstream('sticky', { stickyCookie: 'JSESSIONID' })],
+    });
+    expect(text).toMatch(/backend up_sticky\n {4}balance hash req\.cook\(JSESSIONID\)\n {4}hash-type consistent\n/);
+    expect(text).toMatch(/backend up_iph\n {4}balance source\n {4}hash-type consistent\n/);
+  });
+
+  it('clamps weights above 256 with a warning and treats 0 as 1', () => {
+    const result = renderHaproxy(
+      ProxyModel.fromPartial({
+        hosts: [{ host: 'a.example.com', routes: [{ path: '/', upstream: 'u' }] }],
+        upstreams: [
+          upstream('u', {
+            endpoints: [
+              { address: '10.0.0.2', port: 80, weight: 0, service: 'u', taskId: 't1' },
+              { address: '10.0.0.3', port: 80, weight: 1000, service: 'u', taskId: 't2' },
+            ],
+          }),
+        ],
+      }),
+    );
+    expect(result.files[0]!.content).toContain('server task-t1 10.0.0.2:80 weight 1\n');
+    expect(result.files[0]!.content).toContain('server task-t2 10.0.0.3:80 weight 256\n');
+    expect(result.diagnostics).toEqual([expect.objectContaining({ code: 'weight-clamped', severity: Severity.SEVERITY_WARNING, service: 'u' })]);
+  });
+
+  it('gives stable, unique server names (task id, else address; vip endpoints)', () => {
+    const { text } = cfg({
+      hosts: [{ host: 'a.example.com', routes: [{ path: '/', upstream: 'u' }] }],
+      upstreams: [
+        upstream('u', {
+          mode: BackendMode.BACKEND_MODE_VIP,
+          endpoints: [
+            { address: '10.0.0.9', port: 80, weight: 1, service: 'u', taskId: '' },
+            { address: '10.0.0.9', port: 80, weight: 1, service: 'u', taskId: '' },
+            { address: 'fd00::1', port: 8080, weight: 1, service: 'u', taskId: '' },
+          ],
+        }),
+      ],
+    });
+    expect(linesOf(text, /^ {4}server /)).toEqual([
+      'server vip-10_0_0_9-80 10.0.0.9:80 weight 1',
+      'server vip-10_0_0_9-80-2 10.0.0.9:80 weight 1',
+      'server vip-fd00__1-8080 [fd00::1]:8080 weight 1',
+    ]);
+  });
+
+  it('uses the ports given and validates them', () => {
+    const ok = cfg({ certificates: [{ name: 'c', certSecret: '', keySecret: '', certFile: 'c.pem', keyFile: 'c.pem.key' }] }, { httpPort: 8080, httpsPort: 8443 });
+    expect(ok.text).toContain('bind :8080\n');
+    expect(ok.text).toContain('bind :8443\n');
+    expect(ok.text).toContain('bind abns@switchyard-tls-8443 accept-proxy ssl crt /run/secrets/c.pem alpn h2,http/1.1\n');
+    const bad = cfg({}, { httpPort: 70000, httpsPort: 80 });
+    expect(bad.codes).toEqual(['invalid-option', 'invalid-option']);
+    expect(bad.text).toContain('bind :80\n');
+  });
+
+  it('uses secretsDir for certificate paths', () => {
+    const { text } = cfg(
+      { certificates: [{ name: 'c', certSecret: '', keySecret: '', certFile: 'c.pem', keyFile: 'c.pem.key' }] },
+      { secretsDir: '/etc/ssl/switchyard/' },
+    );
+    expect(text).toContain('crt /etc/ssl/switchyard/c.pem ');
+  });
+
+  it('reports invalid options.config keys and falls back to their defaults', () => {
+    const result = renderHaproxy(ProxyModel.fromPartial({}), {
+      config: { MaxConnections: 0, ClientTimeout: 42 } as never,
+    });
+    expect(result.diagnostics.map((d) => [d.code, d.severity])).toEqual([['invalid-config', Severity.SEVERITY_ERROR]]);
+    expect(result.diagnostics[0]!.message).toContain('MaxConnections');
+    expect(result.files[0]!.content).toContain('maxconn 1024\n');
+    expect(result.files[0]!.content).toContain('timeout client 42s\n');
+  });
+
+  it('appends the original URI to redirect targets (dropping a trailing slash) and skips unsafe ones', () => {
+    const result = renderHaproxy(
+      ProxyModel.fromPartial({
+        hosts: [
+          {
+            host: 'a.example.com',
+            redirects: [
+              { fromPath: '/x', toUrl: 'https://b.example.com/' },
+              { fromPath: '/y', toUrl: 'https://b.example.com/%[env(HOME)]' },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(linesOf(result.files[0]!.content, /redirect location https:\/\/b/)).toEqual([
+      'http-request redirect location https://b.example.com%[capture.req.uri] code 302 if !has_route vh0 p0',
+    ]);
+    expect(result.diagnostics).toEqual([
+      expect.objectContaining({ code: 'unsafe-value', label: 'com.docker.lb.redirects', severity: Severity.SEVERITY_ERROR }),
+    ]);
+    expect(result.files[0]!.content).not.toContain('env(');
+  });
+
+  it('prints operator options as directives, in order', () => {
+    const { text } = cfg({}, { config: { GlobalOptions: ['nbthread 2', 'tune.bufsize 32768'], DefaultOptions: ['option http-server-close'] } });
+    expect(text).toMatch(/ssl-server-verify required\n {4}nbthread 2\n {4}tune\.bufsize 32768\n/);
+    expect(text).toMatch(/timeout server 600s\n {4}option http-server-close\n/);
+  });
+
+  it('is deterministic regardless of the order of model lists', () => {
+    const hosts = ['c.example.com', 'a.example.com', 'b.example.com'].map((h) => ({
+      host: h,
+      routes: [{ path: '/', upstream: h.slice(0, 1) }],
+    }));
+    const ups = ['c', 'a', 'b'].map((n) => upstream(n));
+    const one = renderHaproxy(ProxyModel.fromPartial({ hosts, upstreams: ups }));
+    const two = renderHaproxy(ProxyModel.fromPartial({ hosts: [...hosts].reverse(), upstreams: [...ups].reverse() }));
+    expect(two).toEqual(one);
+  });
+
+  it('renders 1,000 hosts and 3,000 endpoints', () => {
+    const hosts = [];
+    const ups = [];
+    for (let i = 0; i < 1000; i++) {
+      hosts.push({ host: `h${i}.example.com`, routes: [{ path: '/', upstream: `u${i}` }, { path: `/p${i}`, upstream: `u${i}`, stripPrefix: true }] });
+      ups.push(
+        upstream(`u${i}`, {
+          endpoints: [0, 1, 2].map((k) => ({ address: `10.${k}.${i >> 8}.${i & 255}`, port: 80, weight: 1, service: `u${i}`, taskId: `t${i}x${k}` })),
+        }),
+      );
+    }
+    const model = ProxyModel.fromPartial({ hosts, upstreams: ups });
+    const result = renderHaproxy(model);
+    expect(result.diagnostics).toEqual([]);
+    expect(linesOf(result.files[0]!.content, /^ {4}server /)).toHaveLength(3000);
+    expect(linesOf(result.files[0]!.content, /^ {4}use_backend up_/)).toHaveLength(2000);
+    expect(linesOf(result.files[0]!.content, /set-path/)).toHaveLength(1000);
+  });
+});
