@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx buf lint proto
+# No breaking change against the published v1 contract (an image of it is committed).
+npx buf breaking proto --against proto/v1-baseline.binpb
 rm -rf packages/proto/src/gen
 (cd proto && ../node_modules/.bin/buf generate)
 if [ "${1:-}" = "--check" ]; then
