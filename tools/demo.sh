@@ -26,7 +26,7 @@ if ! docker network inspect demo-net >/dev/null 2>&1; then
 fi
 if ! docker service inspect demo-app >/dev/null 2>&1; then
   say "deploying the sample app demo-app (2 replicas) with com.docker.lb.hosts=demo.local"
-  docker service create --detach --name demo-app --replicas 2 --network demo-net \
+  docker service create --detach --no-resolve-image --name demo-app --replicas 2 --network demo-net \
     --env 'ECHO_TASK={{.Task.Name}}' \
     --label com.docker.lb.hosts=demo.local --label com.docker.lb.port=8080 \
     switchyard/e2e-echo:latest >/dev/null

@@ -29,13 +29,13 @@ if docker service inspect "$core" >/dev/null 2>&1; then
   if [[ " $current " != *" $config_name "* ]]; then
     say "updating core service $core to config $config_name"
     old=$(echo "$current" | tr ' ' '\n' | grep -v '^$' | head -1 || true)
-    docker service update --detach --image "$image" ${old:+--config-rm "$old"} --config-add "source=$config_name,target=/config.toml" "$core" >/dev/null
+    docker service update --detach --no-resolve-image --image "$image" ${old:+--config-rm "$old"} --config-add "source=$config_name,target=/config.toml" "$core" >/dev/null
   else
     say "core service $core is up to date"
   fi
 else
   say "creating core service $core (image $image, network $network)"
-  docker service create --detach --name "$core" \
+  docker service create --detach --no-resolve-image --name "$core" \
     --network "$network" --endpoint-mode dnsrr \
     --constraint node.role==manager \
     --mount type=bind,src=/var/run/docker.sock,dst=/var/run/docker.sock \
