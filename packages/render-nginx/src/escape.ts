@@ -1,0 +1,223 @@
+/**
+ * Validation and quoting for every value that reaches nginx configuration text.
+ *
+ * The rule is simple: a value is printed only when it matches a strict pattern whose
+ * characters cannot end a directive (`;`), open or close a block (`{`, `}`), start a comment
+ * (`#`), start a variable (`$`), quote (`'`, `"`, `\`) or break a line. Free-form operator
+ * options go through {@link parseRawDirectives}, which tokenizes them the way nginx would.
+ */
+
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const HOST_RE = new RegExp(`^(?:\\*\\.)?${LABEL}(?:\\.${LABEL})*$`);
+const PATH_SEGMENT_RE = /^[A-Za-z0-9._~@:+,=!-]+$/;
+const NAME_RE = /^[A-Za-z0-9_.-]{1,128}$/;
+const FILE_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
+const ABSOLUTE_PATH_RE = /^\/[A-Za-z0-9_.@+=,:/-]{0,1023}$/;
+const COOKIE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const SIMPLE_COOKIE_RE = /^[A-Za-z0-9_]+$/;
+const IPV4_RE = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const IPV6_RE = /^[0-9A-Fa-f:.]{2,45}$/;
+const URL_RE = new RegExp(
+  `^(https?)://(${LABEL}(?:\\.${LABEL})*|\\[[0-9A-Fa-f:.]{2,45}\\])(?::([0-9]{1,5}))?((?:/[A-Za-z0-9._~@:+,=!-]+)*)/?$`,
+  'i',
+);
+
+/** True for a lower-case host name (letters, digits, `-`, `.`, optional leading `*.`), at most 253 chars. */
+export function isSafeHost(host: string): boolean {
+  return host.length <= 253 && HOST_RE.test(host);
+}
+
+/**
+ * Normalizes a route or redirect path: `/`, or `/seg(/seg)*` with an optional trailing slash that
+ * is dropped. Segments use URL-safe characters only and may not be `.` or `..`.
+ * Returns `undefined` when the path is unsafe.
+ */
+export function normalizePath(path: string): string | undefined {
+  if (path === '/') return '/';
+  if (!path.startsWith('/') || path.length > 1024) return undefined;
+  const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
+  const segments = trimmed.slice(1).split('/');
+  for (const segment of segments) {
+    if (!PATH_SEGMENT_RE.test(segment) || segment === '.' || segment === '..') return undefined;
+  }
+  return trimmed;
+}
+
+/** True for an identifier such as an upstream name: `[A-Za-z0-9_.-]{1,128}`. */
+export function isSafeName(name: string): boolean {
+  return NAME_RE.test(name);
+}
+
+/** True for a plain file name (no directory part), e.g. a certificate file in the secrets directory. */
+export function isSafeFileName(name: string): boolean {
+  return FILE_NAME_RE.test(name) && name !== '.' && name !== '..';
+}
+
+/** True for an absolute path made of safe characters without `.`/`..` segments. */
+export function isSafeAbsolutePath(path: string): boolean {
+  if (!ABSOLUTE_PATH_RE.test(path)) return false;
+  return !path.split('/').some((segment) => segment === '.' || segment === '..');
+}
+
+/** True for a cookie name the renderer can hash on (`[A-Za-z0-9_.-]`, starting with a letter, digit or `_`). */
+export function isSafeCookieName(name: string): boolean {
+  return COOKIE_RE.test(name);
+}
+
+/** True when the cookie is addressable as nginx's `$cookie_<name>` variable. */
+export function isSimpleCookieName(name: string): boolean {
+  return SIMPLE_COOKIE_RE.test(name);
+}
+
+/**
+ * Formats an endpoint address for an nginx `server` line: IPv4 as is, IPv6 in brackets.
+ * Returns `undefined` for anything that is not an IP literal (DNS names would make start-up
+ * depend on resolution) or for an invalid port.
+ */
+export function formatEndpoint(address: string, port: number): string | undefined {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  if (IPV4_RE.test(address)) return `${address}:${port}`;
+  const bare = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  if (bare.includes(':') && IPV6_RE.test(bare) && isIpv6(bare)) return `[${bare.toLowerCase()}]:${port}`;
+  return undefined;
+}
+
+function isIpv6(value: string): boolean {
+  // Accept only what the URL parser recognises as an IPv6 literal.
+  try {
+    return new URL(`http://[${value}]/`).hostname.length > 2;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Validates a redirect target: `http(s)://host[:port][/path]`, no query, no fragment.
+ * Returns the URL without a trailing slash, or `undefined` when unsafe.
+ */
+export function normalizeRedirectUrl(url: string): string | undefined {
+  if (url.length > 2048) return undefined;
+  const match = URL_RE.exec(url);
+  if (!match) return undefined;
+  const port = match[3];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return undefined;
+  if (match[2]?.startsWith('[') && !isIpv6(match[2].slice(1, -1))) return undefined;
+  if ((match[4] ?? '').split('/').some((segment) => segment === '.' || segment === '..')) return undefined;
+  const withoutSlash = url.endsWith('/') ? url.slice(0, -1) : url;
+  return withoutSlash.replace(/^[A-Za-z]+/, (scheme) => scheme.toLowerCase());
+}
+
+/** Quotes any single-line string as an nginx single-quoted token (escaping `\` and `'`). */
+export function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Escapes regular-expression metacharacters in a string made of safe name characters. */
+export function escapeRegex(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+}
+
+/** Characters that may never appear anywhere in operator-provided raw text. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u0008\u000a-\u001f\u007f\u2028\u2029]/;
+
+/**
+ * Checks that `text` is nginx directives on a single line: bare words and quoted strings,
+ * no `{`/`}`, no `#` comment; `;` separates directives (a final `;` is optional).
+ * Returns each directive with exactly one trailing `;`, or the reason the text was refused.
+ */
+export function parseRawDirectives(text: string): { ok: true; directives: string[] } | { ok: false; reason: string } {
+  const tokens = tokenize(text.trim());
+  if (!tokens.ok) return tokens;
+  const directives: string[] = [];
+  let current: string[] = [];
+  for (const token of [...tokens.tokens, ';']) {
+    if (token !== ';') {
+      current.push(token);
+      continue;
+    }
+    if (current.length === 0) continue;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(current[0] as string)) {
+      return { ok: false, reason: 'has a directive that does not start with a directive name' };
+    }
+    directives.push(`${current.join(' ')};`);
+    current = [];
+  }
+  return { ok: true, directives };
+}
+
+/**
+ * Checks operator-provided text that is printed as the arguments of a directive (e.g. a
+ * `log_format` definition). Text that is already a sequence of nginx tokens (it starts with a
+ * quote or with `escape=`) is kept as tokens; any other text is quoted as one string.
+ */
+export function formatRawArguments(text: string): { ok: true; value: string } | { ok: false; reason: string } {
+  const trimmed = text.trim();
+  if (trimmed.length === 0) return { ok: false, reason: 'is empty' };
+  if (CONTROL_RE.test(trimmed)) return { ok: false, reason: 'contains a line break or control character' };
+  if (/^['"]/.test(trimmed) || /^escape=/.test(trimmed)) {
+    const tokens = tokenize(trimmed);
+    if (!tokens.ok) return tokens;
+    if (tokens.tokens.includes(';')) return { ok: false, reason: "contains ';' outside quotes" };
+    return { ok: true, value: tokens.tokens.join(' ') };
+  }
+  return { ok: true, value: quote(trimmed) };
+}
+
+type TokenResult = { ok: true; tokens: string[] } | { ok: false; reason: string };
+
+function tokenize(text: string): TokenResult {
+  if (CONTROL_RE.test(text)) return { ok: false, reason: 'contains a line break or control character' };
+  const tokens: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i] as string;
+    if (ch === ' ' || ch === '\t') {
+      i++;
+      continue;
+    }
+    if (ch === ';') {
+      tokens.push(';');
+      i++;
+      continue;
+    }
+    if (ch === '{' || ch === '}') return { ok: false, reason: `contains '${ch}' outside quotes` };
+    if (ch === '#') return { ok: false, reason: "contains '#' (a comment) outside quotes" };
+    if (ch === '"' || ch === "'") {
+      let j = i + 1;
+      let closed = false;
+      while (j < text.length) {
+        const c = text[j];
+        if (c === '\\') {
+          j += 2;
+          continue;
+        }
+        if (c === ch) {
+          closed = true;
+          break;
+        }
+        j++;
+      }
+      if (!closed) return { ok: false, reason: 'has an unterminated quoted string' };
+      const next = text[j + 1];
+      if (next !== undefined && next !== ' ' && next !== '\t' && next !== ';') {
+        return { ok: false, reason: 'has a quoted string not followed by a separator' };
+      }
+      tokens.push(text.slice(i, j + 1));
+      i = j + 1;
+      continue;
+    }
+    let j = i;
+    while (j < text.length) {
+      const c = text[j] as string;
+      if (c === ' ' || c === '\t' || c === ';') break;
+      if (c === '{' || c === '}' || c === '#' || c === '"' || c === "'" || c === '\\') {
+        return { ok: false, reason: `contains '${c}' inside a bare word` };
+      }
+      j++;
+    }
+    tokens.push(text.slice(i, j));
+    i = j;
+  }
+  return { ok: true, tokens };
+}

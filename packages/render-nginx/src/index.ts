@@ -1,0 +1,14 @@
+export { renderNginx, NGINX_CONF_PATH } from './render.js';
+export type { NginxRenderOptions, RenderResult } from './types.js';
+export {
+  parseNginxConfig,
+  nginxConfigSchema,
+  NginxConfigError,
+  NGINX_CONFIG_DEFAULTS,
+  DEFAULT_MAIN_LOG_FORMAT,
+  DEFAULT_TRACE_LOG_FORMAT,
+  type NginxConfig,
+  type NginxConfigKey,
+  type NginxConfigIssue,
+} from './config.js';
+export { SERVER_INFO, STATUS_PATH, CA_BUNDLE_PATH, MODULES_INCLUDE, TLS_SOCKET_NAME } from './view-model.js';
