@@ -1,24 +1,36 @@
 #!/usr/bin/env bash
 # README command 1 (`npm run demo`): swarm + Switchyard + a sample app, then a routed request.
+# Deploys Switchyard exactly as docs/deploy.md tells users to: `docker stack deploy -c docs/stack.yml`.
 # Idempotent. `npm run demo:down` (tools/demo.sh --down) removes everything it created.
-# Ports: SWITCHYARD_HTTP_PORT (default 80) must be free on this host.
+# Ports: SWITCHYARD_HTTP_PORT (default 80) and SWITCHYARD_HTTPS_PORT (default 443) must be free.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { echo "[demo] $*"; }
 
 if [ "${1:-}" = "--down" ]; then
   docker service rm demo-app >/dev/null 2>&1 && say "removed demo-app" || true
-  bash tools/swarm/down.sh switchyard-core switchyard
+  if docker stack ls --format '{{.Name}}' 2>/dev/null | grep -qx switchyard; then
+    say "removing stack switchyard"
+    docker stack rm switchyard >/dev/null
+  fi
+  bash tools/swarm/down.sh switchyard_core switchyard
   for _ in 1 2 3 4 5; do docker network rm demo-net >/dev/null 2>&1 && break; sleep 2; done
+  docker config ls -q --filter name=switchyard-config- | xargs -r docker config rm >/dev/null 2>&1 || true
   exit 0
 fi
 
-port=${SWITCHYARD_HTTP_PORT:-80}
+http_port=${SWITCHYARD_HTTP_PORT:-80}
+https_port=${SWITCHYARD_HTTPS_PORT:-443}
 bash tools/setup.sh
-config=$(mktemp)
-trap 'rm -f "$config"' EXIT
-sed -e "s/^PublishedPort = 80$/PublishedPort = $port/" docs/demo/switchyard.toml >"$config"
-bash tools/swarm/up.sh "$config" switchyard-core switchyard
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp docs/stack.yml "$work/stack.yml"
+sed -e "s/^PublishedPort = 80$/PublishedPort = $http_port/" -e "s/^PublishedSSLPort = 443$/PublishedSSLPort = $https_port/" docs/switchyard.toml >"$work/switchyard.toml"
+export SWITCHYARD_CONFIG_VERSION
+SWITCHYARD_CONFIG_VERSION=$(sha256sum "$work/switchyard.toml" | cut -c1-12)
+say "deploying the switchyard stack (docker stack deploy -c docs/stack.yml switchyard)"
+docker stack deploy --resolve-image never -c "$work/stack.yml" switchyard
 
 if ! docker network inspect demo-net >/dev/null 2>&1; then
   say "creating overlay network demo-net"
@@ -32,21 +44,21 @@ if ! docker service inspect demo-app >/dev/null 2>&1; then
     switchyard/e2e-echo:latest >/dev/null
 fi
 
-say "waiting for http://127.0.0.1:$port/ with Host: demo.local to be routed (up to 180 s)"
+say "waiting for http://127.0.0.1:$http_port/ with Host: demo.local to be routed (up to 180 s)"
 for i in $(seq 1 180); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H 'Host: demo.local' "http://127.0.0.1:$port/" || true)
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H 'Host: demo.local' "http://127.0.0.1:$http_port/" || true)
   if [ "$code" = "200" ]; then
     say "routed after ${i}s:"
-    echo "\$ curl -si -H 'Host: demo.local' http://127.0.0.1:$port/"
-    curl -si --max-time 5 -H 'Host: demo.local' "http://127.0.0.1:$port/"
+    echo "\$ curl -si -H 'Host: demo.local' http://127.0.0.1:$http_port/"
+    curl -si --max-time 5 -H 'Host: demo.local' "http://127.0.0.1:$http_port/"
     echo
     say "services:"
-    docker service ls --format '  {{.Name}}\t{{.Replicas}}\t{{.Image}}'
+    docker service ls --format '  {{.Name}}  {{.Replicas}}  {{.Image}}'
     say "done. Tear down with: npm run demo:down"
     exit 0
   fi
   sleep 1
 done
 say "no routed answer after 180 s; core's log follows"
-docker service logs --tail 50 switchyard-core 2>&1 || true
+docker service logs --tail 50 switchyard_core 2>&1 || true
 exit 1

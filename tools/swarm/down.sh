@@ -10,6 +10,11 @@ if docker service inspect "$core" >/dev/null 2>&1; then
   say "removing core service $core"
   docker service rm "$core" >/dev/null
 fi
+# Wait for core's container to be gone: a core still stopping would recreate what we remove next.
+for _ in $(seq 1 60); do
+  [ -z "$(docker ps -q --filter label=com.docker.swarm.service.name="$core")" ] && break
+  sleep 1
+done
 # Services core deployed (extensions and proxies), found by the installation label.
 for svc in $(docker service ls -q --filter label=com.switchyard.core-network="$network"); do
   say "removing $(docker service inspect "$svc" --format '{{.Spec.Name}}')"
