@@ -18,6 +18,7 @@ import { renderNginx } from '@switchyard/render-nginx';
 const LABEL_SETS = 3000;
 const BATCH = 150;
 const SECRETS = ['site-cert', 'site-key', 'other.crt', 'other.key'];
+// eslint-disable-next-line no-control-regex -- control characters are exactly what we look for
 const DANGEROUS = /[;{}"'`$\\#\s\u0000-\u001f\u007f]/;
 
 // Every hostile payload carries the marker "evil" so a leak cannot be confused with the
