@@ -1,0 +1,229 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, normalize } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { buildModel, explainRequest } from '@switchyard/model';
+import { GetStatusResponse, ProxyModel, RenderedFile, SwarmSnapshot, Diagnostic, type Diagnostic as DiagnosticType } from '@switchyard/proto';
+import { parseHaproxyConfig, renderHaproxy } from '@switchyard/render-haproxy';
+import { parseNginxConfig, renderNginx } from '@switchyard/render-nginx';
+import { coreAddress, openCore, timeoutMs } from './core-client.js';
+import { formatDiagnostic, formatExplanation, formatStatus } from './format.js';
+import { ExitCode, resolvePath, usageError, type CliIo, type ExitCodeValue } from './io.js';
+
+/** Parsed flags of one command (values as given; booleans for switches). */
+export type Flags = Record<string, string | boolean | undefined>;
+
+function str(flags: Flags, name: string): string | undefined {
+  const v = flags[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+async function withCore<T>(flags: Flags, io: CliIo, fn: (core: ReturnType<typeof openCore>) => Promise<T>): Promise<T> {
+  const core = openCore(coreAddress(str(flags, 'core'), io), timeoutMs(str(flags, 'timeout')));
+  try {
+    return await fn(core);
+  } finally {
+    core.close();
+  }
+}
+
+/** `switchyard status`: models, diagnostics, deliveries and extensions of every cluster. */
+export async function statusCommand(flags: Flags, io: CliIo): Promise<ExitCodeValue> {
+  const status = await withCore(flags, io, (core) => core.status());
+  if (flags.json === true) io.stdout(`${JSON.stringify(GetStatusResponse.toJSON(status), null, 2)}\n`);
+  else io.stdout(formatStatus(status, coreAddress(str(flags, 'core'), io), io.now()));
+  return ExitCode.ok;
+}
+
+/** Splits `host[/path]` (a scheme is tolerated) into host and path. */
+export function splitTarget(target: string): { host: string; path: string } {
+  const bare = target.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  const cut = bare.search(/[/?]/);
+  if (cut < 0) return { host: bare, path: '/' };
+  const path = bare.slice(cut);
+  return { host: bare.slice(0, cut), path: path.startsWith('/') ? path : `/${path}` };
+}
+
+/** `switchyard explain <host>[/path]`: how the cluster's proxies answer that request; exit 1 when not routed. */
+export async function explainCommand(positionals: string[], flags: Flags, io: CliIo): Promise<ExitCodeValue> {
+  const [target, ...extra] = positionals;
+  if (target === undefined || target.trim() === '') throw usageError('missing <host>[/path]');
+  if (extra.length > 0) throw usageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  const { host, path } = splitTarget(target);
+  if (host === '') throw usageError(`${JSON.stringify(target)} has no host name`);
+  const cluster = str(flags, 'cluster') ?? '';
+  const model = await loadModel(flags, io, cluster);
+  const explanation = explainRequest(model, host, path);
+  if (flags.json === true) io.stdout(`${JSON.stringify(explanationJson(explanation), null, 2)}\n`);
+  else io.stdout(formatExplanation(explanation));
+  return explanation.routed ? ExitCode.ok : ExitCode.notRouted;
+}
+
+/** The explanation in JSON, with embedded diagnostics in their proto JSON form. */
+function explanationJson(e: ReturnType<typeof explainRequest>): unknown {
+  const claims = (list: typeof e.claimants) => list.map((c) => ({ ...c, diagnostics: c.diagnostics.map((d) => Diagnostic.toJSON(d)) }));
+  return { ...e, claimants: claims(e.claimants), unreadable: claims(e.unreadable) };
+}
+
+async function readText(io: CliIo, path: string, what: string): Promise<string> {
+  try {
+    return await readFile(resolvePath(io, path), 'utf8');
+  } catch (err) {
+    throw usageError(`${what} ${path}: ${(err as Error).message}`, err);
+  }
+}
+
+async function readJson(io: CliIo, path: string, what: string): Promise<unknown> {
+  const text = await readText(io, path, what);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw usageError(`${what} ${path} is not valid JSON: ${(err as Error).message}`, err);
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The model to work on: from `--model FILE` (ProxyModel JSON), `--snapshot FILE` (SwarmSnapshot JSON,
+ * built with `buildModel`) or core's live model (GetModel).
+ */
+async function loadModel(flags: Flags, io: CliIo, cluster: string): Promise<ProxyModel> {
+  const modelFile = str(flags, 'model');
+  const snapshotFile = str(flags, 'snapshot');
+  if (modelFile !== undefined && snapshotFile !== undefined) throw usageError('use either --model or --snapshot, not both');
+  if (modelFile !== undefined) {
+    const json = await readJson(io, modelFile, 'model file');
+    if (!isObject(json)) throw usageError(`model file ${modelFile}: expected a ProxyModel JSON object`);
+    return ProxyModel.fromJSON(json);
+  }
+  if (snapshotFile !== undefined) {
+    const json = await readJson(io, snapshotFile, 'snapshot file');
+    if (!isObject(json)) throw usageError(`snapshot file ${snapshotFile}: expected a SwarmSnapshot JSON object`);
+    return buildModel(SwarmSnapshot.fromJSON(json), { serviceCluster: cluster });
+  }
+  return withCore(flags, io, (core) => core.model(cluster));
+}
+
+/** An extension section of an Interlock TOML, as far as rendering needs it. */
+interface ExtensionSection {
+  name: string;
+  kind: 'nginx' | 'haproxy';
+  config: Record<string, unknown>;
+  httpPort: number;
+  httpsPort: number;
+  serviceCluster: string;
+}
+
+function port(value: unknown, fallback: number, key: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) throw usageError(`${key}: expected a port number`);
+  return value;
+}
+
+/** Reads `[Extensions.<name>]` from core's TOML: its `Config` table, proxy kind, ports and cluster. */
+async function readExtension(io: CliIo, file: string, wanted: string | undefined): Promise<ExtensionSection> {
+  const text = await readText(io, file, 'config file');
+  let doc: unknown;
+  try {
+    doc = parseToml(text);
+  } catch (err) {
+    throw usageError(`config file ${file} is not valid TOML: ${(err as Error).message}`, err);
+  }
+  const extensions = isObject(doc) && isObject(doc.Extensions) ? doc.Extensions : {};
+  const names = Object.keys(extensions).sort();
+  let name = wanted;
+  if (name === undefined) {
+    if (names.length !== 1) {
+      throw usageError(`config file ${file} has ${names.length === 0 ? 'no [Extensions.<name>] section' : `several extensions (${names.join(', ')}): pick one with --extension NAME`}`);
+    }
+    name = names[0] as string;
+  }
+  const ext = extensions[name];
+  if (!isObject(ext)) throw usageError(`config file ${file} has no [Extensions.${name}] section${names.length > 0 ? ` (it has: ${names.join(', ')})` : ''}`);
+  const config = ext.Config === undefined ? {} : ext.Config;
+  if (!isObject(config)) throw usageError(`Extensions.${name}.Config must be a table`);
+  const image = `${String(ext.Image ?? '')} ${String(ext.ProxyImage ?? '')}`.toLowerCase();
+  const kind =
+    ext.ProxyKind === 'haproxy' || ext.ProxyKind === 'nginx'
+      ? ext.ProxyKind
+      : image.includes('haproxy') || name.toLowerCase().includes('haproxy')
+        ? 'haproxy'
+        : 'nginx';
+  const cluster = ext.ServiceCluster ?? '';
+  if (typeof cluster !== 'string') throw usageError(`Extensions.${name}.ServiceCluster must be a string`);
+  return {
+    name,
+    kind,
+    config,
+    httpPort: port(ext.TargetPort, 80, `Extensions.${name}.TargetPort`),
+    httpsPort: port(ext.TargetSSLPort, 443, `Extensions.${name}.TargetSSLPort`),
+    serviceCluster: cluster,
+  };
+}
+
+/** A path from the renderer, checked so it cannot leave the output directory. */
+function safeRelative(path: string): string {
+  const n = normalize(path);
+  if (path === '' || isAbsolute(path) || n.startsWith('..') || n.split(/[\\/]/).includes('..')) throw new Error(`renderer produced an unsafe file path ${JSON.stringify(path)}`);
+  return n;
+}
+
+/** `switchyard render`: renders the proxy config (dry run) from core's model, a snapshot or a model file. */
+export async function renderCommand(positionals: string[], flags: Flags, io: CliIo): Promise<ExitCodeValue> {
+  if (positionals.length > 0) throw usageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const configFile = str(flags, 'config');
+  const extensionName = str(flags, 'extension');
+  if (extensionName !== undefined && configFile === undefined) throw usageError('--extension needs --config FILE.toml');
+  const ext = configFile !== undefined ? await readExtension(io, configFile, extensionName) : undefined;
+  const proxyFlag = str(flags, 'proxy');
+  if (proxyFlag !== undefined && proxyFlag !== 'nginx' && proxyFlag !== 'haproxy') throw usageError(`--proxy: expected nginx or haproxy, got ${JSON.stringify(proxyFlag)}`);
+  const proxy = (proxyFlag as 'nginx' | 'haproxy' | undefined) ?? ext?.kind;
+  if (proxy === undefined) throw usageError('--proxy nginx|haproxy is required (or --config with an extension section)');
+  const cluster = str(flags, 'cluster') ?? ext?.serviceCluster ?? '';
+
+  let render: (model: ProxyModel) => { files: RenderedFile[]; diagnostics: DiagnosticType[] };
+  try {
+    const ports = { httpPort: ext?.httpPort, httpsPort: ext?.httpsPort };
+    if (proxy === 'haproxy') {
+      const config = parseHaproxyConfig(ext?.config ?? {});
+      render = (model) => renderHaproxy(model, { ...ports, config });
+    } else {
+      const config = parseNginxConfig(ext?.config ?? {});
+      render = (model) => renderNginx(model, { ...ports, config });
+    }
+  } catch (err) {
+    throw usageError(`invalid [Extensions.${ext?.name ?? '?'}.Config] for ${proxy}: ${(err as Error).message}`, err);
+  }
+
+  const model = await loadModel(flags, io, cluster);
+  const { files, diagnostics } = render(model);
+  for (const d of model.diagnostics) io.stderr(`model:  ${formatDiagnostic(d)}\n`);
+  for (const d of diagnostics) io.stderr(`render: ${formatDiagnostic(d)}\n`);
+
+  const outDir = str(flags, 'out');
+  if (outDir !== undefined) {
+    const root = resolvePath(io, outDir);
+    for (const file of files) {
+      const target = join(root, safeRelative(file.path));
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, file.content);
+      io.stderr(`wrote ${join(outDir, file.path)}\n`);
+    }
+  }
+  if (flags.json === true) {
+    const json = {
+      serviceCluster: model.serviceCluster,
+      modelVersion: model.version,
+      modelHash: model.hash,
+      files: files.map((f) => RenderedFile.toJSON(f)),
+      diagnostics: diagnostics.map((d) => Diagnostic.toJSON(d)),
+      modelDiagnostics: model.diagnostics.map((d) => Diagnostic.toJSON(d)),
+    };
+    io.stdout(`${JSON.stringify(json, null, 2)}\n`);
+  } else if (outDir === undefined) {
+    io.stdout(files[0]?.content ?? '');
+  }
+  return ExitCode.ok;
+}

@@ -1,0 +1,5 @@
+export { runCli, cliVersion, USAGE } from './cli.js';
+export { ExitCode, processIo, CliExit, type CliIo, type ExitCodeValue } from './io.js';
+export { DEFAULT_CORE_ADDRESS, DEFAULT_TIMEOUT_MS, coreAddress, openCore, type CoreSession } from './core-client.js';
+export { formatStatus, formatExplanation, formatDiagnostic } from './format.js';
+export { splitTarget } from './commands.js';
