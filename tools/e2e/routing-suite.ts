@@ -4,14 +4,9 @@
  * core deploys the extension and the proxy by itself, and every assertion is an HTTP request to
  * the proxy's host-mode port on 127.0.0.1 (or what a user can read from Docker and core's gRPC API).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Severity, connectExtensionClient, type ExtensionConnection } from '@switchyard/proto';
-import { E2E_IMAGES, SwarmFixture, docker, dockerLines, httpGet, requireImages, sleep, waitFor, type HttpResponse } from '../e2e-harness/index.js';
-
-const root = resolve(__dirname, '../..');
+import { Severity } from '@switchyard/proto';
+import { E2E_IMAGES, SwarmFixture, docker, dockerLines, requireImages, sleep, waitFor } from '../e2e-harness/index.js';
+import { deploySwitchyard, echoOf, viaProxy, type Switchyard } from './switchyard-fixture.js';
 
 export interface SuitePorts {
   http: number;
@@ -19,87 +14,47 @@ export interface SuitePorts {
   grpc: number;
 }
 
-interface Echo {
-  task: string;
-  path: string;
-}
-
-function echo(res: HttpResponse): Echo | undefined {
-  if (res.status !== 200) return undefined;
-  try {
-    return JSON.parse(res.body) as Echo;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Registers the routing suite for one proxy kind. */
 export function routingSuite(kind: 'nginx' | 'haproxy', ports: SuitePorts): void {
   const fx = new SwarmFixture();
-  const core = `${fx.id}-core`;
-  const coreNet = `${fx.id}-core-net`;
-  const proxyService = `${fx.id}-proxy`;
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
-  let grpc: ExtensionConnection;
+  let sy: Switchyard;
+  let core: string;
+  let proxyService: string;
   let appNet: string;
 
-  const get = (host: string, path = '/') => httpGet({ port: ports.http, host, path, timeoutMs: 3000 });
+  const get = (host: string, path = '/') => viaProxy(ports.http, host, path);
   /** Tasks answering for `host` over `n` requests (fresh connection each). */
   const sample = async (host: string, n: number): Promise<{ tasks: Set<string>; statuses: number[] }> => {
     const tasks = new Set<string>();
     const statuses: number[] = [];
     for (let i = 0; i < n; i++) {
-      const res = await get(host).catch(() => ({ status: 0, body: '', headers: {} }) as HttpResponse);
+      const res = await get(host);
       statuses.push(res.status);
-      const e = echo(res);
+      const e = echoOf(res);
       if (e) tasks.add(e.task);
     }
     return { tasks, statuses };
   };
   const until200 = (host: string, timeoutMs = 90_000) =>
-    waitFor(async () => echo(await get(host)), { timeoutMs, intervalMs: 300, description: `200 from ${host} through the ${kind} proxy` });
+    waitFor(async () => echoOf(await get(host)), { timeoutMs, intervalMs: 300, description: `200 from ${host} through the ${kind} proxy` });
   const untilStatus = (host: string, status: number, timeoutMs = 90_000) =>
     waitFor(async () => (await get(host)).status === status, { timeoutMs, intervalMs: 300, description: `${status} for ${host}` });
   const proxyConfigs = async (): Promise<string[]> =>
     dockerLines(['config', 'ls', '--filter', `label=com.switchyard.proxy-service=${proxyService}`, '--format', '{{.Name}}']);
   const proxySpecConfigs = async (): Promise<string> =>
     (await docker(['service', 'inspect', proxyService, '--format', '{{range .Spec.TaskTemplate.ContainerSpec.Configs}}{{.ConfigName}} {{end}}'])).stdout.trim();
-  const coreLogs = async (): Promise<string> => (await docker(['service', 'logs', '--raw', '--tail', '500', core], { allowFailure: true, timeoutMs: 20_000 })).stdout;
 
   beforeAll(async () => {
     await requireImages([E2E_IMAGES.echo, 'switchyard/core:latest', 'switchyard/extension:latest', `switchyard/proxy-${kind}:latest`]);
     appNet = await fx.createNetwork({ suffix: 'app-net' });
-    const config = `
-ListenAddr = ":8080"
-PollInterval = "2s"
-CoreAddress = "${core}:8080"
-CoreNetwork = "${coreNet}"
-
-[Extensions.e2e]
-ProxyKind = "${kind}"
-ServiceName = "${fx.id}-ext"
-ProxyServiceName = "${proxyService}"
-ProxyReplicas = 1
-ProxyStopGracePeriod = "2s"
-ProxyUpdateDelay = "0s"
-PublishMode = "host"
-PublishedPort = ${ports.http}
-PublishedSSLPort = ${ports.https}
-`;
-    const file = join(dir, 'switchyard.toml');
-    writeFileSync(file, config);
-    execFileSync('bash', [join(root, 'tools/swarm/up.sh'), file, core, coreNet], { env: { ...process.env, SWITCHYARD_CORE_PUBLISH: String(ports.grpc) }, stdio: 'pipe' });
-    grpc = connectExtensionClient(`127.0.0.1:${ports.grpc}`);
+    sy = deploySwitchyard(fx, ports.grpc, [{ name: 'e2e', kind, httpPort: ports.http, httpsPort: ports.https }]);
+    core = sy.core;
+    proxyService = sy.proxy('e2e');
   }, 120_000);
 
   afterAll(async () => {
-    grpc?.close();
     await fx.cleanup().catch((err: Error) => console.warn(err.message));
-    try {
-      execFileSync('bash', [join(root, 'tools/swarm/down.sh'), core, coreNet], { stdio: 'pipe' });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await sy?.teardown();
   }, 180_000);
 
   let web: string;
@@ -180,7 +135,7 @@ PublishedSSLPort = ${ports.https}
     const statuses: number[] = [];
     const load = (async () => {
       for (let i = 0; i < 2000 && !stop; i++) {
-        statuses.push((await get('good.e2e.local').catch(() => ({ status: 0 }) as HttpResponse)).status);
+        statuses.push((await get('good.e2e.local')).status);
         await sleep(50);
       }
     })();
@@ -191,7 +146,7 @@ PublishedSSLPort = ${ports.https}
       labels: { 'com.docker.lb.hosts': 'bad.e2e.local;return 200', 'com.docker.lb.port': '80 80' },
     });
     const diag = await waitFor(async () => {
-      const status = await grpc.client.getStatus({});
+      const status = await sy.grpc.client.getStatus({});
       return status.models.flatMap((m) => m.diagnostics).find((d) => d.service === bad && d.severity === Severity.SEVERITY_ERROR);
     }, { timeoutMs: 60_000, intervalMs: 500, description: 'a diagnostic for the bad service in GetStatus' });
     expect(diag.label).toMatch(/^com\.docker\.lb\.(hosts|port)$/);
@@ -202,7 +157,7 @@ PublishedSSLPort = ${ports.https}
     expect(statuses.filter((c) => c !== 200)).toEqual([]);
     expect((await get('bad.e2e.local')).status).toBe(503);
     const logs = await waitFor(async () => {
-      const text = await coreLogs();
+      const text = await sy.coreLogs();
       return text.includes(`service ${bad} not routed`) ? text : undefined;
     }, { timeoutMs: 30_000, intervalMs: 1000, description: "the bad service's diagnostic in core's log" });
     expect(logs).toContain(bad);

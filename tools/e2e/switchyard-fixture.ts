@@ -1,0 +1,109 @@
+/**
+ * Deploys Switchyard for an end-to-end test exactly as a user would: core as a swarm service from a
+ * TOML config (tools/swarm/up.sh), which then deploys the extension and proxy services itself.
+ * Everything is named after the test's SwarmFixture id and removed by `teardown()`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { connectExtensionClient, type ExtensionConnection } from '@switchyard/proto';
+import { docker, httpGet, waitFor, type HttpResponse, type SwarmFixture } from '../e2e-harness/index.js';
+
+const root = resolve(__dirname, '../..');
+
+/** One `[Extensions.<name>]` section for {@link deploySwitchyard}. */
+export interface ExtensionSpec {
+  name: string;
+  kind: 'nginx' | 'haproxy';
+  httpPort: number;
+  httpsPort: number;
+  serviceCluster?: string;
+  /** Extra TOML lines for the section (e.g. `ProxyStopGracePeriod = "1s"`). */
+  extra?: string;
+  /** `[Extensions.<name>.Config]` lines. */
+  config?: string;
+}
+
+/** A deployed Switchyard. */
+export interface Switchyard {
+  core: string;
+  coreNetwork: string;
+  grpc: ExtensionConnection;
+  /** Proxy service name of an extension. */
+  proxy(name: string): string;
+  /** Core's log (last lines). */
+  coreLogs(): Promise<string>;
+  teardown(): Promise<void>;
+}
+
+/** Writes the config, runs tools/swarm/up.sh and connects to core's published gRPC port. */
+export function deploySwitchyard(fx: SwarmFixture, grpcPort: number, extensions: ExtensionSpec[]): Switchyard {
+  const core = `${fx.id}-core`;
+  const coreNetwork = `${fx.id}-core-net`;
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
+  const sections = extensions.map(
+    (e) => `
+[Extensions.${e.name}]
+ProxyKind = "${e.kind}"
+ServiceName = "${fx.id}-${e.name}-ext"
+ProxyServiceName = "${fx.id}-${e.name}-proxy"
+ServiceCluster = "${e.serviceCluster ?? ''}"
+ProxyReplicas = 1
+ProxyStopGracePeriod = "2s"
+ProxyUpdateDelay = "0s"
+PublishMode = "host"
+PublishedPort = ${e.httpPort}
+PublishedSSLPort = ${e.httpsPort}
+${e.extra ?? ''}
+${e.config ? `[Extensions.${e.name}.Config]\n${e.config}` : ''}
+`,
+  );
+  const file = join(dir, 'switchyard.toml');
+  writeFileSync(file, `ListenAddr = ":8080"\nPollInterval = "2s"\nCoreAddress = "${core}:8080"\nCoreNetwork = "${coreNetwork}"\n${sections.join('\n')}`);
+  execFileSync('bash', [join(root, 'tools/swarm/up.sh'), file, core, coreNetwork], { env: { ...process.env, SWITCHYARD_CORE_PUBLISH: String(grpcPort) }, stdio: 'pipe' });
+  const grpc = connectExtensionClient(`127.0.0.1:${grpcPort}`);
+  return {
+    core,
+    coreNetwork,
+    grpc,
+    proxy: (name) => `${fx.id}-${name}-proxy`,
+    coreLogs: async () => (await docker(['service', 'logs', '--raw', '--tail', '500', core], { allowFailure: true, timeoutMs: 20_000 })).stdout,
+    async teardown() {
+      grpc.close();
+      try {
+        execFileSync('bash', [join(root, 'tools/swarm/down.sh'), core, coreNetwork], { stdio: 'pipe' });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** GET through a proxy's HTTP port with a Host header; connection errors become status 0. */
+export function viaProxy(port: number, host: string, path = '/', headers: Record<string, string> = {}): Promise<HttpResponse> {
+  return httpGet({ port, host, path, headers, timeoutMs: 3000 }).catch(() => ({ status: 0, headers: {}, body: '' }) as HttpResponse);
+}
+
+/** What the e2e echo backend answers. */
+export interface Echo {
+  task: string;
+  path: string;
+  method: string;
+  headers: Record<string, string>;
+}
+
+/** The echo JSON of a 200 response, else undefined. */
+export function echoOf(res: HttpResponse): Echo | undefined {
+  if (res.status !== 200) return undefined;
+  try {
+    return JSON.parse(res.body) as Echo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits (bounded) until `host` answers 200 from the echo backend through the proxy on `port`. */
+export function until200(port: number, host: string, path = '/', timeoutMs = 150_000): Promise<Echo> {
+  return waitFor(async () => echoOf(await viaProxy(port, host, path)), { timeoutMs, intervalMs: 300, description: `200 from ${host}${path} on port ${port}` });
+}
