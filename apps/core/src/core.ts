@@ -1,5 +1,6 @@
 import { buildModel } from '@switchyard/model';
-import { ProxyKind, Severity, type ProxyModel, type RenderedFile, type SwarmSnapshot } from '@switchyard/proto';
+import type { ProxyKind} from '@switchyard/proto';
+import { Severity, type ProxyModel, type RenderedFile, type SwarmSnapshot } from '@switchyard/proto';
 import { Loop, SnapshotWatcher, errorMeta, type DockerPort, type Logger } from '@switchyard/reconciler';
 import type { CoreConfig, ExtensionConfig } from './config.js';
 import { DockerConfigDelivery, type ConfigDelivery } from './delivery.js';

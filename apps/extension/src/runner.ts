@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type {
+  ProxyKind} from '@switchyard/proto';
 import {
-  ProxyKind,
   configChecksum,
   connectExtensionClient,
   type Diagnostic,
