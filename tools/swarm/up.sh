@@ -3,7 +3,8 @@
 # usage: tools/swarm/up.sh CONFIG.toml [CORE_SERVICE_NAME] [CORE_NETWORK]
 #   CONFIG.toml is stored as a Docker Config (named by content hash) and mounted at /config.toml.
 #   Idempotent: an existing core service is updated to the config and image given.
-#   SWITCHYARD_CORE_PUBLISH=PORT publishes core's gRPC port on the host (host mode), e.g. for the CLI.
+#   SWITCHYARD_CORE_PUBLISH=PORT publishes core's gRPC port on the host (host mode), e.g. for the CLI;
+#   SWITCHYARD_METRICS_PUBLISH=PORT likewise publishes core's /healthz and /metrics port (8081).
 set -euo pipefail
 config_file=${1:?usage: up.sh CONFIG.toml [CORE_SERVICE_NAME] [CORE_NETWORK]}
 core=${2:-switchyard-core}
@@ -42,5 +43,6 @@ else
     --config "source=$config_name,target=/config.toml" \
     --label com.switchyard.role=core \
     ${SWITCHYARD_CORE_PUBLISH:+--publish mode=host,published=$SWITCHYARD_CORE_PUBLISH,target=8080} \
+    ${SWITCHYARD_METRICS_PUBLISH:+--publish mode=host,published=$SWITCHYARD_METRICS_PUBLISH,target=8081} \
     "$image" --config /config.toml >/dev/null
 fi
