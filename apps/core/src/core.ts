@@ -168,19 +168,21 @@ export class Core {
     }
   }
 
-  /** One round of keeping extension services as configured (and proxies as last delivered). */
+  /**
+   * One round of keeping extension services as configured and proxies as last delivered. Costs two
+   * list calls when nothing changed (networks and Switchyard's own services).
+   */
   private async deployRound(): Promise<void> {
     const { config, docker, logger } = this.options;
     if (config.Extensions.length === 0) return;
-    const networks = await docker.listNetworks();
+    const [networks, managed] = await Promise.all([docker.listNetworks(), docker.listServices({ label: [`${MANAGED_BY}=${MANAGED_BY_VALUE}`] })]);
     const coreNet = networks.find((n) => n.Name === config.CoreNetwork || n.Id === config.CoreNetwork);
     if (!coreNet) {
       throw new Error(`CoreNetwork ${JSON.stringify(config.CoreNetwork)} not found: create it with 'docker network create --driver overlay --attachable ${config.CoreNetwork}' and attach core to it`);
     }
-    const managed = await docker.listServices({ label: [`${MANAGED_BY}=${MANAGED_BY_VALUE}`, `${ROLE}=extension`] });
     for (const ext of config.Extensions) {
       const desired = extensionServiceSpec(config, ext, coreNet.Id);
-      const current = managed.find((s) => s.Spec?.Name === ext.ServiceName);
+      const current = managed.find((s) => s.Spec?.Name === ext.ServiceName && s.Spec?.Labels?.[ROLE] === 'extension');
       if (!current) {
         await docker.createService(desired);
         logger.info('created extension service', { extension: ext.Name, service: ext.ServiceName, image: ext.Image, proxyKind: ext.ProxyKind, serviceCluster: ext.ServiceCluster });
@@ -189,7 +191,8 @@ export class Core {
         await docker.updateService(fresh.ID, fresh.Version?.Index ?? 0, desired);
         logger.info('updated extension service', { extension: ext.Name, service: ext.ServiceName, image: ext.Image });
       }
-      await this.delivery.reassert(ext);
+      const proxy = managed.find((s) => s.Spec?.Name === ext.ProxyServiceName && s.Spec?.Labels?.[ROLE] === 'proxy');
+      await this.delivery.reassert(ext, proxy);
     }
   }
 }

@@ -41,8 +41,11 @@ export interface DeliveryResult {
 export interface ConfigDelivery {
   /** Makes the proxy serve `files`; resolves when the change is handed to Docker. */
   deliver(request: DeliveryRequest): Promise<DeliveryResult>;
-  /** Re-applies the last delivery (e.g. the proxy service was removed by hand); no-op if none. */
-  reassert(extension: ExtensionConfig): Promise<void>;
+  /**
+   * Re-applies the last delivery when the proxy service is gone or was changed by hand; `current`
+   * is the proxy service as just listed (undefined when absent). No-op without a delivery.
+   */
+  reassert(extension: ExtensionConfig, current: DockerService | undefined): Promise<void>;
 }
 
 /** Thrown for a delivery that cannot be made (too large, missing secrets, ...). */
@@ -71,6 +74,8 @@ function configName(proxyService: string, file: RenderedFile): string {
 export class DockerConfigDelivery implements ConfigDelivery {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly last = new Map<string, DeliveryRequest>();
+  /** Fingerprint of the spec last applied to each proxy service. */
+  private readonly applied = new Map<string, string>();
 
   constructor(
     private readonly docker: DockerPort,
@@ -87,9 +92,12 @@ export class DockerConfigDelivery implements ConfigDelivery {
     });
   }
 
-  async reassert(extension: ExtensionConfig): Promise<void> {
+  async reassert(extension: ExtensionConfig, current: DockerService | undefined): Promise<void> {
     const request = this.last.get(extension.ProxyServiceName);
     if (!request) return;
+    const expected = this.applied.get(extension.ProxyServiceName);
+    if (current && expected !== undefined && specFingerprint(current.Spec ?? {}) === expected) return;
+    this.logger.warn('proxy service missing or changed outside Switchyard; re-applying the last delivery', { proxyService: extension.ProxyServiceName });
     await this.serial(extension.ProxyServiceName, () => this.apply({ ...request, extension }));
   }
 
@@ -139,6 +147,7 @@ export class DockerConfigDelivery implements ConfigDelivery {
     const spec = proxyServiceSpec(this.installation, ext, delivered, wanted, mounted);
 
     const current = await this.findService(proxy);
+    this.applied.set(proxy, specFingerprint(spec));
     let changed = false;
     if (!current) {
       await this.docker.createService(spec);

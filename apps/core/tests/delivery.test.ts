@@ -89,8 +89,12 @@ describe('DockerConfigDelivery', () => {
   it('reasserts the last delivery when the proxy service was removed by hand', async () => {
     const { docker, delivery } = setup();
     await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
+    // Unchanged: nothing to do.
+    docker.resetCalls();
+    await delivery.reassert(ext, docker.services[0]);
+    expect(docker.callCount('updateService') + docker.callCount('createService')).toBe(0);
     await docker.removeService(docker.services[0]!.ID);
-    await delivery.reassert(ext);
+    await delivery.reassert(ext, undefined);
     expect(proxySpec(docker)).toBeDefined();
   });
 });
