@@ -11,7 +11,8 @@ if [ "${1:-}" = "--down" ]; then
   docker service rm demo-app >/dev/null 2>&1 && say "removed demo-app" || true
   if docker stack ls --format '{{.Name}}' 2>/dev/null | grep -qx switchyard; then
     say "removing stack switchyard"
-    docker stack rm switchyard >/dev/null
+    # The network stays while core's extension still uses it; down.sh removes it afterwards.
+    docker stack rm switchyard >/dev/null 2>&1 || true
   fi
   bash tools/swarm/down.sh switchyard_core switchyard
   for _ in 1 2 3 4 5; do docker network rm demo-net >/dev/null 2>&1 && break; sleep 2; done
