@@ -1,4 +1,5 @@
 import { parse as parseToml } from 'smol-toml';
+import type { DockerPort } from '@switchyard/reconciler';
 import { z } from 'zod';
 
 /** Proxies Switchyard renders for out of the box. */
@@ -179,4 +180,14 @@ export function parseCoreConfig(
   }
   if (problems.length > 0) throw new CoreConfigError(`invalid core config:\n  ${problems.join('\n  ')}`);
   return { ...cfg, PollIntervalMs: pollMs, Extensions: extensions };
+}
+
+/**
+ * Reads core's TOML from a Docker Config object, as Interlock can: the object's data is the file.
+ * Throws {@link CoreConfigError} when no config has exactly that name.
+ */
+export async function readConfigObject(docker: DockerPort, name: string): Promise<string> {
+  const found = (await docker.listConfigs({ name: [name] })).find((c) => c.Spec?.Name === name);
+  if (!found?.Spec?.Data) throw new CoreConfigError(`Docker Config ${JSON.stringify(name)} not found (or empty)`);
+  return Buffer.from(found.Spec.Data, 'base64').toString('utf8');
 }

@@ -9,7 +9,7 @@ import { ExtensionServiceDefinition } from '@switchyard/proto';
 import { DockerodePort } from '@switchyard/reconciler';
 import { parseHaproxyConfig } from '@switchyard/render-haproxy';
 import { parseNginxConfig } from '@switchyard/render-nginx';
-import { CoreConfigError, parseCoreConfig, type CoreConfig } from './config.js';
+import { parseCoreConfig, readConfigObject, type CoreConfig } from './config.js';
 import { Core } from './core.js';
 import { countingDockerPort } from './counting-port.js';
 import { CoreMetrics } from './metrics.js';
@@ -52,11 +52,9 @@ async function loadConfigText(logger: winston.Logger): Promise<string> {
   }
   const objectName = arg('--config-object');
   if (objectName) {
-    const docker = new DockerodePort(new Docker({ socketPath: '/var/run/docker.sock' }));
-    const found = (await docker.listConfigs({ name: [objectName] })).find((c) => c.Spec?.Name === objectName);
-    if (!found?.Spec?.Data) throw new CoreConfigError(`Docker Config ${JSON.stringify(objectName)} not found (or empty)`);
+    const text = await readConfigObject(new DockerodePort(new Docker({ socketPath: '/var/run/docker.sock' })), objectName);
     logger.info('read config from Docker Config object', { config: objectName });
-    return Buffer.from(found.Spec.Data, 'base64').toString('utf8');
+    return text;
   }
   const file = arg('--config') ?? process.env.SWITCHYARD_CONFIG ?? '/config.toml';
   logger.info('reading config file', { file });

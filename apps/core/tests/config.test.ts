@@ -1,4 +1,5 @@
-import { CoreConfigError, parseCoreConfig, parseDuration } from '../src/config.js';
+import { FakeDockerPort } from '@switchyard/reconciler';
+import { CoreConfigError, parseCoreConfig, parseDuration, readConfigObject } from '../src/config.js';
 
 describe('parseCoreConfig', () => {
   it('reads an Interlock-style config and fills defaults', () => {
@@ -89,4 +90,15 @@ describe('parseDuration', () => {
     ['1h', 3600000],
   ])('%s = %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
   it('rejects junk', () => expect(() => parseDuration('3 seconds')).toThrow(/not a duration/));
+});
+
+describe('readConfigObject', () => {
+  it('reads the TOML from a Docker Config with exactly that name', async () => {
+    const docker = new FakeDockerPort();
+    await docker.createConfig({ Name: 'switchyard.toml-v2', Data: Buffer.from('PollInterval = "9s"').toString('base64') });
+    await docker.createConfig({ Name: 'switchyard.toml', Data: Buffer.from('PollInterval = "5s"').toString('base64') });
+    const text = await readConfigObject(docker, 'switchyard.toml');
+    expect(parseCoreConfig(text).PollIntervalMs).toBe(5000);
+    await expect(readConfigObject(docker, 'missing')).rejects.toThrow(/Docker Config "missing" not found/);
+  });
 });
