@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/src/gen/**', '**/*.cjs', '**/*.mjs', '**/coverage/**'] },
+  { ignores: ['**/dist/**', '**/out-tsc/**', '**/node_modules/**', '**/src/gen/**', '**/*.cjs', '**/*.mjs', '**/coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

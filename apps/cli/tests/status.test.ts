@@ -21,7 +21,7 @@ describe('switchyard status', () => {
     expect(lines).toContain('  services     3 routed, 2 not routed');
     expect(stdout).toMatch(/^ {4}routed +web +2 tasks +web\.example\.com$/m);
     expect(stdout).toMatch(/^ {4}NOT ROUTED +lost +1 task +lost\.example\.com$/m);
-    expect(stdout).toMatch(/^ {4}NOT ROUTED +broken +0 tasks +\(no hosts known\)$/m);
+    expect(stdout).toMatch(/^ {4}NOT ROUTED +broken +0 tasks +broken\.example\.com$/m);
     expect(lines).toContain('  diagnostics  2 errors, 0 warnings');
     expect(stdout).toMatch(/^ {4}error +broken +com\.docker\.lb\.port +invalid-port: .*"eighty"/m);
     expect(stdout).toMatch(/^ {4}error +lost +com\.docker\.lb\.network +unknown-network: network "nowhere"/m);

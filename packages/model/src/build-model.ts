@@ -17,7 +17,7 @@ import {
   type TlsCertificate,
   type Upstream,
 } from '@switchyard/proto';
-import { parseServiceLabels, type ParseResult, type ServiceRouteSpec } from '@switchyard/labels';
+import { isValidHostname, parseServiceLabels, type ParseResult, type ServiceRouteSpec } from '@switchyard/labels';
 import { ModelCode, ModelLabel } from './codes.js';
 import { modelHash } from './hash.js';
 import { compareAddress, compareStrings, isSafeHost, isSafePath, isSafeUrl, pickAddress, SECRET_NAME_PATTERN } from './safe.js';
@@ -282,6 +282,12 @@ export function buildModel(snapshot: SwarmSnapshot, options: BuildModelOptions =
     else tasksByService.set(t.serviceId, [t]);
   }
 
+  /**
+   * Hosts an unparseable service meant to claim: the valid entries of its `hosts` label, so that
+   * operators (`switchyard explain`) can see which host an unrouted service was meant for.
+   */
+  const claimedHosts = (labels: Record<string, string>): string[] =>
+    [...new Set((labels['com.docker.lb.hosts'] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '' && isValidHostname(h) && isSafeHost(h)))].sort();
   const services = [...snapshot.services].sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.id, b.id));
   const candidates: Candidate[] = [];
   for (const service of services) {
@@ -296,7 +302,7 @@ export function buildModel(snapshot: SwarmSnapshot, options: BuildModelOptions =
       id: service.id,
       name: service.name,
       serviceCluster: serviceCluster ?? '',
-      hosts: spec ? [...spec.hosts] : [],
+      hosts: spec ? [...spec.hosts] : claimedHosts(service.labels),
       routed: false,
       runningTasks: running.length,
     };

@@ -41,7 +41,14 @@ describe('service clusters', () => {
     expect(codes(buildModel(s).diagnostics)).toEqual([]);
     const east = buildModel(s, { serviceCluster: 'east' });
     expect(codes(east.diagnostics)).toContain('invalid-port');
-    expect(east.services).toEqual([{ id: 'svc-bad', name: 'bad', serviceCluster: 'east', hosts: [], routed: false, runningTasks: 1 }]);
+    // The host it meant to claim stays visible for operators, though it is not routed.
+    expect(east.services).toEqual([{ id: 'svc-bad', name: 'bad', serviceCluster: 'east', hosts: ['x.local'], routed: false, runningTasks: 1 }]);
+    expect(east.hosts).toEqual([]);
+  });
+
+  it('lists only the valid entries of an unparseable hosts label in the service status', () => {
+    const s = new SnapshotBuilder().service('bad', lb('ok.local,bad;host,Other.Local', 80)).build();
+    expect(buildModel(s).services[0]).toMatchObject({ routed: false, hosts: ['ok.local', 'other.local'] });
   });
 
   it('puts diagnostics of a service whose cluster label is invalid in every model', () => {

@@ -182,8 +182,17 @@ describe('explainRequest: why a service is not routed', () => {
     expect(e.claimants.find((c) => c.service === 'new')?.diagnostics.map((d) => d.code)).toContain('route-conflict');
   });
 
-  it('lists services whose labels could not be read (hosts unknown)', () => {
+  it('names a service with a bad label as a claimant of the host it meant, with why it is not routed', () => {
     const m = model((b) => b.service('broken', lb('b.local', 8080, { ip_hash: 'maybe' })));
+    const e = explainRequest(m, 'b.local');
+    expect(e.claimants.map((c) => [c.service, c.routed])).toEqual([['broken', false]]);
+    expect(e.claimants[0]?.diagnostics[0]).toMatchObject({ code: 'invalid-boolean', severity: Severity.SEVERITY_ERROR });
+    expect(e.unreadable).toEqual([]);
+    expect(e.routed).toBe(false);
+  });
+
+  it('lists services whose hosts label could not be read at all (hosts unknown)', () => {
+    const m = model((b) => b.service('broken', lb('bad;host', 8080)));
     const e = explainRequest(m, 'b.local');
     expect(e.claimants).toEqual([]);
     expect(e.unreadable.map((c) => c.service)).toEqual(['broken']);
