@@ -27,6 +27,13 @@ const TEST_TIMEOUT_MS = 180_000;
 /** Registers the hosts / paths / redirects / default-backend suite for one proxy kind. */
 export function featuresHostsSuite(kind: 'nginx' | 'haproxy', ports: FeaturePorts): void {
   const fx = new SwarmFixture();
+  /**
+   * Every service of this suite is labelled for a service cluster of its own, routed only by this
+   * suite's extension + proxy. Without it, every Switchyard deployed on this swarm (other suites run
+   * in parallel) would route these services too, and ours theirs: same host names would be shared
+   * as a canary pool, and our `default_backend` service would answer their unknown hosts.
+   */
+  const cluster = fx.id;
   let sy: Switchyard | undefined;
   let appNet: string;
   /** The service of test 10a; test 10b checks that its host keeps its own route. */
@@ -41,7 +48,7 @@ export function featuresHostsSuite(kind: 'nginx' | 'haproxy', ports: FeaturePort
       suffix,
       networks: [appNet],
       env: { ECHO_TASK: '{{.Task.Name}}' },
-      labels: { 'com.docker.lb.port': '8080', ...labels },
+      labels: { 'com.docker.lb.port': '8080', 'com.docker.lb.service_cluster': cluster, ...labels },
     });
 
   /** Waits (bounded) until `host` + `path` answers 200 from a task of `service`. */
@@ -57,16 +64,17 @@ export function featuresHostsSuite(kind: 'nginx' | 'haproxy', ports: FeaturePort
   /** One request that must be answered 200 by `service`; resolves with what the app saw. */
   const servedBy = async (service: string, host: string, path = '/'): Promise<Echo> => {
     const res = await get(host, path);
-    expect({ host, path, status: res.status }).toEqual({ host, path, status: 200 });
     const echo = echoOf(res);
-    expect(echo?.task.startsWith(`${service}.`)).toBe(true);
+    // Compared as one object so that a failure shows which task (if any) answered instead.
+    const answeredBy = echo?.task.startsWith(`${service}.`) ? service : (echo?.task ?? `status ${res.status}`);
+    expect({ host, path, answeredBy }).toEqual({ host, path, answeredBy: service });
     return echo!;
   };
 
   beforeAll(async () => {
     await requireImages([E2E_IMAGES.echo, 'switchyard/core:latest', 'switchyard/extension:latest', `switchyard/proxy-${kind}:latest`]);
     appNet = await fx.createNetwork({ suffix: 'app-net' });
-    sy = deploySwitchyard(fx, ports.grpc, [{ name: 'hosts', kind, httpPort: ports.http, httpsPort: ports.https }]);
+    sy = deploySwitchyard(fx, ports.grpc, [{ name: 'hosts', kind, httpPort: ports.http, httpsPort: ports.https, serviceCluster: cluster }]);
   }, 120_000);
 
   afterAll(async () => {
@@ -176,6 +184,16 @@ export function featuresHostsSuite(kind: 'nginx' | 'haproxy', ports: FeaturePort
     await servedBy(fallback, 'elsewhere.example.test');
     await servedBy(fallback, `127.0.0.1:${ports.http}`);
     // ...while hosts claimed by other services keep their own routes.
+    await servedBy(anchor, 'anchor.hosts.e2e.local');
+    // A known host with no route for the path is not handed to the default backend (test 1b's host).
+    expect((await get('shared.hosts.e2e.local', '/other')).status).toBe(kind === 'nginx' ? 503 : 404);
+    // Without the default backend, unknown hosts get the 503 page again.
+    await fx.removeService(fallback);
+    await waitFor(async () => (await get('unknown.hosts.e2e.local')).status === 503, {
+      timeoutMs: ROUTE_TIMEOUT_MS,
+      intervalMs: 300,
+      description: `the 503 page again for unknown hosts through the ${kind} proxy`,
+    });
     await servedBy(anchor, 'anchor.hosts.e2e.local');
   }, TEST_TIMEOUT_MS);
 }
