@@ -12,7 +12,7 @@
  *      configured HTTP and HTTPS ports in host mode, and answers on them.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackendMode, type ProxyModel } from '@switchyard/proto';
@@ -148,8 +148,6 @@ describe('service clusters and backend_mode=vip on a real swarm (nginx pair "eas
       // Each cluster's model (core's gRPC API) holds its own service only.
       expect((await modelOf('east'))?.hosts.map((h) => h.host)).toEqual(['shop.east.local']);
       expect((await modelOf('west'))?.hosts.map((h) => h.host)).toEqual(['shop.west.local']);
-      // And the default cluster, which no extension here serves, holds neither.
-      expect((await modelOf(''))?.hosts.map((h) => h.host) ?? []).not.toEqual(expect.arrayContaining(['shop.east.local']));
 
       // Now each proxy answers the other cluster's host with its 503 page.
       for (const [port, host] of [
@@ -171,6 +169,8 @@ describe('service clusters and backend_mode=vip on a real swarm (nginx pair "eas
     expect(crossStatuses.length).toBeGreaterThan(20);
     expect(crossStatuses.filter((s) => s.status === 200)).toEqual([]);
     expect(new Set(crossStatuses.map((s) => s.status))).toContain(503);
+    const counts = crossStatuses.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s.status]: (acc[s.status] ?? 0) + 1 }), {});
+    console.info(`cross-cluster requests: ${crossStatuses.length}, by status: ${JSON.stringify(counts)}`);
   }, 300_000);
 
   it('14. host-mode publishing: each pair publishes exactly its configured HTTP/HTTPS ports in host mode, and answers there', async () => {
@@ -187,9 +187,10 @@ describe('service clusters and backend_mode=vip on a real swarm (nginx pair "eas
       const [task] = (await fx.tasks(proxy)).filter((t) => t.desiredState === 'running' && t.state === 'running');
       expect(task).toBeDefined();
       const taskPorts = JSON.parse((await docker(['inspect', '--type', 'task', task!.id, '--format', '{{json .Status.PortStatus.Ports}}'])).stdout) as PublishedPort[];
-      expect(taskPorts.map((x) => [x.TargetPort, x.PublishedPort, x.PublishMode])).toEqual([
-        [80, p.httpPort, 'host'],
-        [443, p.httpsPort, 'host'],
+      // (Docker may list a port more than once in a task's status: compare the distinct entries.)
+      expect([...new Set(taskPorts.map((x) => `${x.TargetPort}->${x.PublishedPort}/${x.PublishMode}`))].sort()).toEqual([
+        `443->${p.httpsPort}/host`,
+        `80->${p.httpPort}/host`,
       ]);
       expect(await isPortOpen(p.httpPort)).toBe(true);
     }
@@ -247,9 +248,12 @@ describe('service clusters and backend_mode=vip on a real swarm (nginx pair "eas
         writeFileSync(file, delivered.split('/var/run/proxy.pid').join(join(dir, 'proxy.pid')));
         const bin = p.kind === 'nginx' ? 'nginx' : 'haproxy';
         const args = p.kind === 'nginx' ? ['-t', '-c', file] : ['-dW', '-c', '-f', file];
-        const check = spawnSync(bin, args, { encoding: 'utf8', timeout: 30_000 });
-        const output = `${check.stdout}${check.stderr}`;
-        expect({ bin, status: check.status, output }).toEqual({ bin, status: 0, output: expect.any(String) });
+        // stdout goes to a file: the config logs to /dev/stdout, which nginx cannot open on a socket pair.
+        const out = openSync(join(dir, 'stdout'), 'w');
+        const check = spawnSync(bin, args, { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', out, 'pipe'] });
+        closeSync(out);
+        const output = `${readFileSync(join(dir, 'stdout'), 'utf8')}${check.stderr}`;
+        if (check.status !== 0) throw new Error(`${bin} rejected the config delivered to ${proxy} (exit ${check.status}):\n${output}`);
         expect(output).toMatch(p.kind === 'nginx' ? /test is successful/ : /Configuration file is valid/);
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -257,6 +261,19 @@ describe('service clusters and backend_mode=vip on a real swarm (nginx pair "eas
 
       // Other routes of the same proxy keep serving (the VIP upstream does not break the config).
       await until200(p.httpPort, `shop.${p.cluster}.local`, '/', 90_000);
+
+      // As in Interlock, scaling a vip-mode service needs no proxy reconfiguration: core sees the new
+      // task, but the rendered config (one VIP endpoint) is the same, so the proxy is not rolled.
+      const configsBefore = await specConfigNames(proxy);
+      await fx.updateService(svc, ['--replicas', '2']);
+      await fx.waitForRunningTasks(svc, 2, { timeoutMs: 60_000 });
+      const scaled = await waitFor(async () => {
+        const m = await modelOf(p.cluster);
+        return m?.services.find((st) => st.name === svc)?.runningTasks === 2 ? m : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 500, description: `the model of ${p.cluster} to count 2 running tasks of ${svc}` });
+      expect(scaled.upstreams.find((u) => u.services.includes(svc))?.endpoints.map((e) => `${e.address}:${e.port}`)).toEqual([`${vip}:8080`]);
+      await sleep(3000); // give core time to (wrongly) deliver
+      expect(await specConfigNames(proxy)).toEqual(configsBefore);
     }, 240_000);
   }
 });
