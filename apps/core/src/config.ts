@@ -46,7 +46,8 @@ const extensionSchema = z
     ProxyServiceName: serviceName.optional(),
     ProxyConfigPath: z.string().regex(/^\/[A-Za-z0-9_./-]+$/, 'expected an absolute file path').optional(),
     ProxyReplicas: z.number().int().min(0).max(100).default(2),
-    ProxyStopSignal: z.string().regex(/^SIG[A-Z0-9]+$/, 'expected a signal name like "SIGQUIT"').default('SIGQUIT'),
+    // Default by proxy kind: nginx drains on SIGQUIT, HAProxy in master-worker mode on SIGUSR1.
+    ProxyStopSignal: z.string().regex(/^SIG[A-Z0-9]+$/, 'expected a signal name like "SIGQUIT"').optional(),
     ProxyStopGracePeriod: duration.default('5s'),
     ProxyConstraints: z.array(z.string()).default([]),
     ProxyPlacementPreferences: z.array(z.string()).default([]),
@@ -60,6 +61,10 @@ const extensionSchema = z
     Networks: z.array(z.string()).default([]),
     HitlessServiceUpdate: z.boolean().default(false),
     Config: z.record(z.string(), z.unknown()).default({}),
+    // Interlock's separate config service; Switchyard's core delivers configs itself. Accepted
+    // (so Interlock files load unchanged) and ignored.
+    ConfigImage: z.string().optional(),
+    ConfigServiceName: z.string().optional(),
   })
   .strict();
 
@@ -83,7 +88,8 @@ const coreSchema = z
 type RawExtension = z.output<typeof extensionSchema>;
 
 /** One `[Extensions.<name>]` section, with defaults filled in and derived values resolved. */
-export interface ExtensionConfig extends Omit<RawExtension, 'ServiceName' | 'ProxyServiceName' | 'ProxyImage' | 'ProxyConfigPath' | 'ProxyKind'> {
+export interface ExtensionConfig extends Omit<RawExtension, 'ServiceName' | 'ProxyServiceName' | 'ProxyImage' | 'ProxyConfigPath' | 'ProxyKind' | 'ProxyStopSignal'> {
+  ProxyStopSignal: string;
   Name: string;
   ProxyKind: ProxyKindName;
   ServiceName: string;
@@ -101,9 +107,9 @@ export interface CoreConfig extends Omit<z.output<typeof coreSchema>, 'Extension
   Extensions: ExtensionConfig[];
 }
 
-const PROXY_DEFAULTS: Record<ProxyKindName, { image: string; configPath: string }> = {
-  nginx: { image: 'switchyard/proxy-nginx:latest', configPath: '/etc/nginx/nginx.conf' },
-  haproxy: { image: 'switchyard/proxy-haproxy:latest', configPath: '/etc/haproxy/haproxy.cfg' },
+const PROXY_DEFAULTS: Record<ProxyKindName, { image: string; configPath: string; stopSignal: string }> = {
+  nginx: { image: 'switchyard/proxy-nginx:latest', configPath: '/etc/nginx/nginx.conf', stopSignal: 'SIGQUIT' },
+  haproxy: { image: 'switchyard/proxy-haproxy:latest', configPath: '/etc/haproxy/haproxy.cfg', stopSignal: 'SIGUSR1' },
 };
 
 function kindOf(name: string, ext: RawExtension): ProxyKindName {
@@ -152,6 +158,7 @@ export function parseCoreConfig(
       ProxyServiceName: ext.ProxyServiceName ?? `switchyard-${name}-proxy`,
       ProxyImage: ext.ProxyImage ?? PROXY_DEFAULTS[kind].image,
       ProxyConfigPath: ext.ProxyConfigPath ?? PROXY_DEFAULTS[kind].configPath,
+      ProxyStopSignal: ext.ProxyStopSignal ?? PROXY_DEFAULTS[kind].stopSignal,
       PollIntervalMs: pollMs,
       ProxyStopGracePeriodMs: parseDuration(ext.ProxyStopGracePeriod),
       ProxyUpdateDelayMs: parseDuration(ext.ProxyUpdateDelay),

@@ -45,7 +45,12 @@ PublishedSSLPort = 8443
 
   it('infers HAProxy from the images and uses its config path', () => {
     const cfg = parseCoreConfig(`[Extensions.hap]\nProxyImage = "switchyard/proxy-haproxy:latest"\n`);
-    expect(cfg.Extensions[0]).toMatchObject({ ProxyKind: 'haproxy', ProxyConfigPath: '/etc/haproxy/haproxy.cfg' });
+    expect(cfg.Extensions[0]).toMatchObject({ ProxyKind: 'haproxy', ProxyConfigPath: '/etc/haproxy/haproxy.cfg', ProxyStopSignal: 'SIGUSR1' });
+  });
+
+  it('accepts and ignores Interlock-only keys, and an explicit stop signal wins', () => {
+    const cfg = parseCoreConfig(`[Extensions.a]\nConfigImage = "docker/ucp-interlock-config:3.0.1"\nConfigServiceName = "ucp-interlock-config"\nProxyStopSignal = "SIGTERM"\n`);
+    expect(cfg.Extensions[0]).toMatchObject({ ProxyStopSignal: 'SIGTERM' });
   });
 
   it('names every bad key', () => {
