@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DockerPort, DockerService, Logger } from '@switchyard/reconciler';
+import type { DockerPort, DockerService, DockerServiceSpec, Logger } from '@switchyard/reconciler';
 import type { ProxyModel, RenderedFile } from '@switchyard/proto';
 import type { ExtensionConfig } from './config.js';
 import {
@@ -86,9 +86,21 @@ export class DockerConfigDelivery implements ConfigDelivery {
 
   deliver(request: DeliveryRequest): Promise<DeliveryResult> {
     return this.serial(request.extension.ProxyServiceName, async () => {
-      const result = await this.apply(request);
-      this.last.set(request.extension.ProxyServiceName, request);
-      return result;
+      try {
+        const result = await this.apply(request);
+        this.last.set(request.extension.ProxyServiceName, request);
+        return result;
+      } catch (err) {
+        // A Docker failure (engine busy, update out of sequence, ...) must not leave the proxy on
+        // an older config until the next model change: remember this request as the one to
+        // re-apply, and forget the applied fingerprint so the deploy loop's reassert retries it.
+        // A delivery that can never succeed (too large, missing secret) is not retried.
+        if (!(err instanceof DeliveryError)) {
+          this.last.set(request.extension.ProxyServiceName, request);
+          this.applied.delete(request.extension.ProxyServiceName);
+        }
+        throw err;
+      }
     });
   }
 
@@ -154,7 +166,7 @@ export class DockerConfigDelivery implements ConfigDelivery {
       changed = true;
       this.logger.info('created proxy service', { proxyService: proxy, modelVersion: model.version, configs: delivered.map((d) => d.name), networks: wanted.length });
     } else if (specFingerprint(current.Spec ?? {}) !== specFingerprint(spec)) {
-      await this.docker.updateService(current.ID, current.Version?.Index ?? 0, spec);
+      await this.updateWithRetry(current, spec);
       changed = true;
       this.logger.info('updated proxy service', {
         proxyService: proxy,
@@ -173,6 +185,21 @@ export class DockerConfigDelivery implements ConfigDelivery {
       this.logger.warn('garbage-collecting proxy configs failed', { proxyService: proxy, error: (err as Error).message });
     }
     return { configNames: delivered.map((d) => d.name), changed };
+  }
+
+  /**
+   * Updates a service; when swarm moved its version meanwhile (a rolling update finishing bumps
+   * it: "update out of sequence"), re-reads it and tries once more.
+   */
+  private async updateWithRetry(current: DockerService, spec: DockerServiceSpec): Promise<void> {
+    try {
+      await this.docker.updateService(current.ID, current.Version?.Index ?? 0, spec);
+    } catch (err) {
+      if (!/out of sequence/i.test((err as Error).message)) throw err;
+      const fresh = await this.docker.inspectService(current.ID);
+      this.logger.info('proxy service changed during the update; retrying with its new version', { proxyService: spec.Name });
+      await this.docker.updateService(fresh.ID, fresh.Version?.Index ?? 0, spec);
+    }
   }
 
   private async findService(name: string): Promise<DockerService | undefined> {

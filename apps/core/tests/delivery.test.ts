@@ -86,6 +86,28 @@ describe('DockerConfigDelivery', () => {
     expect(docker.services).toHaveLength(0);
   });
 
+  it('retries a delivery that Docker refused at the next reassert, never rolling back to the previous one', async () => {
+    const { docker, delivery } = setup();
+    await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'old' }] });
+    docker.failNext('updateService');
+    await expect(delivery.deliver({ extension: ext, model: model({ version: 2 }), files: [{ path: 'nginx.conf', content: 'new' }] })).rejects.toThrow(/updateService failed/);
+    const oldName = proxySpec(docker)!.TaskTemplate.ContainerSpec.Configs[0]!.ConfigName;
+    await delivery.reassert(ext, docker.services[0]);
+    const newName = proxySpec(docker)!.TaskTemplate.ContainerSpec.Configs[0]!.ConfigName;
+    expect(newName).not.toBe(oldName);
+    const content = docker.configs.find((c) => c.Spec?.Name === newName)?.Spec?.Data;
+    expect(Buffer.from(content ?? '', 'base64').toString()).toBe('new');
+  });
+
+  it('retries an update that raced with swarm bumping the service version', async () => {
+    const { docker, delivery } = setup();
+    await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
+    docker.failNext('updateService', new Error('rpc error: code = Unknown desc = update out of sequence'));
+    const res = await delivery.deliver({ extension: ext, model: model({ version: 2 }), files: [{ path: 'nginx.conf', content: 'b' }] });
+    expect(res.changed).toBe(true);
+    expect(proxySpec(docker)!.TaskTemplate.ContainerSpec.Configs[0]!.ConfigName).toBe(res.configNames[0]);
+  });
+
   it('reasserts the last delivery when the proxy service was removed by hand', async () => {
     const { docker, delivery } = setup();
     await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
