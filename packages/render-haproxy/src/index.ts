@@ -3,11 +3,14 @@ export {
   buildHaproxyView,
   STATS_PATH,
   SERVER_INFO,
+  DEFAULT_MAX_FILE_BYTES,
+  MIN_MAX_FILE_BYTES,
   type HaproxyRenderOptions,
   type HaproxyView,
   type HaproxySection,
   type HaproxyPrintedSection,
 } from './view-model.js';
+export { HAPROXY_SPLIT_DIR } from './split.js';
 export {
   parseHaproxyConfig,
   haproxyConfigSchema,

@@ -1,11 +1,13 @@
 /**
- * `renderHaproxy`: ProxyModel → haproxy.cfg.
+ * `renderHaproxy`: ProxyModel → haproxy.cfg (plus `switchyard.d/` files when it would be too large).
  */
 import Handlebars from 'handlebars';
+import { Severity } from '@switchyard/proto';
 import type { Diagnostic, ProxyModel, RenderedFile } from '@switchyard/proto';
 import { HAPROXY_CFG_TEMPLATE } from './templates/haproxy-cfg.js';
-import { buildHaproxyView } from './view-model.js';
-import type { HaproxyRenderOptions, HaproxyView } from './view-model.js';
+import { HAPROXY_SPLIT_DIR, PART_COMMENT, byteLength, partNumber, splitLayout } from './split.js';
+import { analyzeModel, printSection, singleFileSections } from './view-model.js';
+import type { HaproxyRenderOptions, HaproxySection, HaproxyView } from './view-model.js';
 
 /** Name of the main rendered file (`files[0].path`). */
 export const HAPROXY_CONFIG_FILE = 'haproxy.cfg';
@@ -26,16 +28,54 @@ function template(): Handlebars.TemplateDelegate<HaproxyView> {
   return compiled;
 }
 
+function print(header: string[], sections: HaproxySection[]): string {
+  return template()({ header, sections: sections.map(printSection) });
+}
+
 /**
  * Renders a complete haproxy.cfg (HAProxy 2.6+) for a proxy model. Pure and deterministic: the same model
  * and options always give byte-identical output. Unsafe or inconsistent model values are skipped and
  * reported in `diagnostics`; this function does not throw for bad input.
+ *
+ * When the configuration fits in `options.maxFileBytes` (default 400,000 bytes) the result is one file,
+ * `haproxy.cfg`. Otherwise `files[0]` is still `haproxy.cfg` and the other files (sorted by path) are
+ * `switchyard.d/part-NNN.cfg` (backends) and `switchyard.d/*.map` (host, redirect, route and SNI
+ * tables), each at most `maxFileBytes`; HAProxy must then be started with
+ * `-f <dir>/haproxy.cfg -f <dir>/switchyard.d`.
  * @example
  * const { files, diagnostics } = renderHaproxy(model, { httpPort: 8080, httpsPort: 8443 });
  * // files[0].path === 'haproxy.cfg'
  */
 export function renderHaproxy(model: ProxyModel, options: HaproxyRenderOptions = {}): RenderResult {
-  const { view, diagnostics } = buildHaproxyView(model, options);
-  const content = template()(view);
-  return { files: [{ path: HAPROXY_CONFIG_FILE, content }], diagnostics };
+  const analysis = analyzeModel(model, options);
+  const max = analysis.maxFileBytes;
+  const single = print(analysis.header, singleFileSections(analysis));
+  if (byteLength(single) <= max) {
+    return { files: [{ path: HAPROXY_CONFIG_FILE, content: single }], diagnostics: analysis.diagnostics };
+  }
+
+  const empty = byteLength(print([], []));
+  const sectionBytes = (s: HaproxySection): number => byteLength(print([], [s])) - empty;
+  const layout = splitLayout(analysis, sectionBytes, max, byteLength(print(analysis.header, [])));
+  const partHeader = [...analysis.header, PART_COMMENT];
+  const extra: RenderedFile[] = [
+    ...layout.parts.map((sections, i) => ({ path: `${HAPROXY_SPLIT_DIR}/part-${partNumber(i)}.cfg`, content: print(partHeader, sections) })),
+    ...layout.maps,
+  ].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+  const files = [{ path: HAPROXY_CONFIG_FILE, content: print([...analysis.header, ...layout.mainHeader], layout.main) }, ...extra];
+
+  const diagnostics = [...analysis.diagnostics];
+  for (const file of files) {
+    const size = byteLength(file.content);
+    if (size > max) {
+      diagnostics.push({
+        service: '',
+        label: '',
+        code: 'file-too-large',
+        message: `${file.path} is ${size} bytes, more than maxFileBytes (${max}): one section or table line is too large to split further`,
+        severity: Severity.SEVERITY_ERROR,
+      });
+    }
+  }
+  return { files, diagnostics };
 }

@@ -31,6 +31,14 @@ export interface HaproxyRenderOptions {
   secretsDir?: string;
   /** Value of the `x-proxy-id` response header (default: the proxy's host name at run time). */
   proxyId?: string;
+  /**
+   * Largest file to produce, in bytes (default {@link DEFAULT_MAX_FILE_BYTES}; a Docker Config holds at
+   * most 500 KiB). A configuration that fits is rendered as one `haproxy.cfg`, exactly as without this
+   * option; a larger one is split: backends go to `switchyard.d/part-NNN.cfg` and the host and route
+   * tables to map files under `switchyard.d/` (see the README). At least {@link MIN_MAX_FILE_BYTES};
+   * `Infinity` never splits.
+   */
+  maxFileBytes?: number;
 }
 
 /** One section of haproxy.cfg (`global`, `defaults`, `frontend x`, `backend y`). */
@@ -53,6 +61,11 @@ export interface HaproxyView {
   sections: HaproxyPrintedSection[];
 }
 
+/** Default of {@link HaproxyRenderOptions.maxFileBytes}: comfortably below Docker's 500 KiB config limit. */
+export const DEFAULT_MAX_FILE_BYTES = 400_000;
+/** Smallest accepted {@link HaproxyRenderOptions.maxFileBytes}. */
+export const MIN_MAX_FILE_BYTES = 1024;
+
 /** Path of the stats page. */
 export const STATS_PATH = '/haproxy_status';
 /** Value of the `x-server-info` response header. */
@@ -64,9 +77,11 @@ export const SNI_INSPECT_DELAY = '5s';
 /** Largest weight HAProxy accepts on a server. */
 export const MAX_WEIGHT = 256;
 
-const PAGE_503 =
+/** Body of the 503 page. */
+export const PAGE_503 =
   '<html><head><title>503 Service Unavailable</title></head><body><h1>503 Service Unavailable</h1><p>No service is available for this host.</p></body></html>';
-const PAGE_404 =
+/** Body of the 404 page (known host, no route for the path). */
+export const PAGE_404 =
   '<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1><p>No route matches this path.</p></body></html>';
 
 const LABEL = {
@@ -80,7 +95,8 @@ const LABEL = {
   defaultBackend: 'com.docker.lb.default_backend',
 } as const;
 
-interface UpstreamView {
+/** A validated upstream and how it is used. */
+export interface UpstreamView {
   name: string;
   services: string[];
   servers: { name: string; target: string; weight: number }[];
@@ -93,19 +109,22 @@ interface UpstreamView {
   usedTcp: boolean;
 }
 
-interface RouteView {
+/** One route of a host (`id` names it in the one-file layout). */
+export interface RouteView {
   id: string;
   pathAcl: string | undefined;
   stripLength: number;
   upstream: UpstreamView;
 }
 
-interface RedirectView {
+/** One redirect of a host. */
+export interface RedirectView {
   pathAcl: string | undefined;
   toUrl: string;
 }
 
-interface HostView {
+/** A validated HTTP host with its routes and redirects, in matching order. */
+export interface HostView {
   host: string;
   sslOnly: boolean;
   routes: RouteView[];
@@ -150,13 +169,49 @@ function validPort(value: number | undefined, fallback: number, what: string, d:
   return fallback;
 }
 
+/** Everything decided about a model before sections are laid out (shared by the one-file and split layouts). */
+export interface HaproxyAnalysis {
+  config: HaproxyConfig;
+  httpPort: number;
+  httpsPort: number;
+  proxyId: string | undefined;
+  maxFileBytes: number;
+  /** Valid upstreams by name, sorted by name. */
+  upstreams: Map<string, UpstreamView>;
+  /** Distinct certificate file paths (crt arguments). */
+  certPaths: string[];
+  /** Valid HTTP hosts in matching order (exact names alphabetically, then wildcards longest first). */
+  hosts: HostView[];
+  /** Path prefix → ACL name, in first-use order. */
+  pathAcls: Map<string, string>;
+  /** Valid SNI passthrough routes in matching order. */
+  sniRoutes: { host: string; upstream: UpstreamView }[];
+  defaultUpstream: UpstreamView | undefined;
+  /** Comment lines at the top of every file. */
+  header: string[];
+  /** Sorted diagnostics. */
+  diagnostics: Diagnostic[];
+}
+
 /**
- * Builds the view model and the diagnostics for one ProxyModel. Pure and deterministic.
+ * Builds the view model and the diagnostics for one ProxyModel, laid out as one `haproxy.cfg`
+ * (whatever its size). Pure and deterministic.
  */
 export function buildHaproxyView(
   model: ProxyModel,
   options: HaproxyRenderOptions = {},
 ): { view: HaproxyView; diagnostics: Diagnostic[] } {
+  const analysis = analyzeModel(model, options);
+  return { view: { header: analysis.header, sections: singleFileSections(analysis).map(printSection) }, diagnostics: analysis.diagnostics };
+}
+
+/** Prints a section's lines (indented by four spaces) for the template. */
+export function printSection(s: HaproxySection): HaproxyPrintedSection {
+  return { comments: s.comments, title: s.title, body: s.lines.length === 0 ? '' : `    ${s.lines.join('\n    ')}` };
+}
+
+/** Validates the options and the model; every problem becomes a diagnostic. Pure and deterministic. */
+export function analyzeModel(model: ProxyModel, options: HaproxyRenderOptions = {}): HaproxyAnalysis {
   const d = new Diagnostics();
 
   // ---- options --------------------------------------------------------------------------------------
@@ -176,6 +231,12 @@ export function buildHaproxyView(
     secretsDir = '/run/secrets';
   }
   secretsDir = secretsDir.replace(/\/+$/, '');
+  let maxFileBytes = DEFAULT_MAX_FILE_BYTES;
+  if (options.maxFileBytes !== undefined) {
+    const v = options.maxFileBytes;
+    if ((Number.isInteger(v) || v === Number.POSITIVE_INFINITY) && v >= MIN_MAX_FILE_BYTES) maxFileBytes = v;
+    else d.error('invalid-option', `maxFileBytes ${String(v)} is not an integer of at least ${MIN_MAX_FILE_BYTES}; using ${DEFAULT_MAX_FILE_BYTES}`);
+  }
   let proxyId: string | undefined;
   if (options.proxyId !== undefined && options.proxyId !== '') {
     if (isSafeToken(options.proxyId, 128)) proxyId = options.proxyId;
@@ -345,13 +406,83 @@ export function buildHaproxyView(
     }
   }
 
-  // ---- sections -------------------------------------------------------------------------------------
-  const tlsSocket = `abns@switchyard-tls-${httpsPort}`;
-  const terminateTls = certPaths.length > 0;
-  const listenTls = terminateTls || sniRoutes.length > 0;
+  const header = ['Generated by Switchyard (@switchyard/render-haproxy). Do not edit: changes are overwritten.'];
+  // No model hash or version here: the file must change only when routing does (a diagnostic
+  // or status change must not roll the proxy).
+  if (model.serviceCluster !== '' && isSafeToken(model.serviceCluster, 128)) header.push(`service cluster ${model.serviceCluster}`);
+
+  d.list.sort(
+    (a, b) => compareStrings(a.service, b.service) || compareStrings(a.label, b.label) || compareStrings(a.code, b.code),
+  );
+  return {
+    config,
+    httpPort,
+    httpsPort,
+    proxyId,
+    maxFileBytes,
+    upstreams,
+    certPaths,
+    hosts: [...hosts.values()],
+    pathAcls,
+    sniRoutes,
+    defaultUpstream,
+    header,
+    diagnostics: d.list,
+  };
+}
+
+/** Socket of the terminating TLS bind (fe_tls hands connections over to it). */
+export function tlsSocketOf(a: HaproxyAnalysis): string {
+  return `abns@switchyard-tls-${a.httpsPort}`;
+}
+
+/** The terminating bind line of fe_http, or undefined when no certificate is available. */
+export function tlsBindOf(a: HaproxyAnalysis): string | undefined {
+  if (a.certPaths.length === 0) return undefined;
+  const ssl = a.config.SSLOpts.trim();
+  return [`bind ${tlsSocketOf(a)} accept-proxy ssl`, ...a.certPaths.map((p) => `crt ${p}`), 'alpn h2,http/1.1', ...(ssl ? [ssl] : [])].join(' ');
+}
+
+/** `backend sy_tls_terminate` or `backend sy_tls_reject` (after fe_tls). */
+export function tlsHandOffSection(a: HaproxyAnalysis): HaproxySection {
+  if (a.certPaths.length > 0) {
+    return {
+      comments: ['Hands TLS connections to the terminating bind of fe_http (client address kept via PROXY v2).'],
+      title: 'backend sy_tls_terminate from sy_tcp',
+      lines: [`server terminate ${tlsSocketOf(a)} send-proxy-v2`],
+    };
+  }
+  return {
+    comments: ['No certificate to terminate TLS with: connections without a passthrough route are closed.'],
+    title: 'backend sy_tls_reject from sy_tcp',
+    lines: ['tcp-request content reject'],
+  };
+}
+
+/** `backend sy_default`: the 503 page for unknown hosts. */
+export function unknownHostSection(): HaproxySection {
+  return {
+    comments: ['Requests for unknown hosts.'],
+    title: 'backend sy_default',
+    lines: [`http-request return status 503 content-type text/html string '${PAGE_503}'`],
+  };
+}
+
+/** The backends of the used upstreams: HTTP ones, then TLS passthrough ones, each sorted by name. */
+export function backendSections(a: HaproxyAnalysis): HaproxySection[] {
+  const sections: HaproxySection[] = [];
+  for (const up of a.upstreams.values()) if (up.usedHttp) sections.push(httpBackend(up));
+  for (const up of a.upstreams.values()) if (up.usedTcp) sections.push(tcpBackend(up));
+  return sections;
+}
+
+/** The sections of the one-file layout, in file order. */
+export function singleFileSections(a: HaproxyAnalysis): HaproxySection[] {
+  const { config, httpsPort, httpPort, sniRoutes, defaultUpstream, proxyId } = a;
+  const terminateTls = a.certPaths.length > 0;
   const sections: HaproxySection[] = [globalSection(config), tcpDefaultsSection(config), defaultsSection(config)];
 
-  if (listenTls) {
+  if (terminateTls || sniRoutes.length > 0) {
     const lines = [
       `bind :${httpsPort}`,
       `tcp-request inspect-delay ${SNI_INSPECT_DELAY}`,
@@ -370,64 +501,25 @@ export function buildHaproxyView(
       title: 'frontend fe_tls from sy_tcp',
       lines,
     });
-    if (terminateTls) {
-      sections.push({
-        comments: ['Hands TLS connections to the terminating bind of fe_http (client address kept via PROXY v2).'],
-        title: 'backend sy_tls_terminate from sy_tcp',
-        lines: [`server terminate ${tlsSocket} send-proxy-v2`],
-      });
-    } else {
-      sections.push({
-        comments: ['No certificate to terminate TLS with: connections without a passthrough route are closed.'],
-        title: 'backend sy_tls_reject from sy_tcp',
-        lines: ['tcp-request content reject'],
-      });
-    }
+    sections.push(tlsHandOffSection(a));
   }
 
   sections.push(
     httpFrontend({
       config,
       httpPort,
-      tlsBind: terminateTls
-        ? [`bind ${tlsSocket} accept-proxy ssl`, ...certPaths.map((p) => `crt ${p}`), 'alpn h2,http/1.1', ...(config.SSLOpts.trim() ? [config.SSLOpts.trim()] : [])].join(' ')
-        : undefined,
-      hosts: [...hosts.values()],
-      pathAcls,
+      tlsBind: tlsBindOf(a),
+      hosts: a.hosts,
+      pathAcls: a.pathAcls,
       defaultBackend: defaultUpstream ? `up_${defaultUpstream.name}` : 'sy_default',
       proxyId,
     }),
   );
 
   sections.push(statsSection(config));
-  if (!defaultUpstream) {
-    sections.push({
-      comments: ['Requests for unknown hosts.'],
-      title: 'backend sy_default',
-      lines: [`http-request return status 503 content-type text/html string '${PAGE_503}'`],
-    });
-  }
-  for (const up of upstreams.values()) {
-    if (up.usedHttp) sections.push(httpBackend(up));
-  }
-  for (const up of upstreams.values()) {
-    if (up.usedTcp) sections.push(tcpBackend(up));
-  }
-
-  const header = ['Generated by Switchyard (@switchyard/render-haproxy). Do not edit: changes are overwritten.'];
-  // No model hash or version here: the file must change only when routing does (a diagnostic
-  // or status change must not roll the proxy).
-  if (model.serviceCluster !== '' && isSafeToken(model.serviceCluster, 128)) header.push(`service cluster ${model.serviceCluster}`);
-
-  d.list.sort(
-    (a, b) => compareStrings(a.service, b.service) || compareStrings(a.label, b.label) || compareStrings(a.code, b.code),
-  );
-  const printed = sections.map((s) => ({
-    comments: s.comments,
-    title: s.title,
-    body: s.lines.length === 0 ? '' : `    ${s.lines.join('\n    ')}`,
-  }));
-  return { view: { header, sections: printed }, diagnostics: d.list };
+  if (!defaultUpstream) sections.push(unknownHostSection());
+  sections.push(...backendSections(a));
+  return sections;
 }
 
 function firstService(up: Upstream): string {
@@ -491,7 +583,8 @@ function buildUpstream(up: Upstream, d: Diagnostics): UpstreamView {
   return view;
 }
 
-function globalSection(c: HaproxyConfig): HaproxySection {
+/** The `global` section (DH params, TLS defaults, GlobalOptions). */
+export function globalSection(c: HaproxyConfig): HaproxySection {
   const lines = [`maxconn ${c.MaxConnections}`, `pidfile ${c.PidPath}`, `tune.ssl.default-dh-param ${c.SSLDefaultDHParam}`];
   if (c.SSLCiphers !== '') lines.push(`ssl-default-bind-ciphers ${c.SSLCiphers}`);
   const range = sslVersionRange(c.SSLProtocols);
@@ -505,7 +598,7 @@ function globalSection(c: HaproxyConfig): HaproxySection {
 }
 
 /** Named defaults for the TLS (mode tcp) sections; DefaultOptions do not apply to them. */
-function tcpDefaultsSection(c: HaproxyConfig): HaproxySection {
+export function tcpDefaultsSection(c: HaproxyConfig): HaproxySection {
   return {
     comments: ['Defaults of the TCP sections (TLS listener, passthrough backends).'],
     title: 'defaults sy_tcp',
@@ -521,7 +614,7 @@ function tcpDefaultsSection(c: HaproxyConfig): HaproxySection {
 }
 
 /** Defaults of every HTTP section (the last unnamed defaults section), followed by DefaultOptions. */
-function defaultsSection(c: HaproxyConfig): HaproxySection {
+export function defaultsSection(c: HaproxyConfig): HaproxySection {
   const lines = [
     'mode http',
     'option redispatch',
@@ -539,7 +632,8 @@ function rawLines(lines: readonly string[]): string[] {
   return lines.filter((l) => optionLineProblem(l) === undefined && l.trim() !== '').map((l) => l.trim());
 }
 
-function statsSection(c: HaproxyConfig): HaproxySection {
+/** `backend sy_stats`: the statistics page. */
+export function statsSection(c: HaproxyConfig): HaproxySection {
   const lines = ['stats enable', `stats uri ${STATS_PATH}`, 'stats refresh 10s'];
   if (c.HideInfoHeaders) lines.push('stats hide-version');
   if (c.AdminUser !== '') lines.push('stats realm Switchyard', `stats auth ${c.AdminUser}:${c.AdminPass}`);

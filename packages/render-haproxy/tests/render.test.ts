@@ -246,8 +246,10 @@ describe('renderHaproxy', () => {
       );
     }
     const model = ProxyModel.fromPartial({ hosts, upstreams: ups });
-    const result = renderHaproxy(model);
+    // Infinity keeps the one-file layout whatever the size (the split layout is tested in split.test.ts).
+    const result = renderHaproxy(model, { maxFileBytes: Number.POSITIVE_INFINITY });
     expect(result.diagnostics).toEqual([]);
+    expect(result.files).toHaveLength(1);
     expect(linesOf(result.files[0]!.content, /^ {4}server /)).toHaveLength(3000);
     expect(linesOf(result.files[0]!.content, /^ {4}use_backend up_/)).toHaveLength(2000);
     expect(linesOf(result.files[0]!.content, /set-path/)).toHaveLength(1000);

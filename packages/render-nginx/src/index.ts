@@ -1,5 +1,5 @@
-export { renderNginx, NGINX_CONF_PATH } from './render.js';
-export type { NginxRenderOptions, RenderResult } from './types.js';
+export { renderNginx, NGINX_CONF_PATH, NGINX_SPLIT_DIR, NGINX_PART_GLOB } from './render.js';
+export { DEFAULT_MAX_FILE_BYTES, MIN_MAX_FILE_BYTES, type NginxRenderOptions, type RenderResult } from './types.js';
 export {
   parseNginxConfig,
   nginxConfigSchema,

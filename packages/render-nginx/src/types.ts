@@ -20,7 +20,20 @@ export interface NginxRenderOptions {
    * i.e. the proxy container's host name, like Interlock.
    */
   proxyId?: string;
+  /**
+   * Largest file to produce, in bytes (default {@link DEFAULT_MAX_FILE_BYTES}; a Docker Config holds
+   * at most 500 KiB). A configuration that fits is rendered as one `nginx.conf`, exactly as without
+   * this option; a larger one is split: its `upstream` and host `server` blocks move to
+   * `switchyard.d/part-NNN.conf`, which nginx.conf includes inside `http {}` (see the README). At
+   * least {@link MIN_MAX_FILE_BYTES}; `Infinity` never splits.
+   */
+  maxFileBytes?: number;
 }
+
+/** Default of {@link NginxRenderOptions.maxFileBytes}: comfortably below Docker's 500 KiB config limit. */
+export const DEFAULT_MAX_FILE_BYTES = 400_000;
+/** Smallest accepted {@link NginxRenderOptions.maxFileBytes}. */
+export const MIN_MAX_FILE_BYTES = 1024;
 
 /** What a renderer returns: the files (files[0] is the main one) and what was wrong with the input. */
 export interface RenderResult {

@@ -15,7 +15,7 @@ import {
   parseRawDirectives,
   quote,
 } from './escape.js';
-import type { NginxRenderOptions } from './types.js';
+import { DEFAULT_MAX_FILE_BYTES, MIN_MAX_FILE_BYTES, type NginxRenderOptions } from './types.js';
 
 /** Value of the `x-server-info` response header. */
 export const SERVER_INFO = 'switchyard';
@@ -135,6 +135,8 @@ export interface NginxView {
     cookieMaps: { variable: string; pattern: string }[];
     options: string[];
     upstreams: UpstreamView[];
+    /** Glob of the part files included inside `http {}` (split layout), or false. */
+    include: string | false;
     httpListen: string;
     tlsListen: string | false;
     statusPath: string;
@@ -232,8 +234,17 @@ interface UpstreamInfo {
  * Builds the template view of an nginx.conf from a model and options. Pure and deterministic;
  * every problem becomes a diagnostic and the offending item is skipped.
  */
-export function buildNginxView(model: ProxyModel, options: NginxRenderOptions = {}): { view: NginxView; diagnostics: Diagnostic[] } {
+export function buildNginxView(
+  model: ProxyModel,
+  options: NginxRenderOptions = {},
+): { view: NginxView; diagnostics: Diagnostic[]; maxFileBytes: number } {
   const diags = new Diagnostics();
+  let maxFileBytes = DEFAULT_MAX_FILE_BYTES;
+  if (options.maxFileBytes !== undefined) {
+    const v = options.maxFileBytes;
+    if ((Number.isInteger(v) || v === Number.POSITIVE_INFINITY) && v >= MIN_MAX_FILE_BYTES) maxFileBytes = v;
+    else diags.error('', '', 'invalid-option', `maxFileBytes ${show(String(v))} is not an integer of at least ${MIN_MAX_FILE_BYTES}; using ${DEFAULT_MAX_FILE_BYTES}`);
+  }
   const config = resolveConfig(options.config, diags);
   const httpPort = validPort(options.httpPort, 80, 'httpPort', diags);
   const httpsPort = validPort(options.httpsPort, 443, 'httpsPort', diags);
@@ -288,7 +299,7 @@ export function buildNginxView(model: ProxyModel, options: NginxRenderOptions = 
       }
     }
     if (balance === false && (upstream.ipHash || config.IPHash)) balance = 'ip_hash';
-    const zone = config.UpstreamZoneSize === 0 ? false : `${upstream.name} ${config.UpstreamZoneSize}k`;
+    const zone = config.UpstreamZoneSize === 0 ? false : `${upstream.name} ${zoneSizeKb(config.UpstreamZoneSize, servers.length)}k`;
     httpUpstreams.push({ name: upstream.name, balance, zone, servers, keepalive: UPSTREAM_KEEPALIVE });
   }
   const cookieMaps = [...cookieVariables.entries()]
@@ -481,6 +492,7 @@ export function buildNginxView(model: ProxyModel, options: NginxRenderOptions = 
       cookieMaps,
       options: config.HTTPOptions.flatMap(rawDirectives),
       upstreams: httpUpstreams.filter((upstream) => referenced.has(upstream.name)),
+      include: false,
       httpListen,
       tlsListen,
       statusPath: STATUS_PATH,
@@ -501,7 +513,16 @@ export function buildNginxView(model: ProxyModel, options: NginxRenderOptions = 
         }
       : false,
   };
-  return { view, diagnostics: diags.sorted() };
+  return { view, diagnostics: diags.sorted(), maxFileBytes };
+}
+
+/**
+ * KB of an upstream's shared-memory zone: the configured size, raised for large upstreams (nginx
+ * 1.22 fits only about 63 servers in 64 KB and refuses to start when the zone is too small).
+ * 32 KB + 1 KB per server, rounded up to 64 KB, leaves a margin at every measured size.
+ */
+function zoneSizeKb(configured: number, servers: number): number {
+  return Math.max(configured, Math.ceil((32 + servers) / 64) * 64);
 }
 
 function rawDirectives(text: string): string[] {

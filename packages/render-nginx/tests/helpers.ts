@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** The secrets prefix the renderer prints by default; tests replace only this prefix. */
 export const SECRETS_PREFIX = '/run/secrets/';
@@ -72,6 +72,61 @@ export function nginxCheck(content: string, secretsDir: string): NginxCheck {
     } finally {
       closeSync(fd);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A rendered file (path relative to the directory of nginx.conf). */
+export interface FileLike {
+  path: string;
+  content: string;
+}
+
+/**
+ * Lays `files` out under `dir` as the proxy sees them (nginx.conf at the top, the others at their
+ * relative paths, e.g. `switchyard.d/part-001.conf`), replacing the `/run/secrets/` prefix with
+ * `secretsDir` in every file. Returns the path of nginx.conf.
+ */
+export function layOutFiles(dir: string, files: FileLike[], secretsDir: string): string {
+  for (const file of files) {
+    const target = join(dir, file.path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, file.content.split(SECRETS_PREFIX).join(`${secretsDir.replace(/\/$/, '')}/`));
+  }
+  return join(dir, files[0]?.path ?? 'nginx.conf');
+}
+
+/** Result of `nginx -t` and `nginx -T` on a laid-out file set. */
+export interface NginxSetCheck extends NginxCheck {
+  /** Files nginx read, from the `# configuration file <path>:` lines of `nginx -T` (relative to the set's directory). */
+  loaded: string[];
+}
+
+/**
+ * Lays `files` out in a temp dir and runs the real `nginx -t -q -c <dir>/nginx.conf` (from another
+ * working directory, so relative includes must resolve next to nginx.conf), then `nginx -T` to list
+ * the files it read.
+ */
+export function nginxCheckFiles(files: FileLike[], secretsDir: string): NginxSetCheck {
+  const dir = mkdtempSync(join(tmpdir(), 'render-nginx-set-'));
+  try {
+    const conf = layOutFiles(join(dir, 'conf'), files, secretsDir);
+    // nginx opens /dev/stdout itself (the default log paths): give it real files, not sockets.
+    const run = (args: string[], file: string): { status: number | null; text: string } => {
+      const fd = openSync(join(dir, file), 'w');
+      try {
+        const result = spawnSync('nginx', [...args, '-c', conf], { stdio: ['ignore', fd, fd], timeout: 60_000, cwd: tmpdir() });
+        return { status: result.status, text: readFileSync(join(dir, file), 'utf8') };
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const test = run(['-t', '-q'], 'test.log');
+    const dump = run(['-T'], 'dump.log');
+    const prefix = `${join(dir, 'conf')}/`;
+    const loaded = [...dump.text.matchAll(/^# configuration file (.*):$/gm)].map((m) => (m[1] ?? '').replace(prefix, ''));
+    return { ok: test.status === 0, output: test.text, loaded };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,217 @@
+/**
+ * The split layout (`maxFileBytes`): no golden files; every file set is laid out in a temp dir exactly as
+ * the proxy sees it and checked with the real `haproxy -c -f haproxy.cfg -f switchyard.d`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { BackendMode, ProxyModel, Severity } from '@switchyard/proto';
+import type { HttpHost, RenderedFile, SniRoute, Upstream } from '@switchyard/proto';
+import { DEFAULT_MAX_FILE_BYTES, renderHaproxy } from '../src/index.js';
+import { installCert, makePki } from './helpers/tools.js';
+import type { TestPki } from './helpers/tools.js';
+
+jest.setTimeout(60_000);
+
+let pki: TestPki;
+
+beforeAll(() => {
+  pki = makePki(['example.com', '*.example.com']);
+  installCert(pki, pki.dir, 'big.pem');
+});
+
+afterAll(() => pki.cleanup());
+
+/** Writes `files` under a new temp dir (main file at the top, the others at their relative paths). */
+function layOut(files: RenderedFile[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-haproxy-split-'));
+  for (const file of files) {
+    mkdirSync(dirname(join(dir, file.path)), { recursive: true });
+    writeFileSync(join(dir, file.path), file.content);
+  }
+  mkdirSync(join(dir, 'switchyard.d'), { recursive: true });
+  return dir;
+}
+
+/** `haproxy -dW -c` (zero-warning mode) on the laid-out set, as the proxy image starts it. */
+function check(files: RenderedFile[]): { status: number | null; output: string } {
+  const dir = layOut(files);
+  try {
+    const res = spawnSync('haproxy', ['-dW', '-c', '-f', join(dir, 'haproxy.cfg'), '-f', join(dir, 'switchyard.d')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    return { status: res.status, output: `${res.stdout ?? ''}${res.stderr ?? ''}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const upstream = (name: string, addresses: string[], extra: Partial<Upstream> = {}): Upstream => ({
+  name,
+  endpoints: addresses.map((address, k) => ({ address, port: 8080, weight: 1, service: name, taskId: `${name}-task-${k}-0123456789abcdef` })),
+  stickyCookie: '',
+  ipHash: false,
+  tls: false,
+  tlsVerify: false,
+  mode: BackendMode.BACKEND_MODE_TASK,
+  services: [name],
+  ...extra,
+});
+
+/** 1,500 services × 3 endpoints with context roots, sticky cookies, wildcards, redirects and SNI routes. */
+function bigModel(): ProxyModel {
+  const hosts: HttpHost[] = [];
+  const upstreams: Upstream[] = [];
+  const sniRoutes: SniRoute[] = [];
+  for (let i = 0; i < 1500; i++) {
+    const name = `app${i}`;
+    const addresses = [0, 1, 2].map((k) => `10.${k}.${i >> 8}.${i & 255}`);
+    upstreams.push(upstream(name, addresses, { stickyCookie: 'SESSION' }));
+    hosts.push({
+      host: `app${i}.example.com`,
+      certificate: i % 100 === 0 ? 'big' : '',
+      sslOnly: i % 100 === 0,
+      routes: [
+        { path: '/', upstream: name, stripPrefix: false, websocket: false },
+        { path: `/api${i}`, upstream: name, stripPrefix: true, websocket: i % 3 === 0 },
+      ],
+      redirects: i % 10 === 0 ? [{ fromPath: '/old', toUrl: `https://app${i}.example.com/new` }] : [],
+    });
+    if (i % 50 === 0) hosts.push({ host: `*.w${i}.example.com`, certificate: '', sslOnly: false, routes: [{ path: '/', upstream: name, stripPrefix: false, websocket: false }], redirects: [] });
+    if (i % 25 === 0) sniRoutes.push({ host: i % 50 === 0 ? `*.pass${i}.example.com` : `pass${i}.example.com`, upstream: name });
+  }
+  return ProxyModel.fromPartial({
+    hosts,
+    upstreams,
+    sniRoutes,
+    certificates: [{ name: 'big', certSecret: 'big.crt', keySecret: 'big.key', certFile: 'big.pem', keyFile: 'big.pem.key' }],
+  });
+}
+
+function smallModel(): ProxyModel {
+  return ProxyModel.fromPartial({
+    hosts: ['a', 'b', 'c', 'd', 'e', 'f'].map((h) => ({
+      host: `${h}.example.com`,
+      routes: [
+        { path: '/', upstream: h },
+        { path: '/api', upstream: `${h}-api`, stripPrefix: true },
+      ],
+      redirects: [{ fromPath: '/old', toUrl: 'http://new.example.com' }],
+    })),
+    upstreams: ['a', 'b', 'c', 'd', 'e', 'f'].flatMap((h) => [upstream(h, [2, 3, 4, 5, 6, 7].map((k) => `10.0.0.${k}`)), upstream(`${h}-api`, ['10.0.1.2'])]),
+    sniRoutes: [{ host: 'pass.example.com', upstream: 'a' }],
+  });
+}
+
+function expectValidLayout(files: RenderedFile[], max: number): void {
+  expect(files[0]?.path).toBe('haproxy.cfg');
+  const rest = files.slice(1).map((f) => f.path);
+  expect(rest).toEqual([...rest].sort());
+  for (const path of rest) expect(path).toMatch(/^switchyard\.d\/(?:part-\d{3}\.cfg|[a-z-]+-\d{3}\.map)$/);
+  expect(new Set(files.map((f) => f.path)).size).toBe(files.length);
+  for (const file of files) expect(Buffer.byteLength(file.content)).toBeLessThanOrEqual(max);
+}
+
+describe('split layout', () => {
+  it('splits a 1,500-service model into files of at most 400,000 bytes that haproxy -c accepts', () => {
+    const model = bigModel();
+    const secretsDir = pki.dir;
+    const oneFile = renderHaproxy(model, { secretsDir, maxFileBytes: Number.POSITIVE_INFINITY });
+    expect(Buffer.byteLength(oneFile.files[0]!.content)).toBeGreaterThan(DEFAULT_MAX_FILE_BYTES);
+
+    const { files, diagnostics } = renderHaproxy(model, { secretsDir });
+    expect(diagnostics).toEqual(oneFile.diagnostics);
+    expect(diagnostics).toEqual([]);
+    expectValidLayout(files, DEFAULT_MAX_FILE_BYTES);
+    const paths = files.map((f) => f.path);
+    expect(paths.filter((p) => p.endsWith('.cfg')).length).toBeGreaterThanOrEqual(3);
+    for (const table of ['hosts', 'wildcards', 'ssl-only', 'redirects', 'routes', 'sni', 'sni-wildcards']) {
+      expect(paths).toContain(`switchyard.d/${table}-001.map`);
+    }
+    // Every backend and every route is still there, each exactly once.
+    const all = files.map((f) => f.content).join('\n');
+    expect(all.match(/^backend up_/gm)).toHaveLength(1500);
+    expect(all.match(/^backend tcp_/gm)).toHaveLength(60);
+    expect(all.match(/^ {4}server task-/gm)).toHaveLength(4680);
+    expect(all.match(/^app\d+\.example\.com\/\S* \d+:up_app\d+$/gm)).toHaveLength(3000);
+    // The main file routes through the maps: no per-host rule is left in it.
+    const main = files[0]!.content;
+    expect(main).toContain('    default-path config\n');
+    expect(main).not.toMatch(/app\d+\.example\.com/);
+    expect(Buffer.byteLength(main)).toBeLessThan(10_000);
+
+    const { status, output } = check(files);
+    expect(output).not.toMatch(/WARNING|ALERT/);
+    expect(status).toBe(0);
+  });
+
+  it('splits a small model when maxFileBytes is tiny, and haproxy -c accepts the set', () => {
+    const model = smallModel();
+    const whole = renderHaproxy(model);
+    expect(whole.files).toHaveLength(1);
+    const { files, diagnostics } = renderHaproxy(model, { maxFileBytes: 4000 });
+    expect(diagnostics).toEqual([]);
+    expectValidLayout(files, 4000);
+    expect(files.map((f) => f.path)).toEqual([
+      'haproxy.cfg',
+      'switchyard.d/hosts-001.map',
+      'switchyard.d/part-001.cfg',
+      'switchyard.d/part-002.cfg',
+      'switchyard.d/redirects-001.map',
+      'switchyard.d/routes-001.map',
+      'switchyard.d/sni-001.map',
+    ]);
+    const routes = files.find((f) => f.path === 'switchyard.d/routes-001.map')!.content;
+    // Longest prefix first within a host; "/api" strips 4 + 1 bytes.
+    expect(routes).toContain('a.example.com/api/ 5:up_a-api\na.example.com/ 0:up_a\n');
+    const { status, output } = check(files);
+    expect(output).not.toMatch(/WARNING|ALERT/);
+    expect(status).toBe(0);
+  });
+
+  it('keeps the one-file output unchanged when the configuration fits', () => {
+    const model = smallModel();
+    expect(renderHaproxy(model, { maxFileBytes: 100_000 })).toEqual(renderHaproxy(model, { maxFileBytes: Number.POSITIVE_INFINITY }));
+    expect(renderHaproxy(model).files.map((f) => f.path)).toEqual(['haproxy.cfg']);
+  });
+
+  it('accepts an empty switchyard.d directory next to a one-file configuration', () => {
+    const { files } = renderHaproxy(smallModel());
+    expect(files).toHaveLength(1);
+    const { status, output } = check(files);
+    expect(output).not.toMatch(/WARNING|ALERT/);
+    expect(status).toBe(0);
+  });
+
+  it('is deterministic: same files for the same model, whatever the input order', () => {
+    const model = smallModel();
+    const reversed = ProxyModel.fromPartial({ ...model, hosts: [...model.hosts].reverse(), upstreams: [...model.upstreams].reverse() });
+    const one = renderHaproxy(model, { maxFileBytes: 4000 });
+    expect(renderHaproxy(model, { maxFileBytes: 4000 })).toEqual(one);
+    expect(renderHaproxy(reversed, { maxFileBytes: 4000 })).toEqual(one);
+  });
+
+  it('reports an invalid maxFileBytes and uses the default', () => {
+    for (const bad of [0, -5, 1.5, 100, Number.NaN]) {
+      const { files, diagnostics } = renderHaproxy(smallModel(), { maxFileBytes: bad });
+      expect(diagnostics.map((d) => [d.code, d.severity])).toEqual([['invalid-option', Severity.SEVERITY_ERROR]]);
+      expect(diagnostics[0]?.message).toContain('maxFileBytes');
+      expect(files).toHaveLength(1);
+    }
+  });
+
+  it('reports a file that cannot be made small enough (one huge backend)', () => {
+    const addresses = Array.from({ length: 200 }, (_v, k) => `10.9.${k >> 8}.${k & 255}`);
+    const model = ProxyModel.fromPartial({ hosts: [{ host: 'big.example.com', routes: [{ path: '/', upstream: 'big' }] }], upstreams: [upstream('big', addresses)] });
+    const { files, diagnostics } = renderHaproxy(model, { maxFileBytes: 5000 });
+    const part = files.find((f) => f.path === 'switchyard.d/part-001.cfg');
+    expect(Buffer.byteLength(part!.content)).toBeGreaterThan(5000);
+    expect(diagnostics.map((d) => d.code)).toEqual(['file-too-large']);
+    expect(diagnostics[0]?.message).toContain('switchyard.d/part-001.cfg');
+    // Still a valid configuration.
+    expect(check(files).status).toBe(0);
+  });
+});
+
