@@ -153,13 +153,9 @@ describe('large models', () => {
       certificates: [{ name: 'wild', certFile: 'wild.crt', keyFile: 'wild.crt.key' }],
       sniRoutes: [{ host: `pass.${'e'.repeat(60)}.example.com`, upstream: 'svc-0001' }],
     });
-    renderNginx(model); // warm-up (template compilation)
-    const started = process.hrtime.bigint();
+    // Speed is measured by tools/bench/render.cjs, not asserted here.
     const result = renderNginx(model, { secretsDir: secrets, config: { UpstreamZoneSize: 32 } });
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
     expect(result.diagnostics).toEqual([]);
-    // Informative only (benchmarks live in tools/bench); a sanity bound far above the target.
-    expect(ms).toBeLessThan(2000);
     const check = nginxCheck(result.files[0]?.content ?? '', secrets);
     expect(check.output).toBe('');
     expect(check.ok).toBe(true);
