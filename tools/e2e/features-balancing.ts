@@ -125,7 +125,7 @@ export function balancingSuite(kind: 'nginx' | 'haproxy', ports: BalancingPorts)
   /** The text of the Docker Configs the proxy service currently mounts (its rendered config). */
   const proxyConfigText = async (): Promise<string> => {
     const names = (await docker(['service', 'inspect', proxyService, '--format', '{{range .Spec.TaskTemplate.ContainerSpec.Configs}}{{.ConfigName}} {{end}}'])).stdout
-      .split(' ')
+      .split(/\s+/)
       .filter((n) => n !== '');
     const texts = await Promise.all(names.map(async (n) => (await docker(['config', 'inspect', n, '--format', '{{printf "%s" .Spec.Data}}'])).stdout));
     return texts.join('\n');
