@@ -77,25 +77,29 @@ export function renderNginx(model: ProxyModel, options: NginxRenderOptions = {})
       sslOpts,
     });
   const blocks: Block[] = [...upstreams.map((upstream) => ({ upstream })), ...servers.map((server) => ({ server }))];
-  const budget = maxFileBytes - byteLength(part(PART_HEADER, []));
-  const chunks: Block[][] = [];
-  let current: Block[] = [];
+  // Each block is rendered once; a part is its header followed by its blocks' text, in order
+  // (the part template prints exactly that), so splitting costs one extra pass, not two.
+  const header = part(PART_HEADER, []);
+  const budget = maxFileBytes - byteLength(header);
+  const chunks: string[][] = [];
+  let current: string[] = [];
   let used = 0;
   for (const block of blocks) {
-    const size = byteLength(part([], [block]));
+    const text = part([], [block]);
+    const size = byteLength(text);
     if (current.length > 0 && used + size > budget) {
       chunks.push(current);
       current = [];
       used = 0;
     }
-    current.push(block);
+    current.push(text);
     used += size;
   }
   if (current.length > 0) chunks.push(current);
 
   const files: RenderedFile[] = [
     { path: NGINX_CONF_PATH, content: main },
-    ...chunks.map((chunk, i) => ({ path: `${NGINX_SPLIT_DIR}/part-${String(i + 1).padStart(3, '0')}.conf`, content: part(PART_HEADER, chunk) })),
+    ...chunks.map((chunk, i) => ({ path: `${NGINX_SPLIT_DIR}/part-${String(i + 1).padStart(3, '0')}.conf`, content: header + chunk.join('') })),
   ];
   const all = [...diagnostics];
   for (const file of files) {
