@@ -17,7 +17,6 @@
 import type { HaproxyConfig } from './config.js';
 import {
   PAGE_404,
-  SERVER_INFO,
   SNI_INSPECT_DELAY,
   STATS_PATH,
   backendSections,
@@ -29,7 +28,7 @@ import {
   tlsHandOffSection,
   unknownHostSection,
 } from './view-model.js';
-import type { HaproxyAnalysis, HaproxySection } from './view-model.js';
+import { headerLines, type HaproxyAnalysis, type HaproxySection } from './view-model.js';
 
 /** Directory (relative to haproxy.cfg) holding the extra files of the split layout. */
 export const HAPROXY_SPLIT_DIR = 'switchyard.d';
@@ -218,20 +217,7 @@ function httpFrontend(a: HaproxyAnalysis, files: (stem: string) => string[]): Ha
   }
   const strips = [...new Set(a.hosts.flatMap((h) => h.routes.map((r) => r.stripLength)).filter((n) => n > 0))].sort((x, y) => x - y);
   for (const n of strips) lines.push(`http-request set-path /%[path,bytes(${n})] if { var(txn.route),field(1,:) -m str ${n} }`);
-  lines.push(
-    'http-request set-header X-Forwarded-Proto https if { ssl_fc }',
-    'http-request set-header X-Forwarded-Proto http if !{ ssl_fc }',
-    'http-request set-header X-Real-IP %[src]',
-  );
-  if (!config.HideInfoHeaders) {
-    lines.push(
-      'http-response set-header x-upstream-addr %si:%sp',
-      'http-response set-header x-upstream-response-time %Tr',
-      'http-after-response set-header x-request-id %[unique-id]',
-      `http-after-response set-header x-proxy-id ${a.proxyId ?? '%[hostname]'}`,
-      `http-after-response set-header x-server-info ${SERVER_INFO}`,
-    );
-  }
+  lines.push(...headerLines(config, a.proxyId));
   lines.push('use_backend %[var(txn.route),field(2,:)] if has_route');
   lines.push(`default_backend ${a.defaultUpstream ? `up_${a.defaultUpstream.name}` : 'sy_default'}`);
   return {

@@ -719,20 +719,7 @@ function httpFrontend(input: HttpFrontendInput): HaproxySection {
   }
 
   // Request and response headers.
-  lines.push(
-    'http-request set-header X-Forwarded-Proto https if { ssl_fc }',
-    'http-request set-header X-Forwarded-Proto http if !{ ssl_fc }',
-    'http-request set-header X-Real-IP %[src]',
-  );
-  if (!config.HideInfoHeaders) {
-    lines.push(
-      'http-response set-header x-upstream-addr %si:%sp',
-      'http-response set-header x-upstream-response-time %Tr',
-      'http-after-response set-header x-request-id %[unique-id]',
-      `http-after-response set-header x-proxy-id ${input.proxyId ?? '%[hostname]'}`,
-      `http-after-response set-header x-server-info ${SERVER_INFO}`,
-    );
-  }
+  lines.push(...headerLines(config, input.proxyId));
 
   // Backend selection.
   lines.push('use_backend sy_stats if { var(txn.route) -m str stats }');
@@ -784,4 +771,26 @@ function tcpBackend(up: UpstreamView): HaproxySection {
   if (up.ipHash) lines.push('hash-type consistent');
   lines.push(...serverLines(up, false));
   return { comments, title: `backend tcp_${up.name} from sy_tcp`, lines };
+}
+
+/**
+ * Request headers every routed request gets (forwarding information) and, unless HideInfoHeaders,
+ * the response headers Interlock adds. Shared by the one-file and the split layouts.
+ */
+export function headerLines(config: Pick<HaproxyConfig, 'HideInfoHeaders'>, proxyId: string | undefined): string[] {
+  const lines = [
+    'http-request set-header X-Forwarded-Proto https if { ssl_fc }',
+    'http-request set-header X-Forwarded-Proto http if !{ ssl_fc }',
+    'http-request set-header X-Real-IP %[src]',
+  ];
+  if (!config.HideInfoHeaders) {
+    lines.push(
+      'http-response set-header x-upstream-addr %si:%sp',
+      'http-response set-header x-upstream-response-time %Tr',
+      'http-after-response set-header x-request-id %[unique-id]',
+      `http-after-response set-header x-proxy-id ${proxyId ?? '%[hostname]'}`,
+      `http-after-response set-header x-server-info ${SERVER_INFO}`,
+    );
+  }
+  return lines;
 }
