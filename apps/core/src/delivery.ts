@@ -76,6 +76,8 @@ export class DockerConfigDelivery implements ConfigDelivery {
   private readonly last = new Map<string, DeliveryRequest>();
   /** Fingerprint of the spec last applied to each proxy service. */
   private readonly applied = new Map<string, string>();
+  /** Proxies whose garbage collection kept configs only old tasks still used: collect again. */
+  private readonly gcPending = new Set<string>();
 
   constructor(
     private readonly docker: DockerPort,
@@ -108,7 +110,11 @@ export class DockerConfigDelivery implements ConfigDelivery {
     const request = this.last.get(extension.ProxyServiceName);
     if (!request) return;
     const expected = this.applied.get(extension.ProxyServiceName);
-    if (current && expected !== undefined && specFingerprint(current.Spec ?? {}) === expected) return;
+    if (current && expected !== undefined && specFingerprint(current.Spec ?? {}) === expected) {
+      // Up to date. Finish a garbage collection that waited for a rollout's old tasks to stop.
+      if (this.gcPending.has(extension.ProxyServiceName)) await this.serial(extension.ProxyServiceName, () => this.collectGarbageSafely(extension.ProxyServiceName));
+      return;
+    }
     this.logger.warn('proxy service missing or changed outside Switchyard; re-applying the last delivery', { proxyService: extension.ProxyServiceName });
     await this.serial(extension.ProxyServiceName, () => this.apply({ ...request, extension }));
   }
@@ -178,12 +184,7 @@ export class DockerConfigDelivery implements ConfigDelivery {
     } else {
       this.logger.debug('proxy service already up to date', { proxyService: proxy, modelVersion: model.version });
     }
-    try {
-      await this.collectGarbage(proxy);
-    } catch (err) {
-      // Garbage collection is retried on the next delivery; it never fails one.
-      this.logger.warn('garbage-collecting proxy configs failed', { proxyService: proxy, error: (err as Error).message });
-    }
+    await this.collectGarbageSafely(proxy);
     return { configNames: delivered.map((d) => d.name), changed };
   }
 
@@ -208,30 +209,47 @@ export class DockerConfigDelivery implements ConfigDelivery {
     return exact ? this.docker.inspectService(exact.ID) : undefined;
   }
 
+  /** Garbage collection never fails a delivery; what it leaves is retried by the deploy loop. */
+  private async collectGarbageSafely(proxy: string): Promise<void> {
+    try {
+      if (await this.collectGarbage(proxy)) this.gcPending.delete(proxy);
+      else this.gcPending.add(proxy);
+    } catch (err) {
+      this.gcPending.add(proxy);
+      this.logger.warn('garbage-collecting proxy configs failed; will retry', { proxyService: proxy, error: (err as Error).message });
+    }
+  }
+
   /**
    * Removes this proxy's configs that nothing references: not its current spec, not its previous
-   * spec (a rollback needs it), and not any task that is not yet shut down.
+   * spec (a rollback needs it), and not any task that is not yet shut down. Returns true when
+   * nothing is left to collect later (no config kept only for old tasks, no removal refused).
    */
-  private async collectGarbage(proxy: string): Promise<void> {
+  private async collectGarbage(proxy: string): Promise<boolean> {
     const service = await this.findService(proxy);
-    if (!service) return;
-    const inUse = new Set<string>();
+    if (!service) return true;
+    const refs = (template: unknown): string[] =>
+      ((template as { ContainerSpec?: { Configs?: { ConfigID?: string }[] } } | undefined)?.ContainerSpec?.Configs ?? []).flatMap((c) => (c.ConfigID ? [c.ConfigID] : []));
+    const bySpec = new Set([...refs(service.Spec?.TaskTemplate), ...refs(service.PreviousSpec?.TaskTemplate)]);
     const tasks = await this.docker.listTasks({ service: [service.ID] });
-    const templates = [service.Spec?.TaskTemplate, service.PreviousSpec?.TaskTemplate, ...tasks.filter((t) => t.DesiredState !== 'shutdown' || t.Status?.State === 'running').map((t) => t.Spec)];
-    for (const template of templates) {
-      const task = template as { ContainerSpec?: { Configs?: { ConfigID?: string }[] } } | undefined;
-      for (const c of task?.ContainerSpec?.Configs ?? []) if (c.ConfigID) inUse.add(c.ConfigID);
-    }
+    const byTasks = new Set(tasks.filter((t) => t.DesiredState !== 'shutdown' || t.Status?.State === 'running').flatMap((t) => refs(t.Spec)));
     const configs = await this.docker.listConfigs({ label: [`${PROXY_SERVICE}=${proxy}`] });
+    let settled = true;
     for (const c of configs) {
-      if (inUse.has(c.ID)) continue;
+      if (bySpec.has(c.ID)) continue;
+      if (byTasks.has(c.ID)) {
+        settled = false;
+        continue;
+      }
       try {
         await this.docker.removeConfig(c.ID);
         this.logger.info('removed unused proxy config', { proxyService: proxy, config: c.Spec?.Name });
       } catch (err) {
-        // Docker refuses to remove a config a task still mounts; the next delivery retries.
+        // Docker refuses to remove a config a task still mounts; collect again later.
+        settled = false;
         this.logger.debug('config not removed (still in use?)', { config: c.Spec?.Name, error: (err as Error).message });
       }
     }
+    return settled;
   }
 }

@@ -64,6 +64,23 @@ describe('DockerConfigDelivery', () => {
     expect(proxySpec(docker)!.TaskTemplate.ContainerSpec.Configs.map((x) => x.ConfigName)).toEqual(c.configNames);
   });
 
+  it('keeps a config an old task still runs on, and collects it once that task has stopped', async () => {
+    const { docker, delivery } = setup();
+    await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
+    const proxyId = docker.services[0]!.ID;
+    // A task of the first spec, told to shut down but still running (a slow stop-first rollout).
+    const spec = JSON.parse(JSON.stringify(docker.services[0]!.Spec!.TaskTemplate)) as Record<string, unknown>;
+    const oldTask = docker.addTask(proxyId, {}, { Spec: spec, DesiredState: 'shutdown', Status: { State: 'running' } });
+    await delivery.deliver({ extension: ext, model: model({ version: 2 }), files: [{ path: 'nginx.conf', content: 'b' }] });
+    await delivery.deliver({ extension: ext, model: model({ version: 3 }), files: [{ path: 'nginx.conf', content: 'c' }] });
+    const count = () => docker.configs.filter((c) => c.Spec?.Labels?.[PROXY_SERVICE] === ext.ProxyServiceName).length;
+    // a is neither current (c) nor previous (b), but the old task still runs on it.
+    expect(count()).toBe(3);
+    docker.tasks.find((t) => t.ID === oldTask)!.Status = { State: 'shutdown' };
+    await delivery.reassert(ext, await docker.inspectService(proxyId));
+    expect(count()).toBe(2);
+  });
+
   it('mounts extra files beside the main one and the certificate secrets', async () => {
     const { docker, delivery } = setup();
     docker.addSecret('site.crt');
