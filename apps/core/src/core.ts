@@ -9,6 +9,9 @@ import { ModelHub } from './hub.js';
 import { CoreMetrics } from './metrics.js';
 import { MANAGED_BY, MANAGED_BY_VALUE, ROLE, extensionServiceSpec, specFingerprint } from './specs.js';
 
+/** Shortest period of the deploy loop (extension services, proxy re-assertion, late garbage collection). */
+const DEPLOY_INTERVAL_MIN_MS = 10_000;
+
 /** Everything core is made of; the app builds the real ones, tests may pass fakes. */
 export interface CoreOptions {
   config: CoreConfig;
@@ -60,7 +63,8 @@ export class Core {
     this.watcher.start();
     if (this.options.deployExtensions !== false) {
       this.deployLoop.wake(0);
-      this.deployTimer = setInterval(() => this.deployLoop.wake(0), Math.max(1000, this.options.config.PollIntervalMs));
+      // Extension and proxy services rarely drift: check them every PollInterval, at most every 10 s.
+      this.deployTimer = setInterval(() => this.deployLoop.wake(0), Math.max(DEPLOY_INTERVAL_MIN_MS, this.options.config.PollIntervalMs));
       this.deployTimer.unref();
     }
   }
