@@ -5,6 +5,7 @@
  * the proxy's host-mode port on 127.0.0.1 (or what a user can read from Docker and core's gRPC API).
  */
 import { Severity } from '@switchyard/proto';
+import { runCli } from '../../apps/cli/src/index.js';
 import { E2E_IMAGES, SwarmFixture, docker, dockerLines, requireImages, sleep, waitFor } from '../e2e-harness/index.js';
 import { deploySwitchyard, echoOf, viaProxy, type Switchyard } from './switchyard-fixture.js';
 
@@ -12,6 +13,14 @@ export interface SuitePorts {
   http: number;
   https: number;
   grpc: number;
+}
+
+/** Runs the `switchyard` CLI in-process and captures its output and exit code. */
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, cwd: process.cwd(), now: () => Date.now() });
+  return { code, out, err };
 }
 
 /** Registers the routing suite for one proxy kind. */
@@ -120,7 +129,7 @@ export function routingSuite(kind: 'nginx' | 'haproxy', ports: SuitePorts): void
     expect(nets.split(' ')).toContain(netId);
   }, 200_000);
 
-  it('5. an invalid label: visible diagnostic (gRPC and log), every other route keeps serving throughout', async () => {
+  it('5. an invalid label: visible diagnostic (gRPC, CLI and log), every other route keeps serving throughout', async () => {
     const good = await fx.createService({
       image: E2E_IMAGES.echo,
       suffix: 'good',
@@ -150,6 +159,18 @@ export function routingSuite(kind: 'nginx' | 'haproxy', ports: SuitePorts): void
       return status.models.flatMap((m) => m.diagnostics).find((d) => d.service === bad && d.severity === Severity.SEVERITY_ERROR);
     }, { timeoutMs: 60_000, intervalMs: 500, description: 'a diagnostic for the bad service in GetStatus' });
     expect(diag.label).toMatch(/^com\.docker\.lb\.(hosts|port)$/);
+    // The operator CLI shows the same, talking to the live core over gRPC.
+    const status = await cli(['status', '--core', `127.0.0.1:${ports.grpc}`]);
+    expect(status.code).toBe(0);
+    expect(status.out).toMatch(new RegExp(`NOT ROUTED +${bad}`));
+    expect(status.out).toMatch(new RegExp(`routed +${good}`));
+    const explained = await cli(['explain', 'good.e2e.local/', '--core', `127.0.0.1:${ports.grpc}`]);
+    expect(explained.code).toBe(0);
+    expect(explained.out).toContain(good);
+    expect((await cli(['explain', 'nobody.e2e.local', '--core', `127.0.0.1:${ports.grpc}`])).code).toBe(1);
+    const rendered = await cli(['render', '--proxy', kind, '--core', `127.0.0.1:${ports.grpc}`]);
+    expect(rendered.code).toBe(0);
+    expect(rendered.out).toContain('good.e2e.local');
     await sleep(3000);
     stop = true;
     await load;
