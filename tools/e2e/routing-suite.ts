@@ -32,6 +32,15 @@ export function routingSuite(kind: 'nginx' | 'haproxy', ports: SuitePorts): void
   let appNet: string;
 
   const get = (host: string, path = '/') => viaProxy(ports.http, host, path);
+  /** An echo service routed at `host` on `network` (its tasks answer with their own name). */
+  const echoService = (suffix: string, host: string, network: string) =>
+    fx.createService({
+      image: E2E_IMAGES.echo,
+      suffix,
+      networks: [network],
+      env: { ECHO_TASK: '{{.Task.Name}}' },
+      labels: { 'com.docker.lb.hosts': host, 'com.docker.lb.port': '8080' },
+    });
   /** Tasks answering for `host` over `n` requests (fresh connection each). */
   const sample = async (host: string, n: number): Promise<{ tasks: Set<string>; statuses: number[] }> => {
     const tasks = new Set<string>();
@@ -69,13 +78,7 @@ export function routingSuite(kind: 'nginx' | 'haproxy', ports: SuitePorts): void
   let web: string;
 
   it('1. a service labelled with hosts + port is reachable through the proxy with no other step', async () => {
-    web = await fx.createService({
-      image: E2E_IMAGES.echo,
-      suffix: 'web',
-      networks: [appNet],
-      env: { ECHO_TASK: '{{.Task.Name}}' },
-      labels: { 'com.docker.lb.hosts': 'web.e2e.local', 'com.docker.lb.port': '8080' },
-    });
+    web = await echoService('web', 'web.e2e.local', appNet);
     const first = await until200('web.e2e.local', 150_000);
     expect(first.task.startsWith(`${web}.1.`)).toBe(true);
     // Unknown hosts get the 503 page, not the app.
@@ -117,26 +120,14 @@ export function routingSuite(kind: 'nginx' | 'haproxy', ports: SuitePorts): void
   it('4. a service on a new overlay network: core attaches the proxy to it and the route works', async () => {
     const net = await fx.createNetwork({ suffix: 'other-net' });
     const netId = (await docker(['network', 'inspect', net, '--format', '{{.Id}}'])).stdout.trim();
-    await fx.createService({
-      image: E2E_IMAGES.echo,
-      suffix: 'other',
-      networks: [net],
-      env: { ECHO_TASK: '{{.Task.Name}}' },
-      labels: { 'com.docker.lb.hosts': 'other.e2e.local', 'com.docker.lb.port': '8080' },
-    });
+    await echoService('other', 'other.e2e.local', net);
     await until200('other.e2e.local', 150_000);
     const nets = (await docker(['service', 'inspect', proxyService, '--format', '{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}'])).stdout;
     expect(nets.split(' ')).toContain(netId);
   }, 200_000);
 
   it('5. an invalid label: visible diagnostic (gRPC, CLI and log), every other route keeps serving throughout', async () => {
-    const good = await fx.createService({
-      image: E2E_IMAGES.echo,
-      suffix: 'good',
-      networks: [appNet],
-      env: { ECHO_TASK: '{{.Task.Name}}' },
-      labels: { 'com.docker.lb.hosts': 'good.e2e.local', 'com.docker.lb.port': '8080' },
-    });
+    const good = await echoService('good', 'good.e2e.local', appNet);
     await until200('good.e2e.local', 150_000);
     // Let any rollout the new service caused finish before measuring "throughout".
     await waitFor(async () => (await sample('good.e2e.local', 5)).statuses.every((c) => c === 200), { timeoutMs: 60_000, intervalMs: 500 });
@@ -193,26 +184,14 @@ export function routingSuite(kind: 'nginx' | 'haproxy', ports: SuitePorts): void
     const during = await sample('other.e2e.local', 15);
     expect(during.statuses.every((c) => c === 200)).toBe(true);
     // Core comes back (swarm restarts it) and reconverges: a new route appears.
-    await fx.createService({
-      image: E2E_IMAGES.echo,
-      suffix: 'late',
-      networks: [appNet],
-      env: { ECHO_TASK: '{{.Task.Name}}' },
-      labels: { 'com.docker.lb.hosts': 'late.e2e.local', 'com.docker.lb.port': '8080' },
-    });
+    await echoService('late', 'late.e2e.local', appNet);
     await until200('late.e2e.local', 150_000);
     expect((await sample('other.e2e.local', 5)).statuses.every((c) => c === 200)).toBe(true);
   }, 220_000);
 
   it("7. the proxy's Docker Config rotates on change and old configs are garbage-collected", async () => {
     const before = await proxySpecConfigs();
-    await fx.createService({
-      image: E2E_IMAGES.echo,
-      suffix: 'rotate',
-      networks: [appNet],
-      env: { ECHO_TASK: '{{.Task.Name}}' },
-      labels: { 'com.docker.lb.hosts': 'rotate.e2e.local', 'com.docker.lb.port': '8080' },
-    });
+    await echoService('rotate', 'rotate.e2e.local', appNet);
     await until200('rotate.e2e.local', 150_000);
     const after = await proxySpecConfigs();
     expect(after).not.toBe(before);
