@@ -76,6 +76,71 @@ export function proxyKindToNumber(object: ProxyKind): number {
   }
 }
 
+/** ApplyResult is what a proxy replica did with a configuration. */
+export enum ApplyResult {
+  APPLY_RESULT_UNSPECIFIED = "APPLY_RESULT_UNSPECIFIED",
+  /** APPLY_RESULT_APPLIED - Validated by the proxy's own check and loaded (reloaded in place, or started with it). */
+  APPLY_RESULT_APPLIED = "APPLY_RESULT_APPLIED",
+  /** APPLY_RESULT_REJECTED - The proxy's own check refused it; the replica keeps serving its previous configuration. */
+  APPLY_RESULT_REJECTED = "APPLY_RESULT_REJECTED",
+  /** APPLY_RESULT_FAILED - Valid, but the reload (or start) failed. */
+  APPLY_RESULT_FAILED = "APPLY_RESULT_FAILED",
+  UNRECOGNIZED = "UNRECOGNIZED",
+}
+
+export function applyResultFromJSON(object: any): ApplyResult {
+  switch (object) {
+    case 0:
+    case "APPLY_RESULT_UNSPECIFIED":
+      return ApplyResult.APPLY_RESULT_UNSPECIFIED;
+    case 1:
+    case "APPLY_RESULT_APPLIED":
+      return ApplyResult.APPLY_RESULT_APPLIED;
+    case 2:
+    case "APPLY_RESULT_REJECTED":
+      return ApplyResult.APPLY_RESULT_REJECTED;
+    case 3:
+    case "APPLY_RESULT_FAILED":
+      return ApplyResult.APPLY_RESULT_FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ApplyResult.UNRECOGNIZED;
+  }
+}
+
+export function applyResultToJSON(object: ApplyResult): string {
+  switch (object) {
+    case ApplyResult.APPLY_RESULT_UNSPECIFIED:
+      return "APPLY_RESULT_UNSPECIFIED";
+    case ApplyResult.APPLY_RESULT_APPLIED:
+      return "APPLY_RESULT_APPLIED";
+    case ApplyResult.APPLY_RESULT_REJECTED:
+      return "APPLY_RESULT_REJECTED";
+    case ApplyResult.APPLY_RESULT_FAILED:
+      return "APPLY_RESULT_FAILED";
+    case ApplyResult.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function applyResultToNumber(object: ApplyResult): number {
+  switch (object) {
+    case ApplyResult.APPLY_RESULT_UNSPECIFIED:
+      return 0;
+    case ApplyResult.APPLY_RESULT_APPLIED:
+      return 1;
+    case ApplyResult.APPLY_RESULT_REJECTED:
+      return 2;
+    case ApplyResult.APPLY_RESULT_FAILED:
+      return 3;
+    case ApplyResult.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
+
 export interface RegisterRequest {
   /** Free-form name of the extension, e.g. "nginx-default". */
   name: string;
@@ -140,6 +205,11 @@ export interface Delivery {
   configName: string;
   checksum: string;
   deliveredAtUnixMs: number;
+  /**
+   * How it reaches the proxy: "hitless" (in-place reload by the proxy agent) or "rolling" (a
+   * Docker Config in the service spec, tasks replaced).
+   */
+  mode: string;
 }
 
 /** RegisteredExtension is an extension core has heard from. */
@@ -154,6 +224,80 @@ export interface GetStatusResponse {
   models: ProxyModel[];
   deliveries: Delivery[];
   extensions: RegisteredExtension[];
+  /** One entry per proxy replica (task) core has heard from, sorted by proxy service then task. */
+  replicas: ProxyReplicaStatus[];
+}
+
+/** ProxyReplica identifies one running proxy task (the agent fills it from Swarm's templates). */
+export interface ProxyReplica {
+  taskId: string;
+  nodeId: string;
+  /** Free-form, for logs (e.g. the container's host name). */
+  hostname: string;
+  /** Version of the agent software. */
+  agentVersion: string;
+}
+
+export interface WatchProxyConfigRequest {
+  /** The proxy service the replica belongs to (its Swarm service name). */
+  proxyService: string;
+  replica: ProxyReplica | undefined;
+}
+
+/** ProxyConfigBundle is one complete configuration of a proxy service. */
+export interface ProxyConfigBundle {
+  /** Version of the model the files were rendered from. */
+  modelVersion: number;
+  /** Hex SHA-256 of the files, as computed by `configChecksum`. */
+  checksum: string;
+  /** Paths relative to the proxy's configuration directory; the first file is the main one. */
+  files: RenderedFile[];
+  /** When core accepted it. */
+  acceptedAtUnixMs: number;
+}
+
+export interface WatchProxyConfigResponse {
+  config: ProxyConfigBundle | undefined;
+}
+
+export interface ReportProxyConfigRequest {
+  proxyService: string;
+  replica: ProxyReplica | undefined;
+  modelVersion: number;
+  checksum: string;
+  result: ApplyResult;
+  /** The proxy's own words when rejected or failed (truncated by the agent). */
+  error: string;
+  atUnixMs: number;
+  /** Graceful reloads this agent has made since it started. */
+  reloads: number;
+  /** Old proxy processes / workers still draining connections after reloads, when the agent can tell. */
+  draining: number;
+}
+
+export interface ReportProxyConfigResponse {
+}
+
+/** ProxyReplicaStatus is core's view of one proxy replica. */
+export interface ProxyReplicaStatus {
+  proxyService: string;
+  replica:
+    | ProxyReplica
+    | undefined;
+  /** True while the replica's agent holds a WatchProxyConfig stream open. */
+  connected: boolean;
+  /** The configuration it serves. */
+  appliedModelVersion: number;
+  appliedChecksum: string;
+  appliedAtUnixMs: number;
+  /** The last configuration it refused or failed to load (empty when none since the last applied one). */
+  rejectedModelVersion: number;
+  rejectedChecksum: string;
+  rejectedError: string;
+  rejectedAtUnixMs: number;
+  reloads: number;
+  draining: number;
+  lastSeenUnixMs: number;
 }
 
 function createBaseRegisterRequest(): RegisterRequest {
@@ -1006,7 +1150,15 @@ export const GetStatusRequest: MessageFns<GetStatusRequest> = {
 };
 
 function createBaseDelivery(): Delivery {
-  return { serviceCluster: "", proxyService: "", modelVersion: 0, configName: "", checksum: "", deliveredAtUnixMs: 0 };
+  return {
+    serviceCluster: "",
+    proxyService: "",
+    modelVersion: 0,
+    configName: "",
+    checksum: "",
+    deliveredAtUnixMs: 0,
+    mode: "",
+  };
 }
 
 export const Delivery: MessageFns<Delivery> = {
@@ -1028,6 +1180,9 @@ export const Delivery: MessageFns<Delivery> = {
     }
     if (message.deliveredAtUnixMs !== 0) {
       writer.uint32(48).uint64(message.deliveredAtUnixMs);
+    }
+    if (message.mode !== "") {
+      writer.uint32(58).string(message.mode);
     }
     return writer;
   },
@@ -1093,6 +1248,14 @@ export const Delivery: MessageFns<Delivery> = {
             message.deliveredAtUnixMs = longToNumber(reader.uint64());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1133,6 +1296,7 @@ export const Delivery: MessageFns<Delivery> = {
         : isSet(object.delivered_at_unix_ms)
         ? globalThis.Number(object.delivered_at_unix_ms)
         : 0,
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
     };
   },
 
@@ -1156,6 +1320,9 @@ export const Delivery: MessageFns<Delivery> = {
     if (message.deliveredAtUnixMs !== 0) {
       obj.deliveredAtUnixMs = Math.round(message.deliveredAtUnixMs);
     }
+    if (message.mode !== "") {
+      obj.mode = message.mode;
+    }
     return obj;
   },
 
@@ -1170,6 +1337,7 @@ export const Delivery: MessageFns<Delivery> = {
     message.configName = object.configName ?? "";
     message.checksum = object.checksum ?? "";
     message.deliveredAtUnixMs = object.deliveredAtUnixMs ?? 0;
+    message.mode = object.mode ?? "";
     return message;
   },
 };
@@ -1304,7 +1472,7 @@ export const RegisteredExtension: MessageFns<RegisteredExtension> = {
 };
 
 function createBaseGetStatusResponse(): GetStatusResponse {
-  return { models: [], deliveries: [], extensions: [] };
+  return { models: [], deliveries: [], extensions: [], replicas: [] };
 }
 
 export const GetStatusResponse: MessageFns<GetStatusResponse> = {
@@ -1317,6 +1485,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     for (const v of message.extensions) {
       RegisteredExtension.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.replicas) {
+      ProxyReplicaStatus.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1358,6 +1529,14 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.extensions.push(RegisteredExtension.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.replicas.push(ProxyReplicaStatus.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1379,6 +1558,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
       extensions: globalThis.Array.isArray(object?.extensions)
         ? object.extensions.map((e: any) => RegisteredExtension.fromJSON(e))
         : [],
+      replicas: globalThis.Array.isArray(object?.replicas)
+        ? object.replicas.map((e: any) => ProxyReplicaStatus.fromJSON(e))
+        : [],
     };
   },
 
@@ -1393,6 +1575,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.extensions?.length) {
       obj.extensions = message.extensions.map((e) => RegisteredExtension.toJSON(e));
     }
+    if (message.replicas?.length) {
+      obj.replicas = message.replicas.map((e) => ProxyReplicaStatus.toJSON(e));
+    }
     return obj;
   },
 
@@ -1404,6 +1589,1007 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.models = object.models?.map((e) => ProxyModel.fromPartial(e)) || [];
     message.deliveries = object.deliveries?.map((e) => Delivery.fromPartial(e)) || [];
     message.extensions = object.extensions?.map((e) => RegisteredExtension.fromPartial(e)) || [];
+    message.replicas = object.replicas?.map((e) => ProxyReplicaStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseProxyReplica(): ProxyReplica {
+  return { taskId: "", nodeId: "", hostname: "", agentVersion: "" };
+}
+
+export const ProxyReplica: MessageFns<ProxyReplica> = {
+  encode(message: ProxyReplica, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(18).string(message.nodeId);
+    }
+    if (message.hostname !== "") {
+      writer.uint32(26).string(message.hostname);
+    }
+    if (message.agentVersion !== "") {
+      writer.uint32(34).string(message.agentVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProxyReplica {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProxyReplica();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.hostname = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.agentVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProxyReplica {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
+      agentVersion: isSet(object.agentVersion)
+        ? globalThis.String(object.agentVersion)
+        : isSet(object.agent_version)
+        ? globalThis.String(object.agent_version)
+        : "",
+    };
+  },
+
+  toJSON(message: ProxyReplica): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.hostname !== "") {
+      obj.hostname = message.hostname;
+    }
+    if (message.agentVersion !== "") {
+      obj.agentVersion = message.agentVersion;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProxyReplica>): ProxyReplica {
+    return ProxyReplica.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProxyReplica>): ProxyReplica {
+    const message = createBaseProxyReplica();
+    message.taskId = object.taskId ?? "";
+    message.nodeId = object.nodeId ?? "";
+    message.hostname = object.hostname ?? "";
+    message.agentVersion = object.agentVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseWatchProxyConfigRequest(): WatchProxyConfigRequest {
+  return { proxyService: "", replica: undefined };
+}
+
+export const WatchProxyConfigRequest: MessageFns<WatchProxyConfigRequest> = {
+  encode(message: WatchProxyConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.proxyService !== "") {
+      writer.uint32(10).string(message.proxyService);
+    }
+    if (message.replica !== undefined) {
+      ProxyReplica.encode(message.replica, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchProxyConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchProxyConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.proxyService = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.replica = ProxyReplica.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchProxyConfigRequest {
+    return {
+      proxyService: isSet(object.proxyService)
+        ? globalThis.String(object.proxyService)
+        : isSet(object.proxy_service)
+        ? globalThis.String(object.proxy_service)
+        : "",
+      replica: isSet(object.replica) ? ProxyReplica.fromJSON(object.replica) : undefined,
+    };
+  },
+
+  toJSON(message: WatchProxyConfigRequest): unknown {
+    const obj: any = {};
+    if (message.proxyService !== "") {
+      obj.proxyService = message.proxyService;
+    }
+    if (message.replica !== undefined) {
+      obj.replica = ProxyReplica.toJSON(message.replica);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchProxyConfigRequest>): WatchProxyConfigRequest {
+    return WatchProxyConfigRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchProxyConfigRequest>): WatchProxyConfigRequest {
+    const message = createBaseWatchProxyConfigRequest();
+    message.proxyService = object.proxyService ?? "";
+    message.replica = (object.replica !== undefined && object.replica !== null)
+      ? ProxyReplica.fromPartial(object.replica)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseProxyConfigBundle(): ProxyConfigBundle {
+  return { modelVersion: 0, checksum: "", files: [], acceptedAtUnixMs: 0 };
+}
+
+export const ProxyConfigBundle: MessageFns<ProxyConfigBundle> = {
+  encode(message: ProxyConfigBundle, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.modelVersion !== 0) {
+      writer.uint32(8).uint64(message.modelVersion);
+    }
+    if (message.checksum !== "") {
+      writer.uint32(18).string(message.checksum);
+    }
+    for (const v of message.files) {
+      RenderedFile.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.acceptedAtUnixMs !== 0) {
+      writer.uint32(32).uint64(message.acceptedAtUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProxyConfigBundle {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProxyConfigBundle();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.modelVersion = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.checksum = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.files.push(RenderedFile.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.acceptedAtUnixMs = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProxyConfigBundle {
+    return {
+      modelVersion: isSet(object.modelVersion)
+        ? globalThis.Number(object.modelVersion)
+        : isSet(object.model_version)
+        ? globalThis.Number(object.model_version)
+        : 0,
+      checksum: isSet(object.checksum) ? globalThis.String(object.checksum) : "",
+      files: globalThis.Array.isArray(object?.files) ? object.files.map((e: any) => RenderedFile.fromJSON(e)) : [],
+      acceptedAtUnixMs: isSet(object.acceptedAtUnixMs)
+        ? globalThis.Number(object.acceptedAtUnixMs)
+        : isSet(object.accepted_at_unix_ms)
+        ? globalThis.Number(object.accepted_at_unix_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ProxyConfigBundle): unknown {
+    const obj: any = {};
+    if (message.modelVersion !== 0) {
+      obj.modelVersion = Math.round(message.modelVersion);
+    }
+    if (message.checksum !== "") {
+      obj.checksum = message.checksum;
+    }
+    if (message.files?.length) {
+      obj.files = message.files.map((e) => RenderedFile.toJSON(e));
+    }
+    if (message.acceptedAtUnixMs !== 0) {
+      obj.acceptedAtUnixMs = Math.round(message.acceptedAtUnixMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProxyConfigBundle>): ProxyConfigBundle {
+    return ProxyConfigBundle.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProxyConfigBundle>): ProxyConfigBundle {
+    const message = createBaseProxyConfigBundle();
+    message.modelVersion = object.modelVersion ?? 0;
+    message.checksum = object.checksum ?? "";
+    message.files = object.files?.map((e) => RenderedFile.fromPartial(e)) || [];
+    message.acceptedAtUnixMs = object.acceptedAtUnixMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseWatchProxyConfigResponse(): WatchProxyConfigResponse {
+  return { config: undefined };
+}
+
+export const WatchProxyConfigResponse: MessageFns<WatchProxyConfigResponse> = {
+  encode(message: WatchProxyConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.config !== undefined) {
+      ProxyConfigBundle.encode(message.config, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchProxyConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchProxyConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.config = ProxyConfigBundle.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchProxyConfigResponse {
+    return { config: isSet(object.config) ? ProxyConfigBundle.fromJSON(object.config) : undefined };
+  },
+
+  toJSON(message: WatchProxyConfigResponse): unknown {
+    const obj: any = {};
+    if (message.config !== undefined) {
+      obj.config = ProxyConfigBundle.toJSON(message.config);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchProxyConfigResponse>): WatchProxyConfigResponse {
+    return WatchProxyConfigResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchProxyConfigResponse>): WatchProxyConfigResponse {
+    const message = createBaseWatchProxyConfigResponse();
+    message.config = (object.config !== undefined && object.config !== null)
+      ? ProxyConfigBundle.fromPartial(object.config)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReportProxyConfigRequest(): ReportProxyConfigRequest {
+  return {
+    proxyService: "",
+    replica: undefined,
+    modelVersion: 0,
+    checksum: "",
+    result: ApplyResult.APPLY_RESULT_UNSPECIFIED,
+    error: "",
+    atUnixMs: 0,
+    reloads: 0,
+    draining: 0,
+  };
+}
+
+export const ReportProxyConfigRequest: MessageFns<ReportProxyConfigRequest> = {
+  encode(message: ReportProxyConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.proxyService !== "") {
+      writer.uint32(10).string(message.proxyService);
+    }
+    if (message.replica !== undefined) {
+      ProxyReplica.encode(message.replica, writer.uint32(18).fork()).join();
+    }
+    if (message.modelVersion !== 0) {
+      writer.uint32(24).uint64(message.modelVersion);
+    }
+    if (message.checksum !== "") {
+      writer.uint32(34).string(message.checksum);
+    }
+    if (message.result !== ApplyResult.APPLY_RESULT_UNSPECIFIED) {
+      writer.uint32(40).int32(applyResultToNumber(message.result));
+    }
+    if (message.error !== "") {
+      writer.uint32(50).string(message.error);
+    }
+    if (message.atUnixMs !== 0) {
+      writer.uint32(56).uint64(message.atUnixMs);
+    }
+    if (message.reloads !== 0) {
+      writer.uint32(64).uint64(message.reloads);
+    }
+    if (message.draining !== 0) {
+      writer.uint32(72).uint32(message.draining);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportProxyConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportProxyConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.proxyService = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.replica = ProxyReplica.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.modelVersion = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.checksum = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.result = applyResultFromJSON(reader.int32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.atUnixMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.reloads = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.draining = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportProxyConfigRequest {
+    return {
+      proxyService: isSet(object.proxyService)
+        ? globalThis.String(object.proxyService)
+        : isSet(object.proxy_service)
+        ? globalThis.String(object.proxy_service)
+        : "",
+      replica: isSet(object.replica) ? ProxyReplica.fromJSON(object.replica) : undefined,
+      modelVersion: isSet(object.modelVersion)
+        ? globalThis.Number(object.modelVersion)
+        : isSet(object.model_version)
+        ? globalThis.Number(object.model_version)
+        : 0,
+      checksum: isSet(object.checksum) ? globalThis.String(object.checksum) : "",
+      result: isSet(object.result) ? applyResultFromJSON(object.result) : ApplyResult.APPLY_RESULT_UNSPECIFIED,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      atUnixMs: isSet(object.atUnixMs)
+        ? globalThis.Number(object.atUnixMs)
+        : isSet(object.at_unix_ms)
+        ? globalThis.Number(object.at_unix_ms)
+        : 0,
+      reloads: isSet(object.reloads) ? globalThis.Number(object.reloads) : 0,
+      draining: isSet(object.draining) ? globalThis.Number(object.draining) : 0,
+    };
+  },
+
+  toJSON(message: ReportProxyConfigRequest): unknown {
+    const obj: any = {};
+    if (message.proxyService !== "") {
+      obj.proxyService = message.proxyService;
+    }
+    if (message.replica !== undefined) {
+      obj.replica = ProxyReplica.toJSON(message.replica);
+    }
+    if (message.modelVersion !== 0) {
+      obj.modelVersion = Math.round(message.modelVersion);
+    }
+    if (message.checksum !== "") {
+      obj.checksum = message.checksum;
+    }
+    if (message.result !== ApplyResult.APPLY_RESULT_UNSPECIFIED) {
+      obj.result = applyResultToJSON(message.result);
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.atUnixMs !== 0) {
+      obj.atUnixMs = Math.round(message.atUnixMs);
+    }
+    if (message.reloads !== 0) {
+      obj.reloads = Math.round(message.reloads);
+    }
+    if (message.draining !== 0) {
+      obj.draining = Math.round(message.draining);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportProxyConfigRequest>): ReportProxyConfigRequest {
+    return ReportProxyConfigRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReportProxyConfigRequest>): ReportProxyConfigRequest {
+    const message = createBaseReportProxyConfigRequest();
+    message.proxyService = object.proxyService ?? "";
+    message.replica = (object.replica !== undefined && object.replica !== null)
+      ? ProxyReplica.fromPartial(object.replica)
+      : undefined;
+    message.modelVersion = object.modelVersion ?? 0;
+    message.checksum = object.checksum ?? "";
+    message.result = object.result ?? ApplyResult.APPLY_RESULT_UNSPECIFIED;
+    message.error = object.error ?? "";
+    message.atUnixMs = object.atUnixMs ?? 0;
+    message.reloads = object.reloads ?? 0;
+    message.draining = object.draining ?? 0;
+    return message;
+  },
+};
+
+function createBaseReportProxyConfigResponse(): ReportProxyConfigResponse {
+  return {};
+}
+
+export const ReportProxyConfigResponse: MessageFns<ReportProxyConfigResponse> = {
+  encode(_: ReportProxyConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportProxyConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportProxyConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ReportProxyConfigResponse {
+    return {};
+  },
+
+  toJSON(_: ReportProxyConfigResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportProxyConfigResponse>): ReportProxyConfigResponse {
+    return ReportProxyConfigResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ReportProxyConfigResponse>): ReportProxyConfigResponse {
+    const message = createBaseReportProxyConfigResponse();
+    return message;
+  },
+};
+
+function createBaseProxyReplicaStatus(): ProxyReplicaStatus {
+  return {
+    proxyService: "",
+    replica: undefined,
+    connected: false,
+    appliedModelVersion: 0,
+    appliedChecksum: "",
+    appliedAtUnixMs: 0,
+    rejectedModelVersion: 0,
+    rejectedChecksum: "",
+    rejectedError: "",
+    rejectedAtUnixMs: 0,
+    reloads: 0,
+    draining: 0,
+    lastSeenUnixMs: 0,
+  };
+}
+
+export const ProxyReplicaStatus: MessageFns<ProxyReplicaStatus> = {
+  encode(message: ProxyReplicaStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.proxyService !== "") {
+      writer.uint32(10).string(message.proxyService);
+    }
+    if (message.replica !== undefined) {
+      ProxyReplica.encode(message.replica, writer.uint32(18).fork()).join();
+    }
+    if (message.connected !== false) {
+      writer.uint32(24).bool(message.connected);
+    }
+    if (message.appliedModelVersion !== 0) {
+      writer.uint32(32).uint64(message.appliedModelVersion);
+    }
+    if (message.appliedChecksum !== "") {
+      writer.uint32(42).string(message.appliedChecksum);
+    }
+    if (message.appliedAtUnixMs !== 0) {
+      writer.uint32(48).uint64(message.appliedAtUnixMs);
+    }
+    if (message.rejectedModelVersion !== 0) {
+      writer.uint32(56).uint64(message.rejectedModelVersion);
+    }
+    if (message.rejectedChecksum !== "") {
+      writer.uint32(66).string(message.rejectedChecksum);
+    }
+    if (message.rejectedError !== "") {
+      writer.uint32(74).string(message.rejectedError);
+    }
+    if (message.rejectedAtUnixMs !== 0) {
+      writer.uint32(80).uint64(message.rejectedAtUnixMs);
+    }
+    if (message.reloads !== 0) {
+      writer.uint32(88).uint64(message.reloads);
+    }
+    if (message.draining !== 0) {
+      writer.uint32(96).uint32(message.draining);
+    }
+    if (message.lastSeenUnixMs !== 0) {
+      writer.uint32(104).uint64(message.lastSeenUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProxyReplicaStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProxyReplicaStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.proxyService = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.replica = ProxyReplica.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.connected = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.appliedModelVersion = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.appliedChecksum = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.appliedAtUnixMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.rejectedModelVersion = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.rejectedChecksum = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.rejectedError = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.rejectedAtUnixMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.reloads = longToNumber(reader.uint64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.draining = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.lastSeenUnixMs = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProxyReplicaStatus {
+    return {
+      proxyService: isSet(object.proxyService)
+        ? globalThis.String(object.proxyService)
+        : isSet(object.proxy_service)
+        ? globalThis.String(object.proxy_service)
+        : "",
+      replica: isSet(object.replica) ? ProxyReplica.fromJSON(object.replica) : undefined,
+      connected: isSet(object.connected) ? globalThis.Boolean(object.connected) : false,
+      appliedModelVersion: isSet(object.appliedModelVersion)
+        ? globalThis.Number(object.appliedModelVersion)
+        : isSet(object.applied_model_version)
+        ? globalThis.Number(object.applied_model_version)
+        : 0,
+      appliedChecksum: isSet(object.appliedChecksum)
+        ? globalThis.String(object.appliedChecksum)
+        : isSet(object.applied_checksum)
+        ? globalThis.String(object.applied_checksum)
+        : "",
+      appliedAtUnixMs: isSet(object.appliedAtUnixMs)
+        ? globalThis.Number(object.appliedAtUnixMs)
+        : isSet(object.applied_at_unix_ms)
+        ? globalThis.Number(object.applied_at_unix_ms)
+        : 0,
+      rejectedModelVersion: isSet(object.rejectedModelVersion)
+        ? globalThis.Number(object.rejectedModelVersion)
+        : isSet(object.rejected_model_version)
+        ? globalThis.Number(object.rejected_model_version)
+        : 0,
+      rejectedChecksum: isSet(object.rejectedChecksum)
+        ? globalThis.String(object.rejectedChecksum)
+        : isSet(object.rejected_checksum)
+        ? globalThis.String(object.rejected_checksum)
+        : "",
+      rejectedError: isSet(object.rejectedError)
+        ? globalThis.String(object.rejectedError)
+        : isSet(object.rejected_error)
+        ? globalThis.String(object.rejected_error)
+        : "",
+      rejectedAtUnixMs: isSet(object.rejectedAtUnixMs)
+        ? globalThis.Number(object.rejectedAtUnixMs)
+        : isSet(object.rejected_at_unix_ms)
+        ? globalThis.Number(object.rejected_at_unix_ms)
+        : 0,
+      reloads: isSet(object.reloads) ? globalThis.Number(object.reloads) : 0,
+      draining: isSet(object.draining) ? globalThis.Number(object.draining) : 0,
+      lastSeenUnixMs: isSet(object.lastSeenUnixMs)
+        ? globalThis.Number(object.lastSeenUnixMs)
+        : isSet(object.last_seen_unix_ms)
+        ? globalThis.Number(object.last_seen_unix_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ProxyReplicaStatus): unknown {
+    const obj: any = {};
+    if (message.proxyService !== "") {
+      obj.proxyService = message.proxyService;
+    }
+    if (message.replica !== undefined) {
+      obj.replica = ProxyReplica.toJSON(message.replica);
+    }
+    if (message.connected !== false) {
+      obj.connected = message.connected;
+    }
+    if (message.appliedModelVersion !== 0) {
+      obj.appliedModelVersion = Math.round(message.appliedModelVersion);
+    }
+    if (message.appliedChecksum !== "") {
+      obj.appliedChecksum = message.appliedChecksum;
+    }
+    if (message.appliedAtUnixMs !== 0) {
+      obj.appliedAtUnixMs = Math.round(message.appliedAtUnixMs);
+    }
+    if (message.rejectedModelVersion !== 0) {
+      obj.rejectedModelVersion = Math.round(message.rejectedModelVersion);
+    }
+    if (message.rejectedChecksum !== "") {
+      obj.rejectedChecksum = message.rejectedChecksum;
+    }
+    if (message.rejectedError !== "") {
+      obj.rejectedError = message.rejectedError;
+    }
+    if (message.rejectedAtUnixMs !== 0) {
+      obj.rejectedAtUnixMs = Math.round(message.rejectedAtUnixMs);
+    }
+    if (message.reloads !== 0) {
+      obj.reloads = Math.round(message.reloads);
+    }
+    if (message.draining !== 0) {
+      obj.draining = Math.round(message.draining);
+    }
+    if (message.lastSeenUnixMs !== 0) {
+      obj.lastSeenUnixMs = Math.round(message.lastSeenUnixMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProxyReplicaStatus>): ProxyReplicaStatus {
+    return ProxyReplicaStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProxyReplicaStatus>): ProxyReplicaStatus {
+    const message = createBaseProxyReplicaStatus();
+    message.proxyService = object.proxyService ?? "";
+    message.replica = (object.replica !== undefined && object.replica !== null)
+      ? ProxyReplica.fromPartial(object.replica)
+      : undefined;
+    message.connected = object.connected ?? false;
+    message.appliedModelVersion = object.appliedModelVersion ?? 0;
+    message.appliedChecksum = object.appliedChecksum ?? "";
+    message.appliedAtUnixMs = object.appliedAtUnixMs ?? 0;
+    message.rejectedModelVersion = object.rejectedModelVersion ?? 0;
+    message.rejectedChecksum = object.rejectedChecksum ?? "";
+    message.rejectedError = object.rejectedError ?? "";
+    message.rejectedAtUnixMs = object.rejectedAtUnixMs ?? 0;
+    message.reloads = object.reloads ?? 0;
+    message.draining = object.draining ?? 0;
+    message.lastSeenUnixMs = object.lastSeenUnixMs ?? 0;
     return message;
   },
 };
@@ -1459,6 +2645,28 @@ export const ExtensionServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /**
+     * WatchProxyConfig is for the helper process inside each proxy replica (the proxy agent): it sends
+     * the configuration the proxy service must serve at once (when core has one), then every newly
+     * accepted one. The agent validates each with the proxy's own check and reloads in place.
+     */
+    watchProxyConfig: {
+      name: "WatchProxyConfig",
+      requestType: WatchProxyConfigRequest as typeof WatchProxyConfigRequest,
+      requestStream: false,
+      responseType: WatchProxyConfigResponse as typeof WatchProxyConfigResponse,
+      responseStream: true,
+      options: {},
+    },
+    /** ReportProxyConfig tells core what one proxy replica did with a configuration. */
+    reportProxyConfig: {
+      name: "ReportProxyConfig",
+      requestType: ReportProxyConfigRequest as typeof ReportProxyConfigRequest,
+      requestStream: false,
+      responseType: ReportProxyConfigResponse as typeof ReportProxyConfigResponse,
+      responseStream: false,
+      options: {},
+    },
   },
 } as const;
 
@@ -1479,6 +2687,20 @@ export interface ExtensionServiceImplementation<CallContextExt = {}> {
   ): Promise<DeepPartial<SubmitConfigResponse>>;
   /** GetStatus reports models, diagnostics and deliveries (for operators). */
   getStatus(request: GetStatusRequest, context: CallContext & CallContextExt): Promise<DeepPartial<GetStatusResponse>>;
+  /**
+   * WatchProxyConfig is for the helper process inside each proxy replica (the proxy agent): it sends
+   * the configuration the proxy service must serve at once (when core has one), then every newly
+   * accepted one. The agent validates each with the proxy's own check and reloads in place.
+   */
+  watchProxyConfig(
+    request: WatchProxyConfigRequest,
+    context: CallContext & CallContextExt,
+  ): ServerStreamingMethodResult<DeepPartial<WatchProxyConfigResponse>>;
+  /** ReportProxyConfig tells core what one proxy replica did with a configuration. */
+  reportProxyConfig(
+    request: ReportProxyConfigRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<ReportProxyConfigResponse>>;
 }
 
 export interface ExtensionServiceClient<CallOptionsExt = {}> {
@@ -1498,6 +2720,20 @@ export interface ExtensionServiceClient<CallOptionsExt = {}> {
   ): Promise<SubmitConfigResponse>;
   /** GetStatus reports models, diagnostics and deliveries (for operators). */
   getStatus(request: DeepPartial<GetStatusRequest>, options?: CallOptions & CallOptionsExt): Promise<GetStatusResponse>;
+  /**
+   * WatchProxyConfig is for the helper process inside each proxy replica (the proxy agent): it sends
+   * the configuration the proxy service must serve at once (when core has one), then every newly
+   * accepted one. The agent validates each with the proxy's own check and reloads in place.
+   */
+  watchProxyConfig(
+    request: DeepPartial<WatchProxyConfigRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): AsyncIterable<WatchProxyConfigResponse>;
+  /** ReportProxyConfig tells core what one proxy replica did with a configuration. */
+  reportProxyConfig(
+    request: DeepPartial<ReportProxyConfigRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<ReportProxyConfigResponse>;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
