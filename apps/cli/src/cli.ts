@@ -31,8 +31,10 @@ ${EXIT_CODES}`,
   status: `Usage: switchyard status [--core HOST:PORT] [--json]
 
 Shows, per service cluster: the model version, hosts routed, services routed and not routed,
-diagnostics (severity, service, label, message), the last delivery to each proxy (config name,
-model version, time) and the registered extensions. Exits 0 even when there are error diagnostics.
+diagnostics (severity, service, label, message), the last delivery to each proxy (mode, config
+name, model version, time), each proxy replica's applied config (model version, when, reloads,
+old processes draining, the last config it rejected and why) and the registered extensions.
+Exits 0 even when there are error diagnostics or rejections.
 
 Options:
 ${CORE_FLAGS}

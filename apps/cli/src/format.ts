@@ -1,4 +1,4 @@
-import { BackendMode, ProxyKind, Severity, type Delivery, type Diagnostic, type GetStatusResponse, type ProxyModel, type RegisteredExtension, type Upstream } from '@switchyard/proto';
+import { BackendMode, ProxyKind, Severity, type Delivery, type Diagnostic, type GetStatusResponse, type ProxyModel, type ProxyReplicaStatus, type RegisteredExtension, type Upstream } from '@switchyard/proto';
 import type { Explanation, RequestOutcome, ServiceClaim } from '@switchyard/model';
 
 /** A cluster name as printed: `"name"`, or `"" (default)`. */
@@ -57,7 +57,25 @@ function diagnosticRows(diagnostics: readonly Diagnostic[]): string[][] {
   return diagnostics.map((d) => [severityName(d.severity), d.service || '-', d.label || '(service)', `${d.code}: ${d.message}`]);
 }
 
-function formatCluster(cluster: string, model: ProxyModel | undefined, deliveries: Delivery[], extensions: RegisteredExtension[], now: number): string[] {
+/** One line per proxy replica: task, node, what it serves, when, and the last rejection. */
+function replicaRows(replicas: ProxyReplicaStatus[], delivery: Delivery | undefined, now: number): string[][] {
+  return replicas.map((r) => {
+    const applied = r.appliedChecksum === '' ? 'nothing applied yet' : `model v${r.appliedModelVersion}${delivery && r.appliedChecksum !== delivery.checksum ? ' (behind)' : ''}`;
+    const when = r.appliedAtUnixMs > 0 ? `applied ${ago(r.appliedAtUnixMs, now)}` : '-';
+    const rejected = r.rejectedChecksum !== '' ? `REJECTED v${r.rejectedModelVersion} ${ago(r.rejectedAtUnixMs, now)}: ${r.rejectedError.split('\n')[0]?.slice(0, 160) ?? ''}` : '';
+    return [
+      `task ${(r.replica?.taskId ?? '').slice(0, 12)}`,
+      `node ${(r.replica?.nodeId ?? '').slice(0, 12)}`,
+      r.connected ? 'connected' : 'DISCONNECTED',
+      applied,
+      when,
+      `${plural(r.reloads, 'reload')}, ${r.draining} draining`,
+      rejected,
+    ];
+  });
+}
+
+function formatCluster(cluster: string, model: ProxyModel | undefined, deliveries: Delivery[], extensions: RegisteredExtension[], replicas: ProxyReplicaStatus[], now: number): string[] {
   const out = [`Cluster ${clusterLabel(cluster)}`];
   if (!model) {
     out.push('  model        none yet (core has not built a model for this cluster)');
@@ -90,6 +108,7 @@ function formatCluster(cluster: string, model: ProxyModel | undefined, deliverie
     ...table(
       deliveries.map((d) => [
         d.proxyService,
+        d.mode || 'rolling',
         `config ${d.configName}`,
         `model v${d.modelVersion}${model && d.modelVersion < model.version ? ` (behind v${model.version})` : ''}`,
         d.deliveredAtUnixMs > 0 ? `${new Date(d.deliveredAtUnixMs).toISOString()} (${ago(d.deliveredAtUnixMs, now)})` : '-',
@@ -97,6 +116,12 @@ function formatCluster(cluster: string, model: ProxyModel | undefined, deliverie
       '    ',
     ),
   );
+  for (const d of deliveries) {
+    const mine = replicas.filter((r) => r.proxyService === d.proxyService);
+    if (d.mode !== 'hitless' && mine.length === 0) continue;
+    out.push(`  replicas     ${d.proxyService}: ${mine.length === 0 ? 'no proxy agent has connected yet' : `${mine.filter((r) => r.connected).length} connected, ${mine.filter((r) => r.connected && r.appliedChecksum === d.checksum).length} on the current config`}`);
+    out.push(...table(replicaRows(mine, d, now), '    '));
+  }
   out.push(`  extensions   ${extensions.length === 0 ? 'none registered' : extensions.length}`);
   out.push(...table(extensions.map((e) => [e.name, proxyKindName(e.proxyKind), `id ${e.extensionId}`]), '    '));
   return out;
@@ -122,6 +147,7 @@ export function formatStatus(status: GetStatusResponse, address: string, now: nu
         status.models.find((m) => m.serviceCluster === cluster),
         status.deliveries.filter((d) => d.serviceCluster === cluster).sort((a, b) => (a.proxyService < b.proxyService ? -1 : a.proxyService > b.proxyService ? 1 : 0)),
         status.extensions.filter((e) => e.serviceCluster === cluster).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.extensionId < b.extensionId ? -1 : 1)),
+        status.replicas,
         now,
       ),
     );

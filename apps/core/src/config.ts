@@ -59,7 +59,8 @@ const extensionSchema = z
     TargetSSLPort: port.default(443),
     ServiceCluster: z.string().regex(/^[A-Za-z0-9_.-]*$/, 'expected letters, digits, "_", "." or "-"').default(''),
     Networks: z.array(z.string()).default([]),
-    HitlessServiceUpdate: z.boolean().default(false),
+    // In-place updates by the proxy agent (Switchyard's default); false = Interlock's rolling updates.
+    HitlessServiceUpdate: z.boolean().default(true),
     Config: z.record(z.string(), z.unknown()).default({}),
     // Interlock's separate config service; Switchyard's core delivers configs itself. Accepted
     // (so Interlock files load unchanged) and ignored.

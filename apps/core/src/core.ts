@@ -1,11 +1,11 @@
 import { buildModel } from '@switchyard/model';
-import type { ProxyKind} from '@switchyard/proto';
-import { Severity, type ProxyModel, type RenderedFile, type SwarmSnapshot } from '@switchyard/proto';
+import { ApplyResult, Severity, configChecksum, type ProxyKind, type ProxyModel, type RenderedFile, type ReportProxyConfigRequest, type SwarmSnapshot } from '@switchyard/proto';
 import { Loop, SnapshotWatcher, errorMeta, type DockerPort, type Logger } from '@switchyard/reconciler';
 import type { CoreConfig, ExtensionConfig } from './config.js';
 import { DockerConfigDelivery, type ConfigDelivery } from './delivery.js';
 import { createExtensionService, proxyKindOf, type SubmissionSink } from './grpc-service.js';
 import { ModelHub } from './hub.js';
+import { ProxyConfigHub } from './proxy-hub.js';
 import { CoreMetrics } from './metrics.js';
 import { MANAGED_BY, MANAGED_BY_VALUE, ROLE, extensionServiceSpec, specFingerprint } from './specs.js';
 
@@ -29,6 +29,8 @@ export interface CoreOptions {
  */
 export class Core {
   readonly hub = new ModelHub();
+  /** Configurations for the proxy agents (hitless delivery) and what each replica reported. */
+  readonly proxies = new ProxyConfigHub();
   readonly metrics: CoreMetrics;
   private readonly watcher: SnapshotWatcher;
   private readonly delivery: ConfigDelivery;
@@ -40,7 +42,8 @@ export class Core {
 
   constructor(private readonly options: CoreOptions) {
     this.metrics = options.metrics ?? new CoreMetrics(false);
-    this.delivery = options.delivery ?? new DockerConfigDelivery(options.docker, options.logger, options.config.CoreNetwork);
+    this.delivery =
+      options.delivery ?? new DockerConfigDelivery(options.docker, options.logger, options.config.CoreNetwork, { hub: this.proxies, coreAddress: options.config.CoreAddress });
     this.watcher = new SnapshotWatcher({ docker: options.docker, logger: options.logger, resyncIntervalMs: options.config.PollIntervalMs });
     this.deployLoop = new Loop({
       run: () => this.deployRound(),
@@ -54,7 +57,52 @@ export class Core {
   /** The gRPC service implementation to mount on a nice-grpc server. */
   get service() {
     const sink: SubmissionSink = { deliver: (ext, version, files) => this.deliver(ext, version, files) };
-    return createExtensionService(this.hub, sink, this.options.logger, () => this.clusters());
+    return createExtensionService(this.hub, sink, this.options.logger, () => this.clusters(), {
+      hub: this.proxies,
+      knownProxy: (name) => this.options.config.Extensions.some((e) => e.ProxyServiceName === name),
+      onReport: (req) => this.onReplicaReport(req),
+      onReplicas: () => this.replicaStatus(),
+    });
+  }
+
+  /** Logs and measures what a proxy replica reported about a configuration. */
+  private onReplicaReport(req: ReportProxyConfigRequest): void {
+    const { logger } = this.options;
+    const outcome = this.proxies.report(req);
+    const task = req.replica?.taskId ?? '';
+    const meta = { proxyService: req.proxyService, task, node: req.replica?.nodeId, modelVersion: req.modelVersion, checksum: req.checksum.slice(0, 12), reloads: req.reloads, draining: req.draining };
+    this.metrics.replicaReloads.set({ proxy: req.proxyService, task }, req.reloads);
+    this.metrics.replicaDraining.set({ proxy: req.proxyService, task }, req.draining);
+    if (req.result === ApplyResult.APPLY_RESULT_APPLIED) {
+      this.metrics.replicaModelVersion.set({ proxy: req.proxyService, task }, req.modelVersion);
+      logger.debug('proxy replica applied config', meta);
+    } else {
+      const result = req.result === ApplyResult.APPLY_RESULT_REJECTED ? 'rejected' : 'failed';
+      this.metrics.replicaRejections.inc({ proxy: req.proxyService, result });
+      logger.warn(`proxy replica ${result} config; it keeps serving its previous one`, { ...meta, error: req.error });
+    }
+    if (outcome.allApplied) {
+      const { bundle } = outcome.allApplied;
+      const published = this.publishedAt.get(bundle.modelVersion);
+      const seconds = published !== undefined ? (Date.now() - published) / 1000 : undefined;
+      if (seconds !== undefined) this.metrics.appliedLatency.observe({ proxy: req.proxyService }, seconds);
+      logger.info('config applied on every connected proxy replica', { proxyService: req.proxyService, modelVersion: bundle.modelVersion, sincePublishMs: seconds === undefined ? undefined : Math.round(seconds * 1000) });
+    }
+  }
+
+  /** Per-replica status for GetStatus; forgets long-gone replicas and their metric series. */
+  private replicaStatus() {
+    const { replicas, forgotten } = this.proxies.replicas();
+    for (const r of forgotten) {
+      const labels = { proxy: r.proxyService, task: r.replica?.taskId ?? '' };
+      this.metrics.replicaModelVersion.remove(labels);
+      this.metrics.replicaReloads.remove(labels);
+      this.metrics.replicaDraining.remove(labels);
+    }
+    const connected = new Map<string, number>();
+    for (const r of replicas) connected.set(r.proxyService, (connected.get(r.proxyService) ?? 0) + (r.connected ? 1 : 0));
+    for (const [proxy, n] of connected) this.metrics.replicasConnected.set({ proxy }, n);
+    return replicas;
   }
 
   /** Starts watching the swarm and deploying extensions. */
@@ -154,15 +202,16 @@ export class Core {
       const result = await this.delivery.deliver({ extension: target, model, files });
       const published = this.publishedAt.get(modelVersion);
       if (published !== undefined) this.metrics.deliveryLatency.observe({ proxy: target.ProxyServiceName }, (Date.now() - published) / 1000);
-      this.metrics.deliveries.inc({ proxy: target.ProxyServiceName, result: result.changed ? 'updated' : 'unchanged' });
+      this.metrics.deliveries.inc({ proxy: target.ProxyServiceName, result: result.changed ? 'updated' : result.mode === 'hitless' ? 'in-place' : 'unchanged' });
       const configName = result.configNames.join(',');
       this.hub.recordDelivery({
         serviceCluster: ext.serviceCluster,
         proxyService: target.ProxyServiceName,
         modelVersion,
         configName,
-        checksum: '',
+        checksum: configChecksum(files),
         deliveredAtUnixMs: Date.now(),
+        mode: result.mode,
       });
       return configName;
     } catch (err) {

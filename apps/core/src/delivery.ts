@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { DockerPort, DockerService, DockerServiceSpec, Logger } from '@switchyard/reconciler';
-import type { ProxyModel, RenderedFile } from '@switchyard/proto';
+import { configChecksum, type ProxyModel, type RenderedFile } from '@switchyard/proto';
 import type { ExtensionConfig } from './config.js';
+import type { ProxyConfigHub } from './proxy-hub.js';
 import {
   CONFIG_PATH,
   EXTENSION,
@@ -11,6 +12,8 @@ import {
   PROXY_SERVICE,
   certificateSecrets,
   configTarget,
+  mountedConfigs,
+  proxyAgentEnv,
   proxyServiceSpec,
   specFingerprint,
   type DeliveredConfig,
@@ -30,8 +33,17 @@ export interface DeliveryRequest {
 export interface DeliveryResult {
   /** Names of the Docker Configs holding the files, in file order. */
   configNames: string[];
-  /** True when the proxy service was created or updated. */
+  /** True when the proxy service was created or updated (its tasks are replaced). */
   changed: boolean;
+  /** How the files reach the running proxies: in place by the proxy agent, or by replacing tasks. */
+  mode: 'hitless' | 'rolling';
+}
+
+/** In-place delivery settings: where running proxy agents get their configuration. */
+export interface HitlessOptions {
+  hub: ProxyConfigHub;
+  /** core's gRPC address as the proxy agents reach it (CoreAddress). */
+  coreAddress: string;
 }
 
 /**
@@ -66,10 +78,17 @@ function configName(proxyService: string, file: RenderedFile): string {
 }
 
 /**
- * Interlock's mechanism: each file becomes a Docker Config named by its content hash; the proxy
- * service is updated to mount the new configs (rolling update, rollback on failure); configs no
- * proxy spec (current or previous) references any more are removed. Deliveries to one proxy are
- * serialised; nothing happens when the content, networks and secrets did not change.
+ * Each file becomes a Docker Config named by its content hash. Then, per extension:
+ *
+ * - rolling (Interlock's mechanism, `HitlessServiceUpdate = false`): the proxy service is updated
+ *   to mount the new configs (rolling update, rollback on failure);
+ * - hitless (the default): the files go to the running proxies' agents through the
+ *   {@link ProxyConfigHub}, which reload in place; the service spec changes only when something
+ *   only a spec can carry changed (networks, certificate secrets, image, replicas, ports, ...), and
+ *   then it also mounts the new configs, so every task boots from the current configuration.
+ *
+ * Configs no proxy spec (current or previous), running task or current hitless bundle references
+ * are removed. Deliveries to one proxy are serialised; nothing happens when nothing changed.
  */
 export class DockerConfigDelivery implements ConfigDelivery {
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -78,13 +97,22 @@ export class DockerConfigDelivery implements ConfigDelivery {
   private readonly applied = new Map<string, string>();
   /** Proxies whose garbage collection kept configs only old tasks still used: collect again. */
   private readonly gcPending = new Set<string>();
+  /** Config IDs of each proxy's current hitless bundle (served to agents, not yet in the spec). */
+  private readonly pinned = new Map<string, Set<string>>();
 
   constructor(
     private readonly docker: DockerPort,
     private readonly logger: Logger,
     /** The installation's core network name, put on everything created (see `INSTALLATION`). */
     private readonly installation: string,
+    /** In-place delivery; without it every extension is delivered by rolling updates. */
+    private readonly hitless?: HitlessOptions,
   ) {}
+
+  /** True when `ext`'s proxies are updated in place. */
+  isHitless(ext: ExtensionConfig): boolean {
+    return this.hitless !== undefined && ext.HitlessServiceUpdate;
+  }
 
   deliver(request: DeliveryRequest): Promise<DeliveryResult> {
     return this.serial(request.extension.ProxyServiceName, async () => {
@@ -162,9 +190,23 @@ export class DockerConfigDelivery implements ConfigDelivery {
     if (missing.length > 0) throw new DeliveryError('missing-secret', `secrets not found: ${missing.join(', ')}`);
     const networkIds = new Map(networks.map((n) => [n.Name, n.Id]));
     const wanted = [...model.networks.map((n) => n.id), ...ext.Networks.map((n) => networkIds.get(n) ?? n)];
-    const spec = proxyServiceSpec(this.installation, ext, delivered, wanted, mounted);
+    const hitless = this.isHitless(ext) ? this.hitless : undefined;
+    let env: string[] = [];
+    if (hitless) {
+      // The agents reach core over the core network; publish first: running proxies reload now.
+      wanted.push(networkIds.get(this.installation) ?? this.installation);
+      env = proxyAgentEnv(hitless.coreAddress, ext);
+      hitless.hub.publish(proxy, { modelVersion: model.version, checksum: configChecksum(files), files, acceptedAtUnixMs: Date.now() });
+    }
+    let spec = proxyServiceSpec(this.installation, ext, delivered, wanted, mounted, env);
 
     const current = await this.findService(proxy);
+    if (hitless && current) {
+      // Content alone changed: keep the configs the running tasks booted from, so Swarm replaces
+      // nothing. Anything else in the spec (networks, secrets, ...) still needs an update.
+      const kept = proxyServiceSpec(this.installation, ext, mountedConfigs(current.Spec), wanted, mounted, env);
+      if (specFingerprint(kept) === specFingerprint(current.Spec ?? {})) spec = kept;
+    }
     this.applied.set(proxy, specFingerprint(spec));
     let changed = false;
     if (!current) {
@@ -184,8 +226,9 @@ export class DockerConfigDelivery implements ConfigDelivery {
     } else {
       this.logger.debug('proxy service already up to date', { proxyService: proxy, modelVersion: model.version });
     }
+    if (hitless) this.pinned.set(proxy, new Set(delivered.map((d) => d.id)));
     await this.collectGarbageSafely(proxy);
-    return { configNames: delivered.map((d) => d.name), changed };
+    return { configNames: delivered.map((d) => d.name), changed, mode: hitless ? 'hitless' : 'rolling' };
   }
 
   /**
@@ -235,8 +278,9 @@ export class DockerConfigDelivery implements ConfigDelivery {
     const byTasks = new Set(tasks.filter((t) => t.DesiredState !== 'shutdown' || t.Status?.State === 'running').flatMap((t) => refs(t.Spec)));
     const configs = await this.docker.listConfigs({ label: [`${PROXY_SERVICE}=${proxy}`] });
     let settled = true;
+    const pinned = this.pinned.get(proxy) ?? new Set<string>();
     for (const c of configs) {
-      if (bySpec.has(c.ID)) continue;
+      if (bySpec.has(c.ID) || pinned.has(c.ID)) continue;
       if (byTasks.has(c.ID)) {
         settled = false;
         continue;

@@ -1,7 +1,21 @@
 import { ServerError, Status } from 'nice-grpc';
-import { ProxyKind, configChecksum, type ExtensionServiceImplementation, type RenderedFile } from '@switchyard/proto';
+import { ProxyKind, configChecksum, type ExtensionServiceImplementation, type ProxyReplicaStatus, type RenderedFile, type ReportProxyConfigRequest } from '@switchyard/proto';
 import type { Logger } from '@switchyard/reconciler';
 import type { ModelHub } from './hub.js';
+import type { ProxyConfigHub } from './proxy-hub.js';
+
+/** What the service needs for the proxy agents' calls (hitless delivery). */
+export interface ProxyAgentSide {
+  hub: ProxyConfigHub;
+  /** True for the proxy services core manages (agents of other names are refused). */
+  knownProxy(name: string): boolean;
+  /** Called for each replica report (after validation). */
+  onReport(req: ReportProxyConfigRequest): void;
+  /** Current per-replica status (for GetStatus). */
+  onReplicas(): ProxyReplicaStatus[];
+}
+
+const TASK_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /** What the service needs to hand an accepted configuration on for delivery. */
 export interface SubmissionSink {
@@ -39,7 +53,19 @@ export function checkSubmission(files: RenderedFile[], checksum: string): string
  * core's implementation of the `ExtensionService` contract: registration, models (one-shot and
  * streamed), config submission (checked, then handed to the sink), and status for operators.
  */
-export function createExtensionService(hub: ModelHub, sink: SubmissionSink, logger: Logger, knownClusters: () => string[]): ExtensionServiceImplementation {
+export function createExtensionService(
+  hub: ModelHub,
+  sink: SubmissionSink,
+  logger: Logger,
+  knownClusters: () => string[],
+  agents?: ProxyAgentSide,
+): ExtensionServiceImplementation {
+  const checkAgent = (proxyService: string, taskId: string | undefined): ProxyAgentSide => {
+    if (!agents) throw new ServerError(Status.UNIMPLEMENTED, 'this core does not serve proxy agents');
+    if (!agents.knownProxy(proxyService)) throw new ServerError(Status.NOT_FOUND, `unknown proxy service ${JSON.stringify(proxyService.slice(0, 80))}`);
+    if (!taskId || !TASK_ID.test(taskId)) throw new ServerError(Status.INVALID_ARGUMENT, 'replica.task_id must be 1-128 letters, digits, "_", "." or "-"');
+    return agents;
+  };
   return {
     async register(req) {
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(req.name)) throw new ServerError(Status.INVALID_ARGUMENT, 'name must be 1-64 letters, digits, "_", "." or "-"');
@@ -79,7 +105,25 @@ export function createExtensionService(hub: ModelHub, sink: SubmissionSink, logg
       }
     },
     async getStatus() {
-      return { models: hub.all(), deliveries: hub.lastDeliveries(), extensions: hub.registeredExtensions() };
+      return { models: hub.all(), deliveries: hub.lastDeliveries(), extensions: hub.registeredExtensions(), replicas: agents?.onReplicas() ?? [] };
+    },
+    async *watchProxyConfig(req, context) {
+      const side = checkAgent(req.proxyService, req.replica?.taskId);
+      const replica = req.replica!;
+      logger.info('proxy agent connected', { proxyService: req.proxyService, task: replica.taskId, node: replica.nodeId, agentVersion: replica.agentVersion });
+      try {
+        const stream = side.hub.watch(req.proxyService, replica, context.signal);
+        side.onReplicas();
+        for await (const config of stream) yield { config };
+      } finally {
+        side.onReplicas();
+        logger.info('proxy agent disconnected', { proxyService: req.proxyService, task: replica.taskId });
+      }
+    },
+    async reportProxyConfig(req) {
+      const side = checkAgent(req.proxyService, req.replica?.taskId);
+      side.onReport(req);
+      return {};
     },
   };
 }

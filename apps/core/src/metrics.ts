@@ -16,6 +16,18 @@ export class CoreMetrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [this.registry],
   });
+  readonly replicaModelVersion = new Gauge({ name: 'switchyard_proxy_replica_model_version', help: 'Model version each proxy replica (task) last applied', labelNames: ['proxy', 'task'], registers: [this.registry] });
+  readonly replicaReloads = new Gauge({ name: 'switchyard_proxy_replica_reloads', help: 'Graceful reloads each proxy replica made since its agent started', labelNames: ['proxy', 'task'], registers: [this.registry] });
+  readonly replicaDraining = new Gauge({ name: 'switchyard_proxy_replica_draining', help: 'Old proxy processes or workers a replica still drains after reloads', labelNames: ['proxy', 'task'], registers: [this.registry] });
+  readonly replicasConnected = new Gauge({ name: 'switchyard_proxy_replicas_connected', help: 'Proxy replicas whose agent follows core', labelNames: ['proxy'], registers: [this.registry] });
+  readonly replicaRejections = new Counter({ name: 'switchyard_proxy_config_rejections_total', help: "Configurations a proxy replica refused (the proxy's own check) or failed to load", labelNames: ['proxy', 'result'], registers: [this.registry] });
+  readonly appliedLatency = new Histogram({
+    name: 'switchyard_model_applied_seconds',
+    help: 'Time from a model version being published to its config being applied on every connected proxy replica',
+    labelNames: ['proxy'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
   readonly dockerCalls = new Counter({ name: 'switchyard_docker_api_calls_total', help: 'Docker Engine API calls by method', labelNames: ['method'], registers: [this.registry] });
 
   constructor(collectDefaults = true) {

@@ -77,6 +77,8 @@ export function proxyServiceSpec(
   configs: DeliveredConfig[],
   networkIds: string[],
   secrets: MountedSecret[],
+  /** Environment of the proxy container (the proxy agent's settings in hitless mode). */
+  env: string[] = [],
 ): Dockerode.ServiceSpec {
   const updateConfig: Dockerode.UpdateConfig = {
     Parallelism: 1,
@@ -94,6 +96,7 @@ export function proxyServiceSpec(
       ContainerSpec: {
         Image: ext.ProxyImage,
         ...(ext.ProxyArgs.length > 0 ? { Args: ext.ProxyArgs } : {}),
+        ...(env.length > 0 ? { Env: env } : {}),
         Labels: ext.ProxyContainerLabels,
         StopSignal: ext.ProxyStopSignal,
         StopGracePeriod: ext.ProxyStopGracePeriodMs * NS_PER_MS,
@@ -119,6 +122,28 @@ export function proxyServiceSpec(
       ],
     },
   };
+}
+
+/**
+ * Environment that turns on the proxy agent in Switchyard's proxy images (hitless mode): where core
+ * is, which proxy service and kind this is, where Docker mounted the boot configuration, and the
+ * task's identity (Swarm fills the `{{...}}` templates per task).
+ */
+export function proxyAgentEnv(coreAddress: string, ext: ExtensionConfig): string[] {
+  return [
+    `SWITCHYARD_CORE_ADDRESS=${coreAddress}`,
+    `SWITCHYARD_PROXY_SERVICE=${ext.ProxyServiceName}`,
+    `SWITCHYARD_PROXY_KIND=${ext.ProxyKind}`,
+    `SWITCHYARD_BOOT_CONFIG=${ext.ProxyConfigPath}`,
+    'SWITCHYARD_TASK_ID={{.Task.ID}}',
+    'SWITCHYARD_NODE_ID={{.Node.ID}}',
+  ];
+}
+
+/** The configs a service spec mounts, as {@link DeliveredConfig}s (what its tasks booted from). */
+export function mountedConfigs(spec: Dockerode.ServiceSpec | undefined): DeliveredConfig[] {
+  const c = ((spec?.TaskTemplate ?? {}) as Dockerode.ContainerTaskSpec).ContainerSpec;
+  return (c?.Configs ?? []).flatMap((x) => (x.ConfigID && x.ConfigName && x.File?.Name ? [{ id: x.ConfigID, name: x.ConfigName, target: x.File.Name }] : []));
 }
 
 /** Where a rendered file lands in the proxy: the first file at ProxyConfigPath, others beside it. */
