@@ -117,6 +117,9 @@ function formatCluster(cluster: string, model: ProxyModel | undefined, deliverie
     ),
   );
   for (const d of deliveries) {
+    if (d.lastError !== '') out.push(`    ${d.proxyService}: LAST DELIVERY FAILED (model v${d.lastErrorModelVersion}, ${ago(d.lastErrorAtUnixMs, now)}; still serving model v${d.modelVersion}): ${d.lastError.split('\n').join(' ').slice(0, 300)}`);
+  }
+  for (const d of deliveries) {
     const mine = replicas.filter((r) => r.proxyService === d.proxyService);
     if (d.mode !== 'hitless' && mine.length === 0) continue;
     out.push(`  replicas     ${d.proxyService}: ${mine.length === 0 ? 'no proxy agent has connected yet' : `${mine.filter((r) => r.connected).length} connected, ${mine.filter((r) => r.connected && r.appliedChecksum === d.checksum).length} on the current config`}`);

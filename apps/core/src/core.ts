@@ -2,9 +2,10 @@ import { buildModel } from '@switchyard/model';
 import { ApplyResult, Severity, configChecksum, type ProxyKind, type ProxyModel, type RenderedFile, type ReportProxyConfigRequest, type SwarmSnapshot } from '@switchyard/proto';
 import { Loop, SnapshotWatcher, errorMeta, type DockerPort, type Logger } from '@switchyard/reconciler';
 import type { CoreConfig, ExtensionConfig } from './config.js';
-import { DockerConfigDelivery, type ConfigDelivery } from './delivery.js';
+import { DeliveryError, DockerConfigDelivery, type ConfigDelivery } from './delivery.js';
 import { createExtensionService, proxyKindOf, type SubmissionSink } from './grpc-service.js';
 import { ModelHub } from './hub.js';
+import { ProxyPreflight } from './preflight.js';
 import { ProxyConfigHub } from './proxy-hub.js';
 import { CoreMetrics } from './metrics.js';
 import { MANAGED_BY, MANAGED_BY_VALUE, ROLE, extensionServiceSpec, specFingerprint } from './specs.js';
@@ -43,7 +44,14 @@ export class Core {
   constructor(private readonly options: CoreOptions) {
     this.metrics = options.metrics ?? new CoreMetrics(false);
     this.delivery =
-      options.delivery ?? new DockerConfigDelivery(options.docker, options.logger, options.config.CoreNetwork, { hub: this.proxies, coreAddress: options.config.CoreAddress });
+      options.delivery ??
+      new DockerConfigDelivery(
+        options.docker,
+        options.logger,
+        options.config.CoreNetwork,
+        { hub: this.proxies, coreAddress: options.config.CoreAddress },
+        new ProxyPreflight(options.docker, options.logger, options.config.CoreNetwork),
+      );
     this.watcher = new SnapshotWatcher({ docker: options.docker, logger: options.logger, resyncIntervalMs: options.config.PollIntervalMs });
     this.deployLoop = new Loop({
       run: () => this.deployRound(),
@@ -212,11 +220,16 @@ export class Core {
         checksum: configChecksum(files),
         deliveredAtUnixMs: Date.now(),
         mode: result.mode,
+        lastError: '',
+        lastErrorModelVersion: 0,
+        lastErrorAtUnixMs: 0,
       });
       return configName;
     } catch (err) {
-      this.metrics.deliveries.inc({ proxy: target.ProxyServiceName, result: 'failed' });
+      const code = err instanceof DeliveryError ? err.code : 'docker';
+      this.metrics.deliveries.inc({ proxy: target.ProxyServiceName, result: code === 'rejected-by-proxy' ? 'rejected' : 'failed' });
       this.metrics.errors.inc({ stage: 'delivery' });
+      this.hub.recordDeliveryError(ext.serviceCluster, target.ProxyServiceName, modelVersion, (err as Error).message, Date.now());
       throw err;
     }
   }

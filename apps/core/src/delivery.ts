@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DockerPort, DockerService, DockerServiceSpec, Logger } from '@switchyard/reconciler';
 import { configChecksum, type ProxyModel, type RenderedFile } from '@switchyard/proto';
 import type { ExtensionConfig } from './config.js';
+import type { ProxyPreflight } from './preflight.js';
 import type { ProxyConfigHub } from './proxy-hub.js';
 import {
   CONFIG_PATH,
@@ -63,13 +64,21 @@ export interface ConfigDelivery {
 /** Thrown for a delivery that cannot be made (too large, missing secrets, ...). */
 export class DeliveryError extends Error {
   constructor(
-    readonly code: 'too-large' | 'missing-secret' | 'docker',
+    readonly code: 'too-large' | 'missing-secret' | 'rejected-by-proxy' | 'docker',
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
     this.name = 'DeliveryError';
   }
+}
+
+/** True when `next` mounts a secret `current` does not. */
+function addsSecrets(current: DockerServiceSpec | undefined, next: DockerServiceSpec): boolean {
+  const names = (spec: DockerServiceSpec | undefined) =>
+    new Set(((spec?.TaskTemplate as { ContainerSpec?: { Secrets?: { SecretName?: string }[] } } | undefined)?.ContainerSpec?.Secrets ?? []).map((x) => x.SecretName ?? ''));
+  const before = names(current);
+  return [...names(next)].some((n) => !before.has(n));
 }
 
 function configName(proxyService: string, file: RenderedFile): string {
@@ -107,6 +116,8 @@ export class DockerConfigDelivery implements ConfigDelivery {
     private readonly installation: string,
     /** In-place delivery; without it every extension is delivered by rolling updates. */
     private readonly hitless?: HitlessOptions,
+    /** Checks a spec that brings new certificates with the proxy's own check before rolling it out. */
+    private readonly preflight?: Pick<ProxyPreflight, 'check'>,
   ) {}
 
   /** True when `ext`'s proxies are updated in place. */
@@ -193,10 +204,9 @@ export class DockerConfigDelivery implements ConfigDelivery {
     const hitless = this.isHitless(ext) ? this.hitless : undefined;
     let env: string[] = [];
     if (hitless) {
-      // The agents reach core over the core network; publish first: running proxies reload now.
+      // The agents reach core over the core network.
       wanted.push(networkIds.get(this.installation) ?? this.installation);
       env = proxyAgentEnv(hitless.coreAddress, ext);
-      hitless.hub.publish(proxy, { modelVersion: model.version, checksum: configChecksum(files), files, acceptedAtUnixMs: Date.now() });
     }
     let spec = proxyServiceSpec(this.installation, ext, delivered, wanted, mounted, env);
 
@@ -207,6 +217,13 @@ export class DockerConfigDelivery implements ConfigDelivery {
       const kept = proxyServiceSpec(this.installation, ext, mountedConfigs(current.Spec), wanted, mounted, env);
       if (specFingerprint(kept) === specFingerprint(current.Spec ?? {})) spec = kept;
     }
+    if (current && this.preflight && addsSecrets(current.Spec, spec) && specFingerprint(current.Spec ?? {}) !== specFingerprint(spec)) {
+      // New certificates: the tasks will be replaced, so let the proxy check them first.
+      const result = await this.preflight.check(ext, spec);
+      if ('ok' in result && !result.ok) throw new DeliveryError('rejected-by-proxy', `the proxy's own check refused the configuration: ${result.output}`);
+    }
+    // Running proxies reload now (before any rollout replaces them).
+    hitless?.hub.publish(proxy, { modelVersion: model.version, checksum: configChecksum(files), files, acceptedAtUnixMs: Date.now() });
     this.applied.set(proxy, specFingerprint(spec));
     let changed = false;
     if (!current) {

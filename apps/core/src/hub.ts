@@ -92,6 +92,23 @@ export class ModelHub {
     this.deliveries.set(d.proxyService, d);
   }
 
+  /** Records a failed delivery on the proxy's last good one (which it keeps serving). */
+  recordDeliveryError(serviceCluster: string, proxyService: string, modelVersion: number, error: string, atUnixMs: number): void {
+    const last = this.deliveries.get(proxyService) ?? {
+      serviceCluster,
+      proxyService,
+      modelVersion: 0,
+      configName: '',
+      checksum: '',
+      deliveredAtUnixMs: 0,
+      mode: '',
+      lastError: '',
+      lastErrorModelVersion: 0,
+      lastErrorAtUnixMs: 0,
+    };
+    this.deliveries.set(proxyService, { ...last, lastError: error, lastErrorModelVersion: modelVersion, lastErrorAtUnixMs: atUnixMs });
+  }
+
   /** Last delivery per proxy service, sorted by proxy service name. */
   lastDeliveries(): Delivery[] {
     return [...this.deliveries.values()].sort((a, b) => (a.proxyService < b.proxyService ? -1 : 1));

@@ -139,6 +139,11 @@ export interface DockerPort {
   updateService(id: string, version: number, spec: DockerServiceSpec): Promise<void>;
   /** `DELETE /services/{id}`. */
   removeService(id: string): Promise<void>;
+  /**
+   * `GET /services/{id}/logs` (stdout and stderr, not followed): the last `tail` lines of the
+   * service's tasks, as text (stream headers removed).
+   */
+  serviceLogs(id: string, tail: number): Promise<string>;
   /** `POST /configs/create`; resolves to the new config's ID. */
   createConfig(spec: DockerConfigSpec): Promise<string>;
   /** `DELETE /configs/{id}`. */

@@ -118,6 +118,12 @@ export class DockerodePort implements DockerPort {
     return config.id;
   }
 
+  /** {@inheritDoc DockerPort.serviceLogs} */
+  async serviceLogs(id: string, tail: number): Promise<string> {
+    const raw = (await this.#docker.getService(id).logs({ stdout: true, stderr: true, follow: false, tail } as never)) as unknown as Buffer | string;
+    return demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
+  }
+
   /** {@inheritDoc DockerPort.removeConfig} */
   async removeConfig(id: string): Promise<void> {
     await this.#docker.getConfig(id).remove();
@@ -168,4 +174,21 @@ export class DockerodePort implements DockerPort {
       destroy();
     }
   }
+}
+
+/**
+ * Text of a Docker log response: without a TTY each frame starts with an 8-byte header (stream
+ * type, three zero bytes, big-endian length); anything else is returned as it is.
+ */
+export function demuxLogs(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= raw.length) {
+    const type = raw[at];
+    if ((type !== 0 && type !== 1 && type !== 2) || raw[at + 1] !== 0 || raw[at + 2] !== 0 || raw[at + 3] !== 0) return raw.toString('utf8');
+    const size = raw.readUInt32BE(at + 4);
+    parts.push(raw.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return at === raw.length ? Buffer.concat(parts).toString('utf8') : raw.toString('utf8');
 }

@@ -26,6 +26,7 @@ const METHODS: readonly DockerPortMethod[] = [
   'createService',
   'updateService',
   'removeService',
+  'serviceLogs',
   'createConfig',
   'removeConfig',
   'events',
@@ -429,6 +430,17 @@ export class FakeDockerPort implements DockerPort {
     this.services = this.services.filter((s) => s !== service);
     this.tasks = this.tasks.filter((t) => t.ServiceID !== service.ID);
     this.emitEvent('service', 'remove', service.ID, { name: service.Spec?.Name ?? '' });
+  }
+
+  /** Log text per service ID, as {@link serviceLogs} returns it (tests set it). */
+  readonly logs = new Map<string, string>();
+
+  /** {@inheritDoc DockerPort.serviceLogs} */
+  async serviceLogs(id: string, tail: number): Promise<string> {
+    this.#enter('serviceLogs');
+    this.#service(id);
+    const lines = (this.logs.get(id) ?? '').split('\n');
+    return lines.slice(Math.max(0, lines.length - tail - 1)).join('\n');
   }
 
   /** {@inheritDoc DockerPort.createConfig} */

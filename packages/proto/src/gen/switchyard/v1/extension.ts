@@ -210,6 +210,13 @@ export interface Delivery {
    * Docker Config in the service spec, tasks replaced).
    */
   mode: string;
+  /**
+   * The last delivery that failed after this one (e.g. refused by the proxy's own check before a
+   * rollout); empty when the newest delivery succeeded. The proxy keeps serving this delivery.
+   */
+  lastError: string;
+  lastErrorModelVersion: number;
+  lastErrorAtUnixMs: number;
 }
 
 /** RegisteredExtension is an extension core has heard from. */
@@ -1158,6 +1165,9 @@ function createBaseDelivery(): Delivery {
     checksum: "",
     deliveredAtUnixMs: 0,
     mode: "",
+    lastError: "",
+    lastErrorModelVersion: 0,
+    lastErrorAtUnixMs: 0,
   };
 }
 
@@ -1183,6 +1193,15 @@ export const Delivery: MessageFns<Delivery> = {
     }
     if (message.mode !== "") {
       writer.uint32(58).string(message.mode);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(66).string(message.lastError);
+    }
+    if (message.lastErrorModelVersion !== 0) {
+      writer.uint32(72).uint64(message.lastErrorModelVersion);
+    }
+    if (message.lastErrorAtUnixMs !== 0) {
+      writer.uint32(80).uint64(message.lastErrorAtUnixMs);
     }
     return writer;
   },
@@ -1256,6 +1275,30 @@ export const Delivery: MessageFns<Delivery> = {
             message.mode = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.lastErrorModelVersion = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.lastErrorAtUnixMs = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1297,6 +1340,21 @@ export const Delivery: MessageFns<Delivery> = {
         ? globalThis.Number(object.delivered_at_unix_ms)
         : 0,
       mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      lastErrorModelVersion: isSet(object.lastErrorModelVersion)
+        ? globalThis.Number(object.lastErrorModelVersion)
+        : isSet(object.last_error_model_version)
+        ? globalThis.Number(object.last_error_model_version)
+        : 0,
+      lastErrorAtUnixMs: isSet(object.lastErrorAtUnixMs)
+        ? globalThis.Number(object.lastErrorAtUnixMs)
+        : isSet(object.last_error_at_unix_ms)
+        ? globalThis.Number(object.last_error_at_unix_ms)
+        : 0,
     };
   },
 
@@ -1323,6 +1381,15 @@ export const Delivery: MessageFns<Delivery> = {
     if (message.mode !== "") {
       obj.mode = message.mode;
     }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.lastErrorModelVersion !== 0) {
+      obj.lastErrorModelVersion = Math.round(message.lastErrorModelVersion);
+    }
+    if (message.lastErrorAtUnixMs !== 0) {
+      obj.lastErrorAtUnixMs = Math.round(message.lastErrorAtUnixMs);
+    }
     return obj;
   },
 
@@ -1338,6 +1405,9 @@ export const Delivery: MessageFns<Delivery> = {
     message.checksum = object.checksum ?? "";
     message.deliveredAtUnixMs = object.deliveredAtUnixMs ?? 0;
     message.mode = object.mode ?? "";
+    message.lastError = object.lastError ?? "";
+    message.lastErrorModelVersion = object.lastErrorModelVersion ?? 0;
+    message.lastErrorAtUnixMs = object.lastErrorAtUnixMs ?? 0;
     return message;
   },
 };
