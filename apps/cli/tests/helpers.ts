@@ -40,6 +40,42 @@ export function fixtureStatus(): GetStatusResponse {
         configName: 'switchyard-default-proxy-11-ab12cd',
         checksum: 'ab12cd',
         deliveredAtUnixMs: NOW - 5000,
+        mode: 'hitless',
+        lastError: "the proxy's own check refused the configuration: nginx: [emerg] cannot load certificate",
+        lastErrorModelVersion: 12,
+        lastErrorAtUnixMs: NOW - 2000,
+      },
+    ],
+    replicas: [
+      {
+        proxyService: 'switchyard-default-proxy',
+        replica: { taskId: 'task1abcdefghijk', nodeId: 'node1', hostname: 'h1', agentVersion: '0.1.0' },
+        connected: true,
+        appliedModelVersion: 11,
+        appliedChecksum: 'ab12cd',
+        appliedAtUnixMs: NOW - 4000,
+        rejectedModelVersion: 0,
+        rejectedChecksum: '',
+        rejectedError: '',
+        rejectedAtUnixMs: 0,
+        reloads: 7,
+        draining: 1,
+        lastSeenUnixMs: NOW - 4000,
+      },
+      {
+        proxyService: 'switchyard-default-proxy',
+        replica: { taskId: 'task2abcdefghijk', nodeId: 'node2', hostname: 'h2', agentVersion: '0.1.0' },
+        connected: true,
+        appliedModelVersion: 10,
+        appliedChecksum: 'ffff00',
+        appliedAtUnixMs: NOW - 60_000,
+        rejectedModelVersion: 11,
+        rejectedChecksum: 'ab12cd',
+        rejectedError: 'nginx: [emerg] unknown directive "bogus"\nnginx: configuration file test failed',
+        rejectedAtUnixMs: NOW - 4000,
+        reloads: 3,
+        draining: 0,
+        lastSeenUnixMs: NOW - 4000,
       },
     ],
     extensions: [
@@ -66,6 +102,11 @@ export async function startFakeCore(status: GetStatusResponse = fixtureStatus())
   const impl: ExtensionServiceImplementation = {
     register: unimplemented,
     submitConfig: unimplemented,
+    reportProxyConfig: unimplemented,
+    // eslint-disable-next-line require-yield
+    async *watchProxyConfig() {
+      throw new ServerError(Status.UNIMPLEMENTED, 'not in this fake');
+    },
     // eslint-disable-next-line require-yield
     async *watchModel() {
       throw new ServerError(Status.UNIMPLEMENTED, 'not in this fake');

@@ -26,9 +26,18 @@ describe('switchyard status', () => {
     expect(stdout).toMatch(/^ {4}error +broken +com\.docker\.lb\.port +invalid-port: .*"eighty"/m);
     expect(stdout).toMatch(/^ {4}error +lost +com\.docker\.lb\.network +unknown-network: network "nowhere"/m);
     expect(lines).toContain(
-      '    switchyard-default-proxy  config switchyard-default-proxy-11-ab12cd  model v11 (behind v12)  2026-11-03T09:59:55.000Z (5s ago)',
+      '    switchyard-default-proxy  hitless  config switchyard-default-proxy-11-ab12cd  model v11 (behind v12)  2026-11-03T09:59:55.000Z (5s ago)',
     );
     expect(lines).toContain('    default  nginx  id ext-1');
+    // The failed delivery, and each replica: what it serves, reloads, draining, its last rejection.
+    expect(lines).toContain(
+      "    switchyard-default-proxy: LAST DELIVERY FAILED (model v12, 2s ago; still serving model v11): the proxy's own check refused the configuration: nginx: [emerg] cannot load certificate",
+    );
+    expect(lines).toContain('  replicas     switchyard-default-proxy: 2 connected, 1 on the current config');
+    expect(lines).toContain('    task task1abcdefg  node node1  connected  model v11           applied 4s ago   7 reloads, 1 draining');
+    expect(lines).toContain(
+      '    task task2abcdefg  node node2  connected  model v10 (behind)  applied 60s ago  3 reloads, 0 draining  REJECTED v11 4s ago: nginx: [emerg] unknown directive "bogus"',
+    );
     // A cluster known only from its extension is listed, without a model.
     const edge = lines.indexOf('Cluster "edge"');
     expect(edge).toBeGreaterThan(0);

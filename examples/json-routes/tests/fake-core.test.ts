@@ -47,7 +47,15 @@ class FakeCore {
       this.submissions.push({ ...req, accepted, reasons });
       return { accepted, reasons, configName: '' };
     },
-    getStatus: async () => ({ models: [...this.models.values()], deliveries: [], extensions: [] }),
+    getStatus: async () => ({ models: [...this.models.values()], deliveries: [], extensions: [], replicas: [] }),
+    // Proxy-agent calls: not used by an extension.
+    reportProxyConfig: async () => {
+      throw new Error('not in this fake');
+    },
+    // eslint-disable-next-line require-yield
+    watchProxyConfig: async function* () {
+      throw new Error('not in this fake');
+    },
   };
 
   private async *watch(cluster: string, signal: AbortSignal): AsyncGenerator<{ model: ProxyModel }> {
