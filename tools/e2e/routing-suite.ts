@@ -1,6 +1,6 @@
 /**
- * The routing layer on a real swarm (issue: reconciler, core, extension, proxy). One suite, run
- * once per proxy kind: core is deployed as a swarm service exactly as a user would (tools/swarm/up.sh),
+ * The routing layer on a real swarm (issue: reconciler, core, extension, proxy), in Interlock's
+ * rolling delivery mode (`HitlessServiceUpdate = false`). One suite, run once per proxy kind: core is deployed as a swarm service exactly as a user would (tools/swarm/up.sh),
  * core deploys the extension and the proxy by itself, and every assertion is an HTTP request to
  * the proxy's host-mode port on 127.0.0.1 (or what a user can read from Docker and core's gRPC API).
  */
@@ -65,7 +65,8 @@ export function routingSuite(kind: 'nginx' | 'haproxy', ports: SuitePorts): void
   beforeAll(async () => {
     await requireImages([E2E_IMAGES.echo, 'switchyard/core:latest', 'switchyard/extension:latest', `switchyard/proxy-${kind}:latest`]);
     appNet = await fx.createNetwork({ suffix: 'app-net' });
-    sy = deploySwitchyard(fx, ports.grpc, [{ name: 'e2e', kind, httpPort: ports.http, httpsPort: ports.https }]);
+    // Interlock's rolling mode: every change replaces the proxy task (the hitless suites cover the default).
+    sy = deploySwitchyard(fx, ports.grpc, [{ name: 'e2e', kind, httpPort: ports.http, httpsPort: ports.https, extra: 'HitlessServiceUpdate = false' }]);
     core = sy.core;
     proxyService = sy.proxy('e2e');
   }, 120_000);

@@ -37,8 +37,11 @@ export interface Switchyard {
   teardown(): Promise<void>;
 }
 
-/** Writes the config, runs tools/swarm/up.sh and connects to core's published gRPC port. */
-export function deploySwitchyard(fx: SwarmFixture, grpcPort: number, extensions: ExtensionSpec[]): Switchyard {
+/**
+ * Writes the config, runs tools/swarm/up.sh and connects to core's published gRPC port (and
+ * publishes core's /metrics port when `metricsPort` is given).
+ */
+export function deploySwitchyard(fx: SwarmFixture, grpcPort: number, extensions: ExtensionSpec[], metricsPort?: number): Switchyard {
   const core = `${fx.id}-core`;
   const coreNetwork = `${fx.id}-core-net`;
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
@@ -61,7 +64,10 @@ ${e.config ? `[Extensions.${e.name}.Config]\n${e.config}` : ''}
   );
   const file = join(dir, 'switchyard.toml');
   writeFileSync(file, `ListenAddr = ":8080"\nPollInterval = "2s"\nCoreAddress = "${core}:8080"\nCoreNetwork = "${coreNetwork}"\n${sections.join('\n')}`);
-  execFileSync('bash', [join(root, 'tools/swarm/up.sh'), file, core, coreNetwork], { env: { ...process.env, SWITCHYARD_CORE_PUBLISH: String(grpcPort) }, stdio: 'pipe' });
+  execFileSync('bash', [join(root, 'tools/swarm/up.sh'), file, core, coreNetwork], {
+    env: { ...process.env, SWITCHYARD_CORE_PUBLISH: String(grpcPort), ...(metricsPort ? { SWITCHYARD_METRICS_PUBLISH: String(metricsPort) } : {}) },
+    stdio: 'pipe',
+  });
   const grpc = connectExtensionClient(`127.0.0.1:${grpcPort}`);
   return {
     core,

@@ -1,0 +1,247 @@
+/**
+ * Hitless data plane on a real swarm (Switchyard's default delivery mode): route and endpoint
+ * changes reach the running proxy through its agent, which validates and reloads in place, so the
+ * proxy task is never replaced and nothing in flight is lost. One suite, run once per proxy kind.
+ * Every assertion is what a user sees: HTTP and WebSocket traffic on 127.0.0.1 through the proxy's
+ * host-mode port, `docker service ps`, the `switchyard status` CLI and core's /metrics.
+ */
+import WebSocket from 'ws';
+import { runCli } from '../../apps/cli/src/index.js';
+import { E2E_IMAGES, SwarmFixture, docker, dockerLines, httpGet, requireImages, sleep, waitFor } from '../e2e-harness/index.js';
+import { deploySwitchyard, echoOf, viaProxy, type Switchyard } from './switchyard-fixture.js';
+
+export interface HitlessPorts {
+  http: number;
+  https: number;
+  grpc: number;
+  metrics: number;
+}
+
+/** Runs the `switchyard` CLI in-process and captures its output and exit code. */
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, cwd: process.cwd(), now: () => Date.now() });
+  return { code, out, err };
+}
+
+/** A bounded request loop on one route: counts every non-200 (connection errors count as 0). */
+class Load {
+  readonly statuses = new Map<number, number>();
+  total = 0;
+  private stopped = false;
+  private readonly done: Promise<void>;
+
+  constructor(port: number, host: string, workers: number, maxMs: number) {
+    const until = Date.now() + maxMs;
+    const worker = async (): Promise<void> => {
+      // A fresh connection per request: a refused connection or a dropped one is seen at once.
+      while (!this.stopped && Date.now() < until) {
+        const res = await httpGet({ port, host, path: '/', timeoutMs: 15_000 }).catch(() => ({ status: 0 }));
+        this.total += 1;
+        this.statuses.set(res.status, (this.statuses.get(res.status) ?? 0) + 1);
+        await sleep(20);
+      }
+    };
+    this.done = Promise.all(Array.from({ length: workers }, worker)).then(() => undefined);
+  }
+
+  get failed(): number {
+    return this.total - (this.statuses.get(200) ?? 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+}
+
+/** A WebSocket kept open through the proxy, exchanging one message every `everyMs`. */
+class WsPing {
+  sent = 0;
+  echoed = 0;
+  closed: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly socket: WebSocket;
+  readonly opened: Promise<void>;
+
+  constructor(port: number, host: string, path: string, everyMs: number) {
+    this.socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers: { host }, handshakeTimeout: 10_000, perMessageDeflate: false });
+    let hello = false;
+    this.opened = new Promise((resolve, reject) => {
+      this.socket.once('error', reject);
+      this.socket.on('message', (data) => {
+        if (!hello) {
+          hello = true;
+          resolve();
+          this.timer = setInterval(() => {
+            if (this.socket.readyState !== WebSocket.OPEN) return;
+            this.sent += 1;
+            this.socket.send(`ping ${this.sent}`);
+          }, everyMs);
+          return;
+        }
+        if (String(data) === `ping ${this.echoed + 1}`) this.echoed += 1;
+      });
+    });
+    this.socket.on('close', (code) => {
+      this.closed ??= `closed with code ${code} after ${this.echoed} echoes`;
+      if (this.timer) clearInterval(this.timer);
+    });
+    this.socket.on('error', (err) => (this.closed ??= `error: ${err.message}`));
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.socket.terminate();
+  }
+}
+
+/** Registers the hitless suite for one proxy kind. */
+export function hitlessSuite(kind: 'nginx' | 'haproxy', ports: HitlessPorts): void {
+  const fx = new SwarmFixture();
+  let sy: Switchyard;
+  let proxyService: string;
+  let appNet: string;
+  let appA: string;
+
+  const get = (host: string, path = '/') => viaProxy(ports.http, host, path);
+  const until200 = (host: string, timeoutMs = 90_000) =>
+    waitFor(async () => echoOf(await get(host)), { timeoutMs, intervalMs: 100, description: `200 from ${host} through the ${kind} proxy` });
+  const untilStatus = (host: string, status: number, timeoutMs = 90_000) =>
+    waitFor(async () => (await get(host)).status === status, { timeoutMs, intervalMs: 200, description: `${status} for ${host}` });
+  /** Every task the proxy service ever had (IDs), so a replacement shows up as a new one. */
+  const proxyTasks = async (): Promise<string[]> => (await dockerLines(['service', 'ps', '--no-trunc', '--quiet', proxyService])).sort();
+  const echo = (suffix: string, labels: Record<string, string>, extraFlags: string[] = []) =>
+    fx.createService({ image: E2E_IMAGES.echo, suffix, networks: [appNet], env: { ECHO_TASK: '{{.Task.Name}}' }, labels: { 'com.docker.lb.port': '8080', ...labels }, extraFlags });
+  const metrics = async (): Promise<string> => (await httpGet({ port: ports.metrics, host: 'localhost', path: '/metrics', timeoutMs: 5000 })).body;
+
+  beforeAll(async () => {
+    await requireImages([E2E_IMAGES.echo, 'switchyard/core:latest', 'switchyard/extension:latest', `switchyard/proxy-${kind}:latest`]);
+    appNet = await fx.createNetwork({ suffix: 'hitless-net' });
+    sy = deploySwitchyard(fx, ports.grpc, [{ name: 'hl', kind, httpPort: ports.http, httpsPort: ports.https, extra: `Networks = ["${appNet}"]` }], ports.metrics);
+    proxyService = sy.proxy('hl');
+  }, 120_000);
+
+  afterAll(async () => {
+    await fx.cleanup().catch((err: Error) => console.warn(err.message));
+    await sy?.teardown();
+  }, 180_000);
+
+  it('1+2. under constant load and an open WebSocket: 20 services created, relabelled and removed, A scaled 1 → 10 → 1 and force-updated start-first: 0 failed requests, the WebSocket stays open, no proxy task replaced', async () => {
+    // A: health-checked, start-first updates (so Swarm itself never leaves A without a ready task).
+    appA = await echo('a', { 'com.docker.lb.hosts': 'a.hitless.local', 'com.docker.lb.websocket_endpoints': '/ws' }, [
+      '--health-cmd', `node -e "require('http').get('http://127.0.0.1:8080/',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"`,
+      '--health-interval', '1s', '--health-start-period', '1s', '--health-retries', '2',
+      '--update-order', 'start-first',
+    ]);
+    await until200('a.hitless.local', 150_000);
+    // Let the proxy settle (its first task, attached to every network it needs).
+    await waitFor(async () => (await proxyTasks()).length === 1 || undefined, { timeoutMs: 60_000, intervalMs: 500, description: 'one proxy task' });
+    const tasksBefore = await proxyTasks();
+
+    const load = new Load(ports.http, 'a.hitless.local', 2, 240_000);
+    const ws = new WsPing(ports.http, 'a.hitless.local', '/ws', 250);
+    await ws.opened;
+
+    // 20 unrelated services: created, then relabelled, then removed (5 at a time).
+    const names: string[] = [];
+    for (let i = 0; i < 20; i += 5) {
+      names.push(...(await Promise.all([0, 1, 2, 3, 4].map((j) => echo(`c${i + j}`, { 'com.docker.lb.hosts': `c${i + j}.hitless.local` })))));
+    }
+    await until200('c19.hitless.local', 120_000);
+    await until200('c0.hitless.local', 60_000);
+    for (let i = 0; i < 20; i += 5) {
+      await Promise.all(names.slice(i, i + 5).map((n, j) => fx.updateService(n, ['--label-add', `com.docker.lb.hosts=r${i + j}.hitless.local`])));
+    }
+    await until200('r19.hitless.local', 120_000);
+    await untilStatus('c19.hitless.local', 503);
+    for (let i = 0; i < 20; i += 5) await Promise.all(names.slice(i, i + 5).map((n) => fx.removeService(n)));
+    await untilStatus('r19.hitless.local', 503);
+
+    // A's endpoints: scale 1 → 10 → 1, then a start-first forced update.
+    await fx.updateService(appA, ['--replicas', '10']);
+    await fx.waitForRunningTasks(appA, 10, { timeoutMs: 120_000 });
+    await waitFor(async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 40; i++) {
+        const e = echoOf(await get('a.hitless.local'));
+        if (e) seen.add(e.task);
+      }
+      return seen.size >= 8 || undefined;
+    }, { timeoutMs: 60_000, intervalMs: 200, description: 'answers from the new tasks of A' });
+    await fx.updateService(appA, ['--replicas', '1']);
+    await fx.waitForRunningTasks(appA, 1, { timeoutMs: 120_000 });
+    const before = (await fx.tasks(appA)).filter((t) => t.desiredState === 'running').map((t) => t.name);
+    await docker(['service', 'update', '--force', '--quiet', appA], { timeoutMs: 180_000 });
+    const after = await waitFor(async () => {
+      const running = (await fx.tasks(appA)).filter((t) => t.desiredState === 'running' && t.state === 'running');
+      return running.length === 1 && !before.includes(running[0]!.name) ? running[0]! : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 500, description: 'the forced update of A to finish' });
+    await waitFor(async () => echoOf(await get('a.hitless.local'))?.task === after.name || undefined, { timeoutMs: 30_000, intervalMs: 200, description: 'A answered by its new task' });
+    await sleep(2000);
+
+    await load.stop();
+    const wsState = { sent: ws.sent, echoed: ws.echoed, closed: ws.closed };
+    ws.close();
+    const tasksAfter = await proxyTasks();
+    console.log(`hitless ${kind}: ${load.total} requests to A, statuses ${JSON.stringify(Object.fromEntries(load.statuses))}; websocket ${JSON.stringify(wsState)}; proxy tasks ${tasksBefore.length} -> ${tasksAfter.length}`);
+    expect(load.total).toBeGreaterThan(200);
+    expect(Object.fromEntries(load.statuses)).toEqual({ 200: load.total });
+    expect(wsState.closed).toBeUndefined();
+    expect(wsState.echoed).toBeGreaterThan(50);
+    expect(wsState.echoed).toBeGreaterThanOrEqual(wsState.sent - 1);
+    expect(tasksAfter).toEqual(tasksBefore);
+
+    // Per-replica truth: the replica is connected and on the current config; the metrics say so too.
+    const status = await cli(['status', '--core', `127.0.0.1:${ports.grpc}`]);
+    expect(status.out).toContain(`replicas     ${proxyService}: 1 connected, 1 on the current config`);
+    const text = await metrics();
+    expect(text).toMatch(new RegExp(`switchyard_proxy_replica_model_version\\{proxy="${proxyService}",task="[a-z0-9]+"\\} [1-9]`));
+    expect(text).toMatch(new RegExp(`switchyard_model_applied_seconds_count\\{proxy="${proxyService}"\\} [1-9]`));
+  }, 600_000);
+
+  it('3. a certificate the proxy refuses (not PEM): every route keeps serving, the rejection is in status and the log; removing it recovers', async () => {
+    const tasksBefore = await proxyTasks();
+    const load = new Load(ports.http, 'a.hitless.local', 1, 120_000);
+    const bad = await fx.createSecret('this is not a certificate\n', { suffix: 'bad-pem' });
+    const tls = await echo('tls', { 'com.docker.lb.hosts': 'tls.hitless.local', 'com.docker.lb.ssl_cert': bad, 'com.docker.lb.ssl_key': bad });
+    const refused = await waitFor(async () => {
+      const { out } = await cli(['status', '--core', `127.0.0.1:${ports.grpc}`]);
+      return out.includes(`${proxyService}: LAST DELIVERY FAILED`) ? out : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 500, description: 'the refused certificate in switchyard status' });
+    expect(refused).toMatch(/check refused the configuration/);
+    const logs = await waitFor(async () => {
+      const text = await sy.coreLogs();
+      return text.includes('proxy check refused the configuration') ? text : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 1000, description: "the refusal in core's log" });
+    expect(logs).toContain(proxyService);
+    // The proxy was not touched: same task, A still served.
+    expect(await proxyTasks()).toEqual(tasksBefore);
+    expect((await get('a.hitless.local')).status).toBe(200);
+    // The next good model recovers: without the bad service, a new route is served.
+    await fx.removeService(tls);
+    await echo('next', { 'com.docker.lb.hosts': 'next.hitless.local' });
+    await until200('next.hitless.local', 90_000);
+    const { out } = await cli(['status', '--core', `127.0.0.1:${ports.grpc}`]);
+    expect(out).not.toContain('LAST DELIVERY FAILED');
+    await load.stop();
+    expect(Object.fromEntries(load.statuses)).toEqual({ 200: load.total });
+    expect(await proxyTasks()).toEqual(tasksBefore);
+  }, 300_000);
+
+  it('4. a proxy task killed by hand is replaced by Swarm and serves the current routes within 10 s', async () => {
+    // A route that exists only in the agents' configuration (added after the proxy spec last changed).
+    await echo('fresh', { 'com.docker.lb.hosts': 'fresh.hitless.local' });
+    await until200('fresh.hitless.local', 90_000);
+    const container = (await dockerLines(['ps', '--quiet', '--filter', `label=com.docker.swarm.service.name=${proxyService}`]))[0];
+    expect(container).toBeTruthy();
+    const killedAt = Date.now();
+    await docker(['kill', container!]);
+    await waitFor(async () => echoOf(await get('fresh.hitless.local')), { timeoutMs: 30_000, intervalMs: 100, description: 'the replaced proxy serving fresh.hitless.local' });
+    const ms = Date.now() - killedAt;
+    console.log(`hitless ${kind}: proxy killed -> current routes served again in ${ms} ms`);
+    expect(ms).toBeLessThan(10_000);
+    expect(echoOf(await get('a.hitless.local'))).toBeDefined();
+  }, 120_000);
+}
