@@ -40,6 +40,8 @@ export class Core {
   private readonly publishedAt = new Map<number, number>();
   private readonly knownDiagnostics = new Map<string, Set<string>>();
   private lastSnapshot: SwarmSnapshot | undefined;
+  /** Secrets the proxy's own check refused (secret ID → its words); services using them are left out. */
+  private readonly refusedSecrets = new Map<string, string>();
 
   constructor(private readonly options: CoreOptions) {
     this.metrics = options.metrics ?? new CoreMetrics(false);
@@ -149,10 +151,12 @@ export class Core {
   private rebuild(): void {
     const snapshot = this.lastSnapshot;
     if (!snapshot) return;
+    // By ID: a secret removed and created again under the same name is a new one, checked anew.
+    const refusedSecrets = new Map(snapshot.secrets.flatMap((s) => (this.refusedSecrets.has(s.id) ? [[s.name, this.refusedSecrets.get(s.id)!] as const] : [])));
     for (const cluster of this.clusters()) {
       let model: ProxyModel;
       try {
-        model = buildModel(snapshot, { serviceCluster: cluster });
+        model = buildModel(snapshot, { serviceCluster: cluster, refusedSecrets });
       } catch (err) {
         this.metrics.errors.inc({ stage: 'model' });
         this.options.logger.error('building the model failed; keeping the previous one', { serviceCluster: cluster, ...errorMeta(err) });
@@ -230,6 +234,16 @@ export class Core {
       this.metrics.deliveries.inc({ proxy: target.ProxyServiceName, result: code === 'rejected-by-proxy' ? 'rejected' : 'failed' });
       this.metrics.errors.inc({ stage: 'delivery' });
       this.hub.recordDeliveryError(ext.serviceCluster, target.ProxyServiceName, modelVersion, (err as Error).message, Date.now());
+      if (err instanceof DeliveryError && err.code === 'rejected-by-proxy' && err.secrets.length > 0) {
+        // Leave the services using these certificates out, so every other route updates again.
+        const words = err.output.split('\n').find((l) => /emerg|alert|error/i.test(l)) ?? err.output.split('\n')[0] ?? '';
+        for (const name of err.secrets) {
+          const id = this.lastSnapshot?.secrets.find((x) => x.name === name)?.id;
+          if (id !== undefined) this.refusedSecrets.set(id, words.trim().slice(0, 300));
+        }
+        this.options.logger.warn('certificate secrets refused by the proxy; the services using them are left out of the model', { proxyService: target.ProxyServiceName, secrets: err.secrets });
+        setImmediate(() => this.rebuild());
+      }
       throw err;
     }
   }

@@ -63,22 +63,29 @@ export interface ConfigDelivery {
 
 /** Thrown for a delivery that cannot be made (too large, missing secrets, ...). */
 export class DeliveryError extends Error {
+  /** With `rejected-by-proxy`: the secrets the refused spec would have added (the suspects). */
+  readonly secrets: string[];
+  /** With `rejected-by-proxy`: what the proxy's check said. */
+  readonly output: string;
+
   constructor(
     readonly code: 'too-large' | 'missing-secret' | 'rejected-by-proxy' | 'docker',
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; secrets?: string[]; output?: string },
   ) {
     super(message, options);
+    this.secrets = options?.secrets ?? [];
+    this.output = options?.output ?? '';
     this.name = 'DeliveryError';
   }
 }
 
-/** True when `next` mounts a secret `current` does not. */
-function addsSecrets(current: DockerServiceSpec | undefined, next: DockerServiceSpec): boolean {
+/** Names of the secrets `next` mounts and `current` does not, sorted. */
+function addedSecrets(current: DockerServiceSpec | undefined, next: DockerServiceSpec): string[] {
   const names = (spec: DockerServiceSpec | undefined) =>
     new Set(((spec?.TaskTemplate as { ContainerSpec?: { Secrets?: { SecretName?: string }[] } } | undefined)?.ContainerSpec?.Secrets ?? []).map((x) => x.SecretName ?? ''));
   const before = names(current);
-  return [...names(next)].some((n) => !before.has(n));
+  return [...names(next)].filter((n) => n !== '' && !before.has(n)).sort();
 }
 
 function configName(proxyService: string, file: RenderedFile): string {
@@ -217,10 +224,13 @@ export class DockerConfigDelivery implements ConfigDelivery {
       const kept = proxyServiceSpec(this.installation, ext, mountedConfigs(current.Spec), wanted, mounted, env);
       if (specFingerprint(kept) === specFingerprint(current.Spec ?? {})) spec = kept;
     }
-    if (current && this.preflight && addsSecrets(current.Spec, spec) && specFingerprint(current.Spec ?? {}) !== specFingerprint(spec)) {
+    const added = addedSecrets(current?.Spec, spec);
+    if (current && this.preflight && added.length > 0 && specFingerprint(current.Spec ?? {}) !== specFingerprint(spec)) {
       // New certificates: the tasks will be replaced, so let the proxy check them first.
       const result = await this.preflight.check(ext, spec);
-      if ('ok' in result && !result.ok) throw new DeliveryError('rejected-by-proxy', `the proxy's own check refused the configuration: ${result.output}`);
+      if ('ok' in result && !result.ok) {
+        throw new DeliveryError('rejected-by-proxy', `the proxy's own check refused the configuration: ${result.output}`, { secrets: added, output: result.output });
+      }
     }
     // Running proxies reload now (before any rollout replaces them).
     hitless?.hub.publish(proxy, { modelVersion: model.version, checksum: configChecksum(files), files, acceptedAtUnixMs: Date.now() });

@@ -66,3 +66,60 @@ describe('Core with an in-memory Docker', () => {
     }
   });
 });
+
+describe('Core, a certificate the proxy refuses', () => {
+  it('leaves the services using it out of the model (certificate-refused), so the others are delivered again', async () => {
+    const { configChecksum, ProxyKind } = await import('@switchyard/proto');
+    const { DeliveryError } = await import('../src/delivery.js');
+    const docker = new FakeDockerPort();
+    docker.addNetwork({ Name: 'switchyard' });
+    const appNet = docker.addNetwork({ Name: 'app' });
+    docker.addSecret('bad.pem');
+    const web = await docker.createService({ Name: 'web', Labels: { 'com.docker.lb.hosts': 'web.local', 'com.docker.lb.port': '8080' }, TaskTemplate: { Networks: [{ Target: appNet }] } });
+    docker.addTask(web, { [appNet]: '10.0.1.5/24' });
+    const tls = await docker.createService({
+      Name: 'tls',
+      Labels: { 'com.docker.lb.hosts': 'tls.local', 'com.docker.lb.port': '8080', 'com.docker.lb.ssl_cert': 'bad.pem', 'com.docker.lb.ssl_key': 'bad.pem' },
+      TaskTemplate: { Networks: [{ Target: appNet }] },
+    });
+    docker.addTask(tls, { [appNet]: '10.0.1.6/24' });
+    const delivered: number[] = [];
+    const delivery = {
+      async deliver(req: { model: { version: number; certificates: unknown[] } }) {
+        if (req.model.certificates.length > 0) {
+          throw new DeliveryError('rejected-by-proxy', 'refused', { secrets: ['bad.pem'], output: 'nginx: [emerg] cannot load certificate "/run/secrets/bad.pem"' });
+        }
+        delivered.push(req.model.version);
+        return { configNames: ['c'], changed: false, mode: 'hitless' as const };
+      },
+      async reassert() {},
+    };
+    const config = parseCoreConfig(`PollInterval = "1s"\n[Extensions.main]\n`);
+    const core = new Core({ config, docker, logger: noopLogger, delivery, deployExtensions: false });
+    core.start();
+    try {
+      const first = await until(() => core.hub.current(''));
+      expect(first.hosts.map((h) => h.host).sort()).toEqual(['tls.local', 'web.local']);
+      const service = core.service;
+      const { extensionId } = await service.register({ name: 'main', serviceCluster: '', proxyKind: ProxyKind.PROXY_KIND_NGINX, version: 't' }, {} as never);
+      const files = [{ path: 'nginx.conf', content: 'x' }];
+      const res = await service.submitConfig({ extensionId, modelVersion: first.version, files, checksum: configChecksum(files) }, {} as never);
+      expect(res.accepted).toBe(false);
+      const next = await until(() => {
+        const m = core.hub.current('');
+        return m && m.version > first.version ? m : undefined;
+      });
+      expect(next.hosts.map((h) => h.host)).toEqual(['web.local']);
+      expect(next.diagnostics.map((d) => [d.service, d.label, d.code])).toEqual([
+        ['tls', 'com.docker.lb.ssl_cert', 'certificate-refused'],
+        ['tls', 'com.docker.lb.ssl_key', 'certificate-refused'],
+      ]);
+      expect(next.diagnostics[0]!.message).toContain('cannot load certificate');
+      const ok = await service.submitConfig({ extensionId, modelVersion: next.version, files, checksum: configChecksum(files) }, {} as never);
+      expect(ok.accepted).toBe(true);
+      expect(delivered).toEqual([next.version]);
+    } finally {
+      await core.stop();
+    }
+  });
+});

@@ -35,6 +35,12 @@ export interface BuildModelOptions {
   version?: number;
   /** Label parser; defaults to `parseServiceLabels` from `@switchyard/labels` (tests inject fakes). */
   parse?: ServiceLabelParser;
+  /**
+   * Secrets the proxy's own check refused (name → the proxy's words). A service whose certificate
+   * uses one is left out with a `certificate-refused` diagnostic, so one bad certificate does not
+   * hold back every other route's updates.
+   */
+  refusedSecrets?: ReadonlyMap<string, string>;
 }
 
 /** Label key prefix that makes a service "labelled" (and so reported in `ProxyModel.services`). */
@@ -308,7 +314,7 @@ export function buildModel(snapshot: SwarmSnapshot, options: BuildModelOptions =
     };
     statuses.push(status);
     if (!spec) continue;
-    const candidate = admit(service, spec, running, networksById, secretNames, diagnostics);
+    const candidate = admit(service, spec, running, networksById, secretNames, diagnostics, options.refusedSecrets);
     if (candidate) candidates.push(candidate);
   }
 
@@ -346,6 +352,7 @@ function admit(
   networksById: Map<string, SwarmNetwork>,
   secretNames: Set<string>,
   diagnostics: Diagnostic[],
+  refusedSecrets: ReadonlyMap<string, string> = new Map(),
 ): Candidate | undefined {
   const name = service.name;
   if (!checkSafe(name, spec, diagnostics)) return undefined;
@@ -366,6 +373,9 @@ function admit(
         ok = false;
       } else if (!secretNames.has(secret) || !SECRET_NAME_PATTERN.test(secret)) {
         diagnostics.push(error(name, label, ModelCode.unknownSecret, `secret "${secret}" does not exist`));
+        ok = false;
+      } else if (refusedSecrets.has(secret)) {
+        diagnostics.push(error(name, label, ModelCode.certificateRefused, `the proxy's own check refused secret "${secret}": ${refusedSecrets.get(secret)}`));
         ok = false;
       }
     }

@@ -36,6 +36,8 @@ export const ModelCode = {
   missingPort: 'missing-port',
   /** `ssl_cert` / `ssl_key` missing one of the pair or naming an absent secret. Error: service skipped. */
   unknownSecret: 'unknown-secret',
+  /** The proxy's own check (`nginx -t`, `haproxy -c`) refused the certificate's secret. */
+  certificateRefused: 'certificate-refused',
   /** Host, path or redirect URL outside the safe character sets. Error: service skipped. */
   unsafeValue: 'unsafe-value',
   /** Pool options differ from the older service on the same host and path. Error: newer excluded from that route. */
