@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { catchesSignal, childProcesses } from './proc.js';
+
+/** What the proxy's own configuration check said. */
+export interface ValidationResult {
+  /** True when the check exited 0. */
+  ok: boolean;
+  /** When refused: the check's stdout and stderr, trimmed to about 2 KB. Empty when `ok`. */
+  output: string;
+}
+
+/**
+ * How the agent drives one kind of proxy. The live directory holds `mainFile` plus `switchyard.d/`
+ * (the renderers' split layout), and the proxy always runs from it.
+ */
+export interface ProxyDriver {
+  /** `nginx` or `haproxy` (for logs). */
+  readonly kind: string;
+  /** The main file's name inside a configuration directory: `nginx.conf` / `haproxy.cfg`. */
+  readonly mainFile: string;
+  /** Directories every configuration directory has, even when empty (`switchyard.d`). */
+  readonly layoutDirs: readonly string[];
+  /** Sent to the proxy process to reload in place: SIGHUP (nginx) / SIGUSR2 (HAProxy master). */
+  readonly reloadSignal: NodeJS.Signals;
+  /** The proxy's graceful stop: SIGQUIT (nginx) / SIGUSR1 (HAProxy soft stop). */
+  readonly stopSignal: NodeJS.Signals;
+  /** Runs the proxy's own check on the files in `dir`. Never rejects: a failure to run is `ok: false`. */
+  validate(dir: string): Promise<ValidationResult>;
+  /** The argv that runs the proxy in the foreground from `liveDir`. */
+  command(liveDir: string): string[];
+  /**
+   * True once the proxy process handles its reload signal (so a reload cannot kill it); the agent
+   * waits for this before every reload. Resolves true when it cannot tell.
+   */
+  ready(childPid: number): Promise<boolean>;
+  /** Best-effort count of old proxy generations still draining connections; 0 when it cannot tell. */
+  draining(childPid: number): Promise<number>;
+}
+
+/** Runs a command to completion: exit code (null when killed) and its combined output. */
+export type CommandRunner = (argv: readonly string[], options: { timeoutMs: number }) => Promise<{ code: number | null; output: string }>;
+
+/** Options shared by {@link nginxDriver} and {@link haproxyDriver}. */
+export interface DriverOptions {
+  /** The proxy binary (default `nginx` / `haproxy`, looked up on PATH). */
+  binary?: string;
+  /** Where `/proc` is (default `/proc`; tests point it elsewhere). */
+  procRoot?: string;
+  /** Limit for one configuration check (default 30 s; it is killed and counts as refused). */
+  validateTimeoutMs?: number;
+  /** Runs the check (default: `child_process.spawn`, output captured). */
+  run?: CommandRunner;
+}
+
+/** Longest proxy output kept in a validation result (it travels to core in a report). */
+export const MAX_OUTPUT_CHARS = 2048;
+
+/** Trims proxy output to {@link MAX_OUTPUT_CHARS}, keeping the start (the first error is the cause). */
+export function trimOutput(text: string): string {
+  const t = text.trim();
+  return t.length <= MAX_OUTPUT_CHARS ? t : `${t.slice(0, MAX_OUTPUT_CHARS - 15).trimEnd()} …(truncated)`;
+}
+
+/** The default {@link CommandRunner}: spawn, capture stdout+stderr, kill at the timeout. Never rejects. */
+export const runCommand: CommandRunner = (argv, { timeoutMs }) =>
+  new Promise((resolve) => {
+    const [file, ...args] = argv;
+    if (!file) {
+      resolve({ code: null, output: 'empty command' });
+      return;
+    }
+    let output = '';
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const collect = (chunk: Buffer): void => {
+      if (output.length < MAX_OUTPUT_CHARS * 4) output += chunk.toString('utf8');
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    const timer = setTimeout(() => {
+      output += `\n${file}: killed after ${timeoutMs} ms`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: null, output: `${file}: ${err.message}` });
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+
+function checker(argv: string[], options: DriverOptions, keep: (line: string) => boolean = () => true): Promise<ValidationResult> {
+  const run = options.run ?? runCommand;
+  return run(argv, { timeoutMs: options.validateTimeoutMs ?? 30_000 }).then(({ code, output }) => ({
+    ok: code === 0,
+    output: code === 0 ? '' : trimOutput(output.split('\n').filter(keep).join('\n')),
+  }));
+}
+
+/** HAProxy's banner lines (`[NOTICE] … haproxy version is …`, `path to executable`) say nothing about the config. */
+const haproxyWords = (line: string): boolean => !/^\[NOTICE\]\s+\(\d+\) : (haproxy version is|path to executable is)/.test(line);
+
+async function readyFor(pid: number, signal: NodeJS.Signals, procRoot: string | undefined): Promise<boolean> {
+  return (await catchesSignal(pid, signal, procRoot)) ?? true;
+}
+
+/**
+ * The nginx driver. Check: `nginx -t -q -c <dir>/nginx.conf` (nginx resolves relative includes such
+ * as `switchyard.d/*.conf` against the directory of `-c`). Runs `nginx -g 'daemon off;' -c
+ * <live>/nginx.conf`; SIGHUP reloads gracefully (old workers finish their connections); draining
+ * counts worker processes whose title says "shutting down".
+ */
+export function nginxDriver(options: DriverOptions = {}): ProxyDriver {
+  const bin = options.binary ?? 'nginx';
+  return {
+    kind: 'nginx',
+    mainFile: 'nginx.conf',
+    layoutDirs: ['switchyard.d'],
+    reloadSignal: 'SIGHUP',
+    stopSignal: 'SIGQUIT',
+    validate: (dir) => checker([bin, '-t', '-q', '-c', join(dir, 'nginx.conf')], options),
+    command: (liveDir) => [bin, '-g', 'daemon off;', '-c', join(liveDir, 'nginx.conf')],
+    ready: (pid) => readyFor(pid, 'SIGHUP', options.procRoot),
+    draining: async (pid) => (await childProcesses(pid, options.procRoot)).filter((p) => p.cmdline.includes('shutting down')).length,
+  };
+}
+
+/**
+ * The HAProxy driver. Check: `haproxy -c -f <dir>/haproxy.cfg -f <dir>/switchyard.d` (the split
+ * layout's extra `*.cfg`; `default-path config` makes map paths relative to haproxy.cfg). Not `-q`:
+ * HAProxy 2.6 then prints no alerts either, and the alerts are what a REJECTED report carries (its
+ * version banner lines are dropped). Runs
+ * `haproxy -W -db -f <live>/haproxy.cfg -f <live>/switchyard.d` (master-worker); SIGUSR2 to the
+ * master reloads seamlessly; draining counts the master's worker children beyond the newest one.
+ */
+export function haproxyDriver(options: DriverOptions = {}): ProxyDriver {
+  const bin = options.binary ?? 'haproxy';
+  const files = (dir: string): string[] => ['-f', join(dir, 'haproxy.cfg'), '-f', join(dir, 'switchyard.d')];
+  return {
+    kind: 'haproxy',
+    mainFile: 'haproxy.cfg',
+    layoutDirs: ['switchyard.d'],
+    reloadSignal: 'SIGUSR2',
+    stopSignal: 'SIGUSR1',
+    validate: (dir) => checker([bin, '-c', ...files(dir)], options, haproxyWords),
+    command: (liveDir) => [bin, '-W', '-db', ...files(liveDir)],
+    ready: (pid) => readyFor(pid, 'SIGUSR2', options.procRoot),
+    draining: async (pid) => Math.max(0, (await childProcesses(pid, options.procRoot)).length - 1),
+  };
+}

@@ -1,0 +1,17 @@
+export { runProxyAgent, type ProxyAgentOptions, type ProxyConfigClient, type CoreConnection } from './agent.js';
+export {
+  nginxDriver,
+  haproxyDriver,
+  runCommand,
+  trimOutput,
+  MAX_OUTPUT_CHARS,
+  type ProxyDriver,
+  type DriverOptions,
+  type ValidationResult,
+  type CommandRunner,
+} from './driver.js';
+export { LiveConfigStore, UnsafeConfigPathError, safeRelativePath, type LiveConfigStoreOptions, type ConfigFile, type Generation } from './store.js';
+export { spawnProxy, exitCodeOf, type ProxyChild, type ProxyExit, type SpawnProxy } from './process.js';
+export { childProcesses, catchesSignal, type ProcEntry } from './proc.js';
+export { reconnectDelay, DEFAULT_RECONNECT_BACKOFF, type ReconnectBackoff } from './backoff.js';
+export { silentLogger, type AgentLogger } from './logger.js';

@@ -1,0 +1,120 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_RECONNECT_BACKOFF, MAX_OUTPUT_CHARS, catchesSignal, childProcesses, exitCodeOf, haproxyDriver, nginxDriver, reconnectDelay, trimOutput, type CommandRunner } from '../src/index.js';
+
+const recorder = (code: number, output = ''): { run: CommandRunner; calls: (readonly string[])[] } => {
+  const calls: (readonly string[])[] = [];
+  return { calls, run: async (argv) => (calls.push(argv), { code, output }) };
+};
+
+describe('drivers', () => {
+  it('nginx: check, command and signals', async () => {
+    const { run, calls } = recorder(1, '  nginx: [emerg] unknown directive "bogus"\n');
+    const d = nginxDriver({ binary: '/usr/sbin/nginx', run });
+    expect(await d.validate('/x/gen-2')).toEqual({ ok: false, output: 'nginx: [emerg] unknown directive "bogus"' });
+    expect(calls).toEqual([['/usr/sbin/nginx', '-t', '-q', '-c', '/x/gen-2/nginx.conf']]);
+    expect(d.command('/run/switchyard/live')).toEqual(['/usr/sbin/nginx', '-g', 'daemon off;', '-c', '/run/switchyard/live/nginx.conf']);
+    expect([d.mainFile, d.reloadSignal, d.stopSignal]).toEqual(['nginx.conf', 'SIGHUP', 'SIGQUIT']);
+  });
+
+  it('haproxy: check, command and signals', async () => {
+    const { run, calls } = recorder(0);
+    const d = haproxyDriver({ run });
+    expect(await d.validate('/x/gen-2')).toEqual({ ok: true, output: '' });
+    expect(calls).toEqual([['haproxy', '-c', '-f', '/x/gen-2/haproxy.cfg', '-f', '/x/gen-2/switchyard.d']]);
+    expect(d.command('/live')).toEqual(['haproxy', '-W', '-db', '-f', '/live/haproxy.cfg', '-f', '/live/switchyard.d']);
+    expect([d.mainFile, d.reloadSignal, d.stopSignal]).toEqual(['haproxy.cfg', 'SIGUSR2', 'SIGUSR1']);
+  });
+
+  it('haproxy: a refusal keeps the alerts and drops the version banner', async () => {
+    const out = '[NOTICE]   (7) : haproxy version is 2.6.12\n[NOTICE]   (7) : path to executable is /usr/sbin/haproxy\n[ALERT]    (7) : config : parsing [x.cfg:2] : unknown keyword \'bogus\'\n';
+    expect(await haproxyDriver({ run: recorder(1, out).run }).validate('/x')).toEqual({ ok: false, output: "[ALERT]    (7) : config : parsing [x.cfg:2] : unknown keyword 'bogus'" });
+    expect(await haproxyDriver({ run: recorder(0, 'Configuration file is valid').run }).validate('/x')).toEqual({ ok: true, output: '' });
+  });
+
+  it('a check that cannot run is a refusal with the reason', async () => {
+    const d = nginxDriver({ binary: '/nonexistent/nginx' });
+    const res = await d.validate('/tmp');
+    expect(res.ok).toBe(false);
+    expect(res.output).toMatch(/ENOENT/);
+  });
+
+  it('trims long output to about 2 KB', () => {
+    const t = trimOutput('x'.repeat(10_000));
+    expect(t.length).toBeLessThanOrEqual(MAX_OUTPUT_CHARS);
+    expect(t).toMatch(/…\(truncated\)$/);
+  });
+
+  describe('draining from /proc', () => {
+    let proc: string;
+    const fakeProc = (pid: number, ppid: number, cmdline: string, sigCgt = '0000000000000000'): void => {
+      mkdirSync(join(proc, String(pid)), { recursive: true });
+      writeFileSync(join(proc, String(pid), 'stat'), `${pid} (some (odd) name) S ${ppid} 1 1 0`);
+      writeFileSync(join(proc, String(pid), 'cmdline'), cmdline.split(' ').join('\0'));
+      writeFileSync(join(proc, String(pid), 'status'), `Name:\tx\nSigCgt:\t${sigCgt}\n`);
+    };
+    beforeEach(() => {
+      proc = mkdtempSync(join(tmpdir(), 'proxy-agent-proc-'));
+    });
+    afterEach(() => rmSync(proc, { recursive: true, force: true }));
+
+    it('nginx counts workers that are shutting down', async () => {
+      fakeProc(10, 1, 'nginx: master process nginx');
+      fakeProc(11, 10, 'nginx: worker process');
+      fakeProc(12, 10, 'nginx: worker process is shutting down');
+      fakeProc(13, 10, 'nginx: worker process is shutting down');
+      fakeProc(14, 99, 'nginx: worker process is shutting down');
+      expect(await nginxDriver({ procRoot: proc }).draining(10)).toBe(2);
+      expect((await childProcesses(10, proc)).map((p) => p.pid)).toEqual([11, 12, 13]);
+    });
+
+    it('haproxy counts worker children beyond the newest', async () => {
+      fakeProc(20, 1, 'haproxy -W -db');
+      expect(await haproxyDriver({ procRoot: proc }).draining(20)).toBe(0);
+      fakeProc(21, 20, 'haproxy -W -db');
+      fakeProc(22, 20, 'haproxy -W -db');
+      expect(await haproxyDriver({ procRoot: proc }).draining(20)).toBe(2 - 1);
+    });
+
+    it('0 when /proc cannot be read', async () => {
+      expect(await nginxDriver({ procRoot: join(proc, 'missing') }).draining(1)).toBe(0);
+    });
+
+    it('ready reads the SigCgt mask (SIGHUP = bit 0, SIGUSR2 = bit 11) and says true when it cannot tell', async () => {
+      fakeProc(30, 1, 'nginx', '0000000000000001');
+      fakeProc(31, 1, 'haproxy', '0000000000000001');
+      fakeProc(32, 1, 'haproxy', '0000000000000800');
+      expect(await catchesSignal(30, 'SIGHUP', proc)).toBe(true);
+      expect(await nginxDriver({ procRoot: proc }).ready(30)).toBe(true);
+      expect(await haproxyDriver({ procRoot: proc }).ready(31)).toBe(false);
+      expect(await haproxyDriver({ procRoot: proc }).ready(32)).toBe(true);
+      expect(await catchesSignal(99, 'SIGHUP', proc)).toBeUndefined();
+      expect(await nginxDriver({ procRoot: proc }).ready(99)).toBe(true);
+    });
+
+    it('the real /proc: this process catches nothing it did not ask for', async () => {
+      expect(await catchesSignal(process.pid, 'SIGUSR2')).toBe(false);
+    });
+  });
+});
+
+describe('reconnectDelay', () => {
+  it('doubles up to the cap with the jitter in the upper half', () => {
+    const b = { initialMs: 100, maxMs: 1000 };
+    expect([1, 2, 3, 4, 5, 50].map((n) => reconnectDelay(n, b, () => 0))).toEqual([50, 100, 200, 400, 500, 500]);
+    expect([1, 2, 3, 4, 5, 50].map((n) => reconnectDelay(n, b, () => 0.999999))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(reconnectDelay(0, b, () => 0.5)).toBe(75);
+    expect(reconnectDelay(1e9, DEFAULT_RECONNECT_BACKOFF)).toBeLessThanOrEqual(DEFAULT_RECONNECT_BACKOFF.maxMs);
+  });
+});
+
+describe('exitCodeOf', () => {
+  it('maps codes, signals and start failures', () => {
+    expect(exitCodeOf({ code: 0, signal: null })).toBe(0);
+    expect(exitCodeOf({ code: 2, signal: null })).toBe(2);
+    expect(exitCodeOf({ code: null, signal: 'SIGTERM' })).toBe(143);
+    expect(exitCodeOf({ code: null, signal: null, error: Object.assign(new Error('spawn x ENOENT'), { code: 'ENOENT' }) })).toBe(127);
+    expect(exitCodeOf({ code: null, signal: null, error: new Error('other') })).toBe(1);
+  });
+});
