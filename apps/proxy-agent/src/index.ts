@@ -1,0 +1,1 @@
+export { readAgentEnv, DEFAULT_BOOT_CONFIG, ENV_USAGE, type AgentEnv } from './env.js';

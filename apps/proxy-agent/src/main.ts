@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/* Switchyard proxy agent entrypoint: reads the environment, wires logger, driver and gRPC client, runs the agent. */
+import { hostname } from 'node:os';
+import winston from 'winston';
+import { connectExtensionClient } from '@switchyard/proto';
+import { haproxyDriver, nginxDriver, runProxyAgent } from '@switchyard/proxy-agent';
+import { ENV_USAGE, readAgentEnv } from './env.js';
+
+const VERSION = '0.1.0';
+const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR1'] as const;
+
+function main(): void {
+  if (process.argv.includes('--help')) {
+    console.log(ENV_USAGE);
+    return;
+  }
+  const { env, errors } = readAgentEnv(process.env);
+  const logger = winston.createLogger({
+    level: env?.logLevel ?? 'info',
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    defaultMeta: { component: 'proxy-agent' },
+    transports: [new winston.transports.Console()],
+  });
+  if (!env) {
+    for (const e of errors) logger.error(e);
+    console.error(ENV_USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  const controller = new AbortController();
+  for (const sig of FORWARDED) {
+    process.on(sig, () => {
+      if (controller.signal.aborted) logger.info('already stopping', { signal: sig });
+      else controller.abort(sig);
+    });
+  }
+  const replica = { taskId: env.taskId, nodeId: env.nodeId, hostname: hostname(), agentVersion: VERSION };
+  logger.info('starting', { core: env.coreAddress, proxyService: env.proxyService, proxy: env.kind, bootConfig: env.bootConfigPath, liveDir: env.liveRoot, taskId: env.taskId, nodeId: env.nodeId });
+  runProxyAgent(
+    {
+      proxyService: env.proxyService,
+      replica,
+      driver: env.kind === 'haproxy' ? haproxyDriver() : nginxDriver(),
+      bootConfigPath: env.bootConfigPath,
+      liveRoot: env.liveRoot,
+      connect: () => connectExtensionClient(env.coreAddress),
+      logger,
+      bootWaitMs: env.bootWaitMs,
+      minReloadIntervalMs: env.minReloadIntervalMs,
+    },
+    controller.signal,
+  ).then((code) => {
+    logger.info('stopped', { exitCode: code });
+    process.exitCode = code;
+    // Nothing should keep the event loop alive now; do not let a stray handle hold the container.
+    setTimeout(() => process.exit(code), 1000).unref();
+  });
+}
+
+main();
