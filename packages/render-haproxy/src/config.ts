@@ -17,6 +17,25 @@ const seconds = z
   .min(1, 'must be at least 1 (seconds)')
   .max(2_147_483, 'must be at most 2147483 (seconds)');
 
+/** Longest `stats socket` path HAProxy accepts (it refuses longer ones: "too long (max 97)"). */
+export const MAX_ADMIN_SOCKET_PATH = 97;
+
+const HAPROXY_TIME = /^([0-9]{1,10})(us|ms|s|m|h|d)?$/;
+const TIME_UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Largest timer HAProxy accepts (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Milliseconds of an HAProxy time such as `5m` (units `us`, `ms`, `s`, `m`, `h`, `d`; no unit = ms), or
+ * `undefined` when HAProxy would refuse it (other units, compound values, more than ~24.8 days).
+ */
+export function haproxyTimeMs(s: string): number | undefined {
+  const m = HAPROXY_TIME.exec(s);
+  if (!m) return undefined;
+  const ms = Number(m[1]) * (TIME_UNIT_MS[m[2] ?? 'ms'] ?? 1);
+  return ms <= MAX_TIMER_MS ? ms : undefined;
+}
+
 /**
  * zod schema of the HAProxy `Config` table. Every key is optional (missing keys take
  * {@link HAPROXY_CONFIG_DEFAULTS}); unknown keys are rejected so typos do not pass silently.
@@ -25,6 +44,19 @@ export const haproxyConfigSchema = z.strictObject({
   PidPath: z
     .string()
     .refine(isSafeAbsolutePath, 'must be an absolute path of letters, digits and "._-/" without ".." segments')
+    .optional(),
+  AdminSocketPath: z
+    .string()
+    .refine(
+      (s) => s === '' || (isSafeAbsolutePath(s) && s.length <= MAX_ADMIN_SOCKET_PATH),
+      `must be an absolute path of letters, digits and "._-/" without ".." segments, at most ${MAX_ADMIN_SOCKET_PATH} characters (or "" to omit the socket)`,
+    )
+    .optional(),
+  HardStopAfter: z
+    .string()
+    .refine((s) => s === '' || (haproxyTimeMs(s) ?? 0) > 0, {
+      message: 'must be an HAProxy time above zero such as "5m" (units us, ms, s, m, h, d; at most 24d), or "" to omit the directive',
+    })
     .optional(),
   MaxConnections: z.number().int('must be a whole number').min(1).max(10_000_000).optional(),
   ConnectTimeout: seconds.optional(),
@@ -62,6 +94,17 @@ export const haproxyConfigSchema = z.strictObject({
 export interface HaproxyConfig {
   /** `pidfile` in the global section. */
   PidPath: string;
+  /**
+   * Path of the master-worker admin socket (`stats socket … level admin expose-fd listeners`): on a reload
+   * the new worker takes the listening sockets over from the old one, so no connection is refused.
+   * A Switchyard addition; "" omits the socket (reloads then briefly refuse connections).
+   */
+  AdminSocketPath: string;
+  /**
+   * `hard-stop-after`: how long the old workers may keep draining connections after a reload (an HAProxy
+   * time such as `5m`). A Switchyard addition; "" omits it (old workers wait for their last connection).
+   */
+  HardStopAfter: string;
   /** Global `maxconn`. */
   MaxConnections: number;
   /** `timeout connect`, in seconds. */
@@ -94,10 +137,14 @@ export interface HaproxyConfig {
 
 /**
  * Defaults, following Interlock 3 where it defines one. Deviations: `SSLDefaultDHParam` is 2048 (OpenSSL 3
- * refuses 1024-bit DH parameters) and `SSLProtocols` is `TLSv1.2 TLSv1.3`.
+ * refuses 1024-bit DH parameters) and `SSLProtocols` is `TLSv1.2 TLSv1.3`. `AdminSocketPath` and
+ * `HardStopAfter` are Switchyard additions for graceful in-place reloads (the proxy image creates
+ * `/run/haproxy`).
  */
 export const HAPROXY_CONFIG_DEFAULTS: Readonly<HaproxyConfig> = Object.freeze({
   PidPath: '/var/run/proxy.pid',
+  AdminSocketPath: '/run/haproxy/admin.sock',
+  HardStopAfter: '5m',
   MaxConnections: 1024,
   ConnectTimeout: 600,
   ClientTimeout: 600,

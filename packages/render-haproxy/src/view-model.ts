@@ -585,7 +585,12 @@ function buildUpstream(up: Upstream, d: Diagnostics): UpstreamView {
 
 /** The `global` section (DH params, TLS defaults, GlobalOptions). */
 export function globalSection(c: HaproxyConfig): HaproxySection {
-  const lines = [`maxconn ${c.MaxConnections}`, `pidfile ${c.PidPath}`, `tune.ssl.default-dh-param ${c.SSLDefaultDHParam}`];
+  const lines = [`maxconn ${c.MaxConnections}`, `pidfile ${c.PidPath}`];
+  // Graceful master-worker reloads: the new worker takes the listeners over through this socket, and
+  // the old workers drain for at most HardStopAfter. A GlobalOptions line printed later wins.
+  if (c.AdminSocketPath !== '') lines.push(`stats socket ${c.AdminSocketPath} mode 600 level admin expose-fd listeners`);
+  if (c.HardStopAfter !== '') lines.push(`hard-stop-after ${c.HardStopAfter}`);
+  lines.push(`tune.ssl.default-dh-param ${c.SSLDefaultDHParam}`);
   if (c.SSLCiphers !== '') lines.push(`ssl-default-bind-ciphers ${c.SSLCiphers}`);
   const range = sslVersionRange(c.SSLProtocols);
   const bindOptions = [range.min ? `ssl-min-ver ${range.min}` : '', range.max ? `ssl-max-ver ${range.max}` : '']

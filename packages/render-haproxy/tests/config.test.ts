@@ -22,6 +22,8 @@ describe('parseHaproxyConfig', () => {
       SSLVerify: 'required',
       SSLCiphers: 'HIGH:!aNULL:!MD5',
       HideInfoHeaders: false,
+      AdminSocketPath: '/run/haproxy/admin.sock',
+      HardStopAfter: '5m',
     });
   });
 
@@ -91,6 +93,44 @@ describe('parseHaproxyConfig', () => {
     ['HideInfoHeaders', 'yes', 'HideInfoHeaders'],
   ])('rejects %s = %j', (key, value, reported) => {
     expect(issuesOf({ [key]: value }).map((i) => i.key)).toEqual([reported]);
+  });
+
+  it.each([
+    ['AdminSocketPath', '/run/haproxy/admin.sock'],
+    ['AdminSocketPath', '/var/run/haproxy-admin.sock'],
+    ['AdminSocketPath', `/${'a'.repeat(96)}`],
+    ['AdminSocketPath', ''],
+    ['HardStopAfter', '5m'],
+    ['HardStopAfter', '30s'],
+    ['HardStopAfter', '250ms'],
+    ['HardStopAfter', '2h'],
+    ['HardStopAfter', '24d'],
+    ['HardStopAfter', '2147483647'],
+    ['HardStopAfter', ''],
+  ])('accepts %s = %j', (key, value) => {
+    expect(parseHaproxyConfig({ [key]: value })[key as 'AdminSocketPath' | 'HardStopAfter']).toBe(value);
+  });
+
+  it.each([
+    ['AdminSocketPath', 'admin.sock'],
+    ['AdminSocketPath', '/run/../etc/admin.sock'],
+    ['AdminSocketPath', '/run/haproxy/admin sock level admin'],
+    ['AdminSocketPath', '/run/haproxy/admin.sock\n    stats socket /tmp/x'],
+    ['AdminSocketPath', `/${'a'.repeat(97)}`],
+    ['HardStopAfter', '0'],
+    ['HardStopAfter', '0s'],
+    ['HardStopAfter', '1w'],
+    ['HardStopAfter', '1M'],
+    ['HardStopAfter', '5min'],
+    ['HardStopAfter', '1m30s'],
+    ['HardStopAfter', '25d'],
+    ['HardStopAfter', '2147483648ms'],
+    ['HardStopAfter', '5m\n    maxconn 1'],
+    ['HardStopAfter', 300],
+  ])('rejects %s = %j, naming the key', (key, value) => {
+    const issues = issuesOf({ [key]: value });
+    expect(issues.map((i) => i.key)).toEqual([key]);
+    expect(issues[0]?.message).toMatch(typeof value === 'string' ? /^must be / : /expected string/);
   });
 
   it('requires AdminPass with AdminUser', () => {

@@ -1,6 +1,7 @@
 import { BackendMode, ProxyModel, Severity } from '@switchyard/proto';
 import type { Upstream } from '@switchyard/proto';
 import { renderHaproxy } from '../src/index.js';
+import { haproxyCheck } from './helpers/tools.js';
 
 const upstream = (name: string, extra: Partial<Upstream> = {}): Upstream => ({
   name,
@@ -215,6 +216,43 @@ describe('renderHaproxy', () => {
       expect.objectContaining({ code: 'unsafe-value', label: 'com.docker.lb.redirects', severity: Severity.SEVERITY_ERROR }),
     ]);
     expect(result.files[0]!.content).not.toContain('env(');
+  });
+
+  it('prints the graceful-reload settings in the global section (defaults and given values)', () => {
+    const global = (text: string) => text.slice(text.indexOf('\nglobal\n'), text.indexOf('\n\n', text.indexOf('\nglobal\n') + 1));
+    const defaults = global(cfg({}).text);
+    expect(defaults).toContain('\n    pidfile /var/run/proxy.pid\n    stats socket /run/haproxy/admin.sock mode 600 level admin expose-fd listeners\n    hard-stop-after 5m\n');
+    const given = global(cfg({}, { config: { AdminSocketPath: '/var/run/hap.sock', HardStopAfter: '90s' } }).text);
+    expect(linesOf(given, /stats socket|hard-stop-after/)).toEqual([
+      'stats socket /var/run/hap.sock mode 600 level admin expose-fd listeners',
+      'hard-stop-after 90s',
+    ]);
+    const omitted = cfg({}, { config: { AdminSocketPath: '', HardStopAfter: '' } });
+    expect(omitted.codes).toEqual([]);
+    expect(omitted.text).not.toMatch(/stats socket|hard-stop-after/);
+  });
+
+  it('falls back to the default for an invalid AdminSocketPath or HardStopAfter, with a diagnostic', () => {
+    const { text, codes } = cfg({}, { config: { AdminSocketPath: '/tmp/x level admin', HardStopAfter: '1w' } });
+    expect(codes).toEqual(['invalid-config', 'invalid-config']);
+    expect(linesOf(text, /stats socket|hard-stop-after/)).toEqual([
+      'stats socket /run/haproxy/admin.sock mode 600 level admin expose-fd listeners',
+      'hard-stop-after 5m',
+    ]);
+  });
+
+  it('prints a socket path of the longest accepted length that haproxy -c accepts', () => {
+    const path = `/tmp/${'s'.repeat(92)}`;
+    expect(path).toHaveLength(97);
+    const { text, codes } = cfg({}, { config: { AdminSocketPath: path, HardStopAfter: '24d' } });
+    expect(codes).toEqual([]);
+    const { status, output } = haproxyCheck(text, '/run/secrets');
+    expect(output).not.toMatch(/WARNING|ALERT/);
+    expect(status).toBe(0);
+    // One character more is refused by haproxy itself (so the parser refuses it too).
+    const longer = haproxyCheck(text.replace(path, `${path}s`), '/run/secrets');
+    expect(longer.output).toContain('too long');
+    expect(longer.status).not.toBe(0);
   });
 
   it('prints operator options as directives, in order', () => {

@@ -151,9 +151,9 @@ describe('split layout', () => {
     const model = smallModel();
     const whole = renderHaproxy(model);
     expect(whole.files).toHaveLength(1);
-    const { files, diagnostics } = renderHaproxy(model, { maxFileBytes: 4000 });
+    const { files, diagnostics } = renderHaproxy(model, { maxFileBytes: 4040 });
     expect(diagnostics).toEqual([]);
-    expectValidLayout(files, 4000);
+    expectValidLayout(files, 4040);
     expect(files.map((f) => f.path)).toEqual([
       'haproxy.cfg',
       'switchyard.d/hosts-001.map',
@@ -188,9 +188,9 @@ describe('split layout', () => {
   it('is deterministic: same files for the same model, whatever the input order', () => {
     const model = smallModel();
     const reversed = ProxyModel.fromPartial({ ...model, hosts: [...model.hosts].reverse(), upstreams: [...model.upstreams].reverse() });
-    const one = renderHaproxy(model, { maxFileBytes: 4000 });
-    expect(renderHaproxy(model, { maxFileBytes: 4000 })).toEqual(one);
-    expect(renderHaproxy(reversed, { maxFileBytes: 4000 })).toEqual(one);
+    const one = renderHaproxy(model, { maxFileBytes: 4040 });
+    expect(renderHaproxy(model, { maxFileBytes: 4040 })).toEqual(one);
+    expect(renderHaproxy(reversed, { maxFileBytes: 4040 })).toEqual(one);
   });
 
   it('reports an invalid maxFileBytes and uses the default', () => {

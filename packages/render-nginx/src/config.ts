@@ -1,9 +1,17 @@
 import { z } from 'zod';
 import { formatRawArguments, isSafeAbsolutePath, parseRawDirectives } from './escape.js';
 
-const TIME = '[0-9]{1,9}(?:ms|s|m|h|d|w|M|y)?';
-const TIME_RE = new RegExp(`^${TIME}$`);
-const KEEPALIVE_RE = new RegExp(`^${TIME}(?: ${TIME})?$`);
+/**
+ * nginx times. Most directives take milliseconds (`ngx_parse_time(…, 0)`), where nginx refuses the
+ * `M` (month) and `y` (year) units; a few take seconds (`ngx_parse_time(…, 1)`), where it refuses `ms`.
+ */
+const MSEC_TIME = '[0-9]{1,9}(?:ms|s|m|h|d|w)?';
+const SEC_TIME = '[0-9]{1,9}(?:s|m|h|d|w|M|y)?';
+const TIME_RE = new RegExp(`^${MSEC_TIME}$`);
+/** A zero time: for `worker_shutdown_timeout` it would cut every connection at each reload, so it is refused. */
+const ZERO_TIME_RE = /^0+[a-z]*$/;
+/** `keepalive_timeout <timeout> [<header_timeout>]`: the first in milliseconds, the second in seconds. */
+const KEEPALIVE_RE = new RegExp(`^${MSEC_TIME}(?: ${SEC_TIME})?$`);
 const SIZE_RE = /^[0-9]{1,9}[kKmMgG]?$/;
 const BUFFERS_RE = /^[0-9]{1,6} [0-9]{1,9}[kKmM]?$/;
 const USER_RE = /^[a-z_][a-z0-9_-]{0,31}(?: [a-z_][a-z0-9_-]{0,31})?$/;
@@ -24,6 +32,8 @@ export const DEFAULT_TRACE_LOG_FORMAT =
 /**
  * Interlock's defaults for `[Extensions.<name>.Config]` of an nginx extension, with the few
  * Switchyard choices documented in the README (e.g. `RLimitNoFile = 0` omits the directive).
+ * `WorkerShutdownTimeout` is a Switchyard addition (not an Interlock key): how long the old workers
+ * may keep draining connections after a reload (`worker_shutdown_timeout`; `""` omits it).
  */
 export const NGINX_CONFIG_DEFAULTS = {
   User: 'nginx',
@@ -39,6 +49,7 @@ export const NGINX_CONFIG_DEFAULTS = {
   SSLVerify: 'required',
   WorkerProcesses: '1',
   RLimitNoFile: 65535,
+  WorkerShutdownTimeout: '5m',
   SSLCiphers: 'HIGH:!aNULL:!MD5',
   SSLProtocols: 'TLSv1.2',
   AccessLogPath: '/dev/stdout',
@@ -97,6 +108,12 @@ export const nginxConfigSchema = z.strictObject({
     .union([int(1, 1024).transform(String), str(/^(?:auto|[1-9][0-9]{0,3})$/, "'auto' or a positive number")])
     .default(NGINX_CONFIG_DEFAULTS.WorkerProcesses),
   RLimitNoFile: int(0, 1_048_576).default(NGINX_CONFIG_DEFAULTS.RLimitNoFile),
+  WorkerShutdownTimeout: z
+    .string()
+    .refine((v) => v === '' || (TIME_RE.test(v) && !ZERO_TIME_RE.test(v)), {
+      message: "must be an nginx time above zero such as '5m' (units ms, s, m, h, d, w), or '' to omit the directive",
+    })
+    .default(NGINX_CONFIG_DEFAULTS.WorkerShutdownTimeout),
   SSLCiphers: str(CIPHERS_RE, 'an OpenSSL cipher list').default(NGINX_CONFIG_DEFAULTS.SSLCiphers),
   SSLProtocols: str(PROTOCOLS_RE, "space-separated protocols such as 'TLSv1.2 TLSv1.3'").default(
     NGINX_CONFIG_DEFAULTS.SSLProtocols,

@@ -106,6 +106,7 @@ export interface NginxView {
   user: string;
   workerProcesses: string;
   rlimitNoFile: number | false;
+  workerShutdownTimeout: string | false;
   pidPath: string;
   errorLogPath: string;
   includeModules: string | false;
@@ -459,14 +460,16 @@ export function buildNginxView(
         { name: 'x-upstream-response-time', value: '$upstream_header_time' },
       ];
 
+  const globalOptions = config.GlobalOptions.flatMap(rawDirectives);
   const view: NginxView = {
     user: config.User,
     workerProcesses: config.WorkerProcesses,
     rlimitNoFile: config.RLimitNoFile === 0 ? false : config.RLimitNoFile,
+    workerShutdownTimeout: workerShutdownTimeout(config.WorkerShutdownTimeout, globalOptions, diags),
     pidPath: config.PidPath,
     errorLogPath: config.ErrorLogPath,
     includeModules: passthrough ? MODULES_INCLUDE : false,
-    globalOptions: config.GlobalOptions.flatMap(rawDirectives),
+    globalOptions,
     maxConnections: config.MaxConnections,
     http: {
       keepaliveTimeout: config.KeepaliveTimeout,
@@ -523,6 +526,24 @@ export function buildNginxView(
  */
 function zoneSizeKb(configured: number, servers: number): number {
   return Math.max(configured, Math.ceil((32 + servers) / 64) * 64);
+}
+
+/**
+ * The `worker_shutdown_timeout` to print, or false. nginx refuses the directive twice, and
+ * Interlock users may already set it in GlobalOptions: their explicit line wins, with a warning.
+ */
+function workerShutdownTimeout(value: string, globalOptions: readonly string[], diags: Diagnostics): string | false {
+  if (value === '') return false;
+  if (globalOptions.some((directive) => /^worker_shutdown_timeout\b/.test(directive))) {
+    diags.warning(
+      '',
+      'WorkerShutdownTimeout',
+      'overridden-by-global-options',
+      'GlobalOptions sets worker_shutdown_timeout, so WorkerShutdownTimeout is not printed (move the value to WorkerShutdownTimeout)',
+    );
+    return false;
+  }
+  return value;
 }
 
 function rawDirectives(text: string): string[] {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ProxyModel, Severity } from '@switchyard/proto';
 import {
   NGINX_CONFIG_DEFAULTS,
@@ -7,6 +10,7 @@ import {
   renderNginx,
   type NginxConfig,
 } from '../src/index.js';
+import { nginxCheck } from './helpers.js';
 
 const model = ProxyModel.fromPartial({
   hosts: [{ host: 'a.example.com', routes: [{ path: '/', upstream: 'a' }] }],
@@ -37,6 +41,7 @@ describe('parseNginxConfig', () => {
     expect(config.KeepaliveTimeout).toBe('75s');
     expect(config.UpstreamZoneSize).toBe(64);
     expect(config.ServerNamesHashBucketSize).toBe(128);
+    expect(config.WorkerShutdownTimeout).toBe('5m');
   });
 
   it('keeps given values and accepts WorkerProcesses as a number or "auto"', () => {
@@ -94,6 +99,25 @@ describe('parseNginxConfig', () => {
     expect(errorOf({ TraceLogFormat: "'$a'; access_log /tmp/x" }).issues[0]?.key).toBe('TraceLogFormat');
   });
 
+  it.each(['5m', '30s', '500ms', '1h', '2d', '1w', '90', ''])('accepts WorkerShutdownTimeout %j', (value) => {
+    expect(parseNginxConfig({ WorkerShutdownTimeout: value }).WorkerShutdownTimeout).toBe(value);
+  });
+
+  it.each([
+    ['a month (nginx refuses M and y here)', '1M'],
+    ['a year', '1y'],
+    ['zero (would cut every connection at each reload; "" omits the directive)', '0'],
+    ['zero seconds', '0s'],
+    ['a compound time', '1m30s'],
+    ['a directive injection', '5m; user root'],
+    ['a space', '5 m'],
+    ['a number', 300],
+  ])('rejects WorkerShutdownTimeout with %s, naming the key', (_what, value) => {
+    const error = errorOf({ WorkerShutdownTimeout: value });
+    expect(error.issues).toEqual([{ key: 'WorkerShutdownTimeout', message: expect.any(String) }]);
+    expect(error.message).toContain('WorkerShutdownTimeout:');
+  });
+
   it('exports the zod schema', () => {
     expect(nginxConfigSchema.safeParse({ UpstreamZoneSize: 8 }).success).toBe(false);
     expect(nginxConfigSchema.safeParse({ UpstreamZoneSize: 0 }).success).toBe(true);
@@ -121,6 +145,35 @@ describe('render options.config', () => {
     expect(text).not.toContain('zone a');
   });
 
+  it('prints worker_shutdown_timeout in the main context, 5m by default', () => {
+    const defaults = renderNginx(model).files[0]?.content ?? '';
+    expect(defaults).toMatch(/\nworker_processes 1;\nworker_rlimit_nofile 65535;\nworker_shutdown_timeout 5m;\npid /);
+    const text = renderNginx(model, { config: { WorkerShutdownTimeout: '90s' } }).files[0]?.content ?? '';
+    expect(text).toContain('\nworker_shutdown_timeout 90s;\n');
+  });
+
+  it('omits worker_shutdown_timeout when WorkerShutdownTimeout is ""', () => {
+    const result = renderNginx(model, { config: { WorkerShutdownTimeout: '' } });
+    expect(result.files[0]?.content).not.toContain('worker_shutdown_timeout');
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  it('lets a worker_shutdown_timeout in GlobalOptions win (nginx refuses it twice), with a warning', () => {
+    const result = renderNginx(model, { config: { GlobalOptions: ['pcre_jit on; worker_shutdown_timeout 10s'] } });
+    const text = result.files[0]?.content ?? '';
+    expect(text.match(/worker_shutdown_timeout/g)).toEqual(['worker_shutdown_timeout']);
+    expect(text).toContain('\nworker_shutdown_timeout 10s;\n');
+    expect(result.diagnostics).toEqual([
+      expect.objectContaining({ label: 'WorkerShutdownTimeout', code: 'overridden-by-global-options', severity: Severity.SEVERITY_WARNING }),
+    ]);
+  });
+
+  it('replaces an invalid WorkerShutdownTimeout by the default and reports it', () => {
+    const result = renderNginx(model, { config: { WorkerShutdownTimeout: '1y' } });
+    expect(result.files[0]?.content).toContain('\nworker_shutdown_timeout 5m;\n');
+    expect(result.diagnostics.map((d) => [d.label, d.code])).toEqual([['WorkerShutdownTimeout', 'invalid-config']]);
+  });
+
   it('applies timeouts, logs and ports', () => {
     const text =
       renderNginx(model, {
@@ -133,5 +186,34 @@ describe('render options.config', () => {
     expect(text).toContain('access_log /var/log/a.log main;');
     expect(text).toContain('error_log /var/log/e.log warn;');
     expect(text).toContain('listen 8080 default_server;');
+  });
+});
+
+describe('nginx time values', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'render-nginx-time-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** What the real nginx says about `directive value;` (main or http context). */
+  function nginxAccepts(directive: string, value: string, http: boolean): boolean {
+    const line = `${directive} ${value};`;
+    const conf = `pid ${dir}/n.pid;\nerror_log stderr;\n${http ? '' : `${line}\n`}events {}\nhttp {\n    access_log off;\n${http ? `    ${line}\n` : ''}}\n`;
+    return nginxCheck(conf, dir).ok;
+  }
+
+  const values = ['75s', '500ms', '10', '5m', '1h', '2d', '1w', '1M', '1y', '75s 60s', '75s 1y', '75s 500ms', '1y 60s', '999999999w'];
+  it.each([
+    ['KeepaliveTimeout', 'keepalive_timeout', true],
+    ['ClientBodyTimeout', 'client_body_timeout', true],
+    ['WorkerShutdownTimeout', 'worker_shutdown_timeout', false],
+  ] as const)('%s: the parser accepts only values the real nginx accepts', (key, directive, http) => {
+    const accepted = values.filter((value) => nginxConfigSchema.safeParse({ [key]: value }).success);
+    expect(accepted.length).toBeGreaterThan(3);
+    for (const value of accepted) expect([value, nginxAccepts(directive, value, http)]).toEqual([value, true]);
+    // The month and year units are refused by nginx for these millisecond times, and by the parser.
+    for (const value of ['1M', '1y']) {
+      expect([value, nginxAccepts(directive, value, http)]).toEqual([value, false]);
+      expect(accepted).not.toContain(value);
+    }
   });
 });

@@ -185,7 +185,14 @@ export function trafficSuite(layout: TrafficLayout): void {
       secretsDir: work,
       proxyId: 'traffic-proxy',
       ...(layout.maxFileBytes === undefined ? {} : { maxFileBytes: layout.maxFileBytes }),
-      config: { PidPath: join(work, 'haproxy.pid'), ConnectTimeout: 5, ClientTimeout: 30, ServerTimeout: 30 },
+      // The admin socket lives in the test's own directory: /run/haproxy may be missing or shared.
+      config: {
+        PidPath: join(work, 'haproxy.pid'),
+        AdminSocketPath: join(work, 'admin.sock'),
+        ConnectTimeout: 5,
+        ClientTimeout: 30,
+        ServerTimeout: 30,
+      },
     });
     expect(diagnostics).toEqual([]);
     if (layout.split) expect(files.length).toBeGreaterThan(2);

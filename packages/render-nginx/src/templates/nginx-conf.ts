@@ -91,6 +91,9 @@ worker_processes {{workerProcesses}};
 {{#if rlimitNoFile}}
 worker_rlimit_nofile {{rlimitNoFile}};
 {{/if}}
+{{#if workerShutdownTimeout}}
+worker_shutdown_timeout {{workerShutdownTimeout}};
+{{/if}}
 pid {{pidPath}};
 error_log {{errorLogPath}} warn;
 {{#if includeModules}}
