@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'nice-grpc';
 import {
+  ApplyResult,
   ExtensionServiceDefinition,
   ProxyKind,
   ProxyModel,
@@ -58,7 +59,16 @@ describe('connectExtensionClient against a nice-grpc server on loopback', () => 
         return { accepted: ok, reasons: ok ? [] : ['checksum mismatch'], configName: ok ? 'cfg' : '' };
       },
       async getStatus() {
-        return { models: [sample], deliveries: [], extensions: [] };
+        return { models: [sample], deliveries: [], extensions: [], replicas: [] };
+      },
+      async *watchProxyConfig(req) {
+        seen.push(`agent ${req.proxyService}/${req.replica?.taskId ?? ''}`);
+        const files = [{ path: 'nginx.conf', content: 'events {}' }];
+        yield { config: { modelVersion: 3, checksum: configChecksum(files), files, acceptedAtUnixMs: 1 } };
+      },
+      async reportProxyConfig(req) {
+        seen.push(`report ${req.proxyService}/${req.replica?.taskId ?? ''} ${req.result} v${req.modelVersion}`);
+        return {};
       },
     };
     server = createServer();
@@ -83,6 +93,21 @@ describe('connectExtensionClient against a nice-grpc server on loopback', () => 
       expect((await conn.client.submitConfig({ files, checksum: configChecksum(files) })).accepted).toBe(true);
       const bad = await conn.client.submitConfig({ files, checksum: 'deadbeef' });
       expect(bad).toEqual({ accepted: false, reasons: ['checksum mismatch'], configName: '' });
+    } finally {
+      conn.close();
+    }
+  });
+
+  it("carries the proxy agent's calls: a config stream and reports", async () => {
+    const conn = connectExtensionClient(`127.0.0.1:${port}`);
+    try {
+      const replica = { taskId: 't1', nodeId: 'n1', hostname: 'h', agentVersion: '1' };
+      const got = [];
+      for await (const msg of conn.client.watchProxyConfig({ proxyService: 'p', replica })) got.push(msg.config);
+      expect(got).toEqual([expect.objectContaining({ modelVersion: 3, checksum: configChecksum([{ path: 'nginx.conf', content: 'events {}' }]) })]);
+      await conn.client.reportProxyConfig({ proxyService: 'p', replica, modelVersion: 3, result: ApplyResult.APPLY_RESULT_REJECTED, error: 'bad' });
+      expect(seen).toContain('agent p/t1');
+      expect(seen).toContain('report p/t1 APPLY_RESULT_REJECTED v3');
     } finally {
       conn.close();
     }
