@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { catchesSignal, childProcesses } from './proc.js';
 
@@ -62,34 +65,46 @@ export function trimOutput(text: string): string {
   return t.length <= MAX_OUTPUT_CHARS ? t : `${t.slice(0, MAX_OUTPUT_CHARS - 15).trimEnd()} …(truncated)`;
 }
 
-/** The default {@link CommandRunner}: spawn, capture stdout+stderr, kill at the timeout. Never rejects. */
-export const runCommand: CommandRunner = (argv, { timeoutMs }) =>
-  new Promise((resolve) => {
-    const [file, ...args] = argv;
-    if (!file) {
-      resolve({ code: null, output: 'empty command' });
-      return;
-    }
-    let output = '';
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const collect = (chunk: Buffer): void => {
-      if (output.length < MAX_OUTPUT_CHARS * 4) output += chunk.toString('utf8');
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    const timer = setTimeout(() => {
-      output += `\n${file}: killed after ${timeoutMs} ms`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      resolve({ code: null, output: `${file}: ${err.message}` });
+/**
+ * The default {@link CommandRunner}: spawn, stdout and stderr to a temporary file, SIGKILL at the
+ * timeout. A file, not a pipe: Node's pipes are sockets, and nginx opens `/dev/stdout` itself when a
+ * log path points there (the images link /var/log/nginx/*.log to it), which fails on a socket
+ * (ENXIO). Never rejects.
+ */
+export const runCommand: CommandRunner = async ([file, ...args], { timeoutMs }) => {
+  if (!file) return { code: null, output: 'empty command' };
+  let dir: string;
+  try {
+    dir = await mkdtemp(join(tmpdir(), 'proxy-agent-check-'));
+  } catch (err) {
+    return { code: null, output: `cannot create a temporary file: ${(err as Error).message}` };
+  }
+  const path = join(dir, 'output');
+  const fd = openSync(path, 'a');
+  try {
+    const { code, note } = await new Promise<{ code: number | null; note: string }>((resolve) => {
+      const child = spawn(file, args, { stdio: ['ignore', fd, fd] });
+      let note = '';
+      const timer = setTimeout(() => {
+        note = `\n${file}: killed after ${timeoutMs} ms`;
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        resolve({ code: null, note: `${file}: ${err.message}` });
+      });
+      child.once('close', (c) => {
+        clearTimeout(timer);
+        resolve({ code: c, note });
+      });
     });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+    const output = await readFile(path, 'utf8').catch(() => '');
+    return { code, output: `${output.slice(0, MAX_OUTPUT_CHARS * 4)}${note}` };
+  } finally {
+    closeSync(fd);
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+};
 
 function checker(argv: string[], options: DriverOptions, keep: (line: string) => boolean = () => true): Promise<ValidationResult> {
   const run = options.run ?? runCommand;

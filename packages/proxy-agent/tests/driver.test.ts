@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_RECONNECT_BACKOFF, MAX_OUTPUT_CHARS, catchesSignal, childProcesses, exitCodeOf, haproxyDriver, nginxDriver, reconnectDelay, trimOutput, type CommandRunner } from '../src/index.js';
+import { runCommand, DEFAULT_RECONNECT_BACKOFF, MAX_OUTPUT_CHARS, catchesSignal, childProcesses, exitCodeOf, haproxyDriver, nginxDriver, reconnectDelay, trimOutput, type CommandRunner } from '../src/index.js';
 
 const recorder = (code: number, output = ''): { run: CommandRunner; calls: (readonly string[])[] } => {
   const calls: (readonly string[])[] = [];
@@ -38,6 +38,14 @@ describe('drivers', () => {
     const res = await d.validate('/tmp');
     expect(res.ok).toBe(false);
     expect(res.output).toMatch(/ENOENT/);
+  });
+
+  it('the default runner captures output through a file, so nginx can open /dev/stdout itself (append, as nginx opens logs)', async () => {
+    const res = await runCommand(['sh', '-c', 'echo out; echo err >&2; echo direct >>/dev/stdout; exit 3'], { timeoutMs: 5000 });
+    expect(res).toEqual({ code: 3, output: 'out\nerr\ndirect\n' });
+    const slow = await runCommand(['sleep', '5'], { timeoutMs: 100 });
+    expect(slow.code).toBeNull();
+    expect(slow.output).toMatch(/killed after 100 ms/);
   });
 
   it('trims long output to about 2 KB', () => {
