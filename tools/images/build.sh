@@ -4,10 +4,14 @@
 #   switchyard/base:bookworm       Debian bookworm minbase rootfs from mmdebstrap (nginx-light,
 #                                  libnginx-mod-stream, haproxy, busybox, ca-certificates, user nginx)
 #   switchyard/node-base:20        base + /usr/local/bin/node (pinned: NODE_VERSION below)
-#   switchyard/proxy-nginx         tools/images/proxy-nginx.Dockerfile on the base
-#   switchyard/proxy-haproxy       tools/images/proxy-haproxy.Dockerfile on the base
 #   switchyard/e2e-echo            tools/e2e-harness/echo.Dockerfile on node-base
-#   switchyard/core, /extension    tools/images/app.Dockerfile on node-base (skipped until the apps exist)
+#   switchyard/core, /extension,   tools/images/app.Dockerfile on node-base, one staged production tree
+#     /proxy-agent                 (core and extension are skipped until the apps exist)
+#   switchyard/proxy-nginx         tools/images/proxy-nginx.Dockerfile on the base, plus node and
+#   switchyard/proxy-haproxy       /opt/switchyard from switchyard/proxy-agent (built after the apps)
+#
+# --proxies-only: base, node-base, e2e-echo, switchyard/proxy-agent (the proxies need it, so the
+# workspace is still built) and the two proxies; not core or extension.
 #
 # Every image is tagged with a content hash of its inputs (Dockerfile, staged context, base image
 # ID, build args) and with :latest; a build whose hash tag already exists is skipped.
@@ -164,26 +168,22 @@ build_image switchyard/node-base "$WORK/node-base" "$BASE"
 docker tag switchyard/node-base:latest switchyard/node-base:20
 NODE_BASE=switchyard/node-base:20
 
-# --- proxies and the e2e backend --------------------------------------------------------------------
-stage_context "$WORK/proxy-nginx" "$IMAGES_DIR/proxy-nginx.Dockerfile"
-build_image switchyard/proxy-nginx "$WORK/proxy-nginx" "$BASE"
-stage_context "$WORK/proxy-haproxy" "$IMAGES_DIR/proxy-haproxy.Dockerfile"
-build_image switchyard/proxy-haproxy "$WORK/proxy-haproxy" "$BASE"
+# --- the e2e backend ---------------------------------------------------------------------------------
 stage_context "$WORK/e2e-echo" "$ROOT/tools/e2e-harness/echo.Dockerfile" "$ROOT/tools/e2e-harness/echo-server.js"
 build_image switchyard/e2e-echo "$WORK/e2e-echo" "$NODE_BASE"
 
 # --- app images ---------------------------------------------------------------------------------------
-APPS=(core extension)
+# The proxy images need switchyard/proxy-agent, so the app images come first; --proxies-only builds
+# only that one (the workspace build and the staged tree are the same either way).
 if [ "$PROXIES_ONLY" = 1 ]; then
-  say "--proxies-only: skipping app images"
-  exit 0
+  APPS=(proxy-agent)
+else
+  APPS=()
+  for app in core extension proxy-agent; do
+    if [ -f "$ROOT/apps/$app/package.json" ]; then APPS+=("$app"); else say "skipping switchyard/$app: apps/$app not written yet (no package.json)"; fi
+  done
 fi
-missing=()
-for app in "${APPS[@]}"; do [ -f "$ROOT/apps/$app/package.json" ] || missing+=("apps/$app"); done
-if [ "${#missing[@]}" -gt 0 ]; then
-  say "skipping app images: ${missing[*]} not written yet (no package.json); --proxies-only silences this"
-  exit 0
-fi
+[ -f "$ROOT/apps/proxy-agent/package.json" ] || die "apps/proxy-agent/package.json missing: the proxy images need the proxy agent"
 
 if [ "$WORKSPACE_BUILD" = 1 ]; then
   start=$(now)
@@ -227,22 +227,31 @@ for app in "${APPS[@]}"; do
     todo+=("$app")
   fi
 done
-[ "${#todo[@]}" -gt 0 ] || exit 0
 
-start=$(now)
-(cd "$STAGE" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error) \
-  >"$WORK/npm-ci.log" 2>&1 || {
-    grep -v '^npm error \(  \|\[\|$\)' "$WORK/npm-ci.log" | head -20 >&2
-    die "npm ci --omit=dev in the staged tree failed (is package-lock.json in sync with every workspace's package.json? run 'npm install' at the root)"
-  }
-(cd "$STAGE" && node -e 'require("@switchyard/proto")') || die "staged tree cannot load @switchyard/proto"
-say "staged production tree ($(since "$start"), $(du -sh "$STAGE" | cut -f1))"
-for app in "${APPS[@]}"; do
-  case " ${todo[*]} " in *" $app "*) ;; *) continue ;; esac
+if [ "${#todo[@]}" -gt 0 ]; then
   start=$(now)
-  docker build --quiet --build-arg "BASE_IMAGE=$NODE_BASE" --build-arg "APP=$app" \
-    -t "switchyard/$app:$APP_HASH" -t "switchyard/$app:latest" "$STAGE" >"$WORK/build.log" 2>&1 \
-    || { cat "$WORK/build.log" >&2; die "docker build of switchyard/$app failed"; }
-  say "built switchyard/$app:$APP_HASH ($(since "$start"))"
-  prune_old_tags "switchyard/$app" "$APP_HASH"
+  (cd "$STAGE" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error) \
+    >"$WORK/npm-ci.log" 2>&1 || {
+      grep -v '^npm error \(  \|\[\|$\)' "$WORK/npm-ci.log" | head -20 >&2
+      die "npm ci --omit=dev in the staged tree failed (is package-lock.json in sync with every workspace's package.json? run 'npm install' at the root)"
+    }
+  (cd "$STAGE" && node -e 'require("@switchyard/proto")') || die "staged tree cannot load @switchyard/proto"
+  say "staged production tree ($(since "$start"), $(du -sh "$STAGE" | cut -f1))"
+  for app in "${todo[@]}"; do
+    start=$(now)
+    docker build --quiet --build-arg "BASE_IMAGE=$NODE_BASE" --build-arg "APP=$app" \
+      -t "switchyard/$app:$APP_HASH" -t "switchyard/$app:latest" "$STAGE" >"$WORK/build.log" 2>&1 \
+      || { cat "$WORK/build.log" >&2; die "docker build of switchyard/$app failed"; }
+    say "built switchyard/$app:$APP_HASH ($(since "$start"))"
+    prune_old_tags "switchyard/$app" "$APP_HASH"
+  done
+fi
+
+# --- proxies ------------------------------------------------------------------------------------------
+# The stock proxy plus the agent (node and /opt/switchyard from switchyard/proxy-agent). The agent's
+# hash tag is a build argument, so a proxy image's hash changes whenever the agent does.
+AGENT_IMAGE="switchyard/proxy-agent:$APP_HASH"
+for proxy in nginx haproxy; do
+  stage_context "$WORK/proxy-$proxy" "$IMAGES_DIR/proxy-$proxy.Dockerfile" "$IMAGES_DIR/proxy-entrypoint.sh"
+  build_image "switchyard/proxy-$proxy" "$WORK/proxy-$proxy" "$BASE" --build-arg "AGENT_IMAGE=$AGENT_IMAGE"
 done
