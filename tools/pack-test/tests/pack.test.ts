@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(__dirname, '../../..');
-const libs = ['proto', 'labels', 'model', 'reconciler', 'render-nginx', 'render-haproxy'];
+const libs = ['proto', 'labels', 'model', 'reconciler', 'render-nginx', 'render-haproxy', 'proxy-agent'];
 
 jest.setTimeout(240_000);
 
@@ -40,6 +40,7 @@ const { renderNginx } = require('@switchyard/render-nginx');
 const { renderHaproxy } = require('@switchyard/render-haproxy');
 const { configChecksum, ProxyModel } = require('@switchyard/proto');
 const { FakeDockerPort } = require('@switchyard/reconciler');
+const { runProxyAgent, nginxDriver, haproxyDriver } = require('@switchyard/proxy-agent');
 const labels = { 'com.docker.lb.hosts': 'shop.example.com', 'com.docker.lb.port': '8080' };
 const parsed = parseServiceLabels('shop', labels);
 const snapshot = {
@@ -59,11 +60,12 @@ console.log(JSON.stringify({
   checksum: configChecksum(nginx.files).length,
   json: ProxyModel.fromJSON(ProxyModel.toJSON(model)).hash === model.hash,
   fake: typeof new FakeDockerPort().listServices,
+  agent: [typeof runProxyAgent, nginxDriver().mainFile, haproxyDriver().mainFile],
 }));
 `,
     );
     const out = JSON.parse(execFileSync('node', ['check.js'], { cwd: app, encoding: 'utf8' }));
-    expect(out).toEqual({ spec: ['shop.example.com'], hosts: ['shop.example.com'], nginx: true, haproxy: true, checksum: 64, json: true, fake: 'function' });
+    expect(out).toEqual({ spec: ['shop.example.com'], hosts: ['shop.example.com'], nginx: true, haproxy: true, checksum: 64, json: true, fake: 'function', agent: ['function', 'nginx.conf', 'haproxy.cfg'] });
     // Each package's tarball carries its README and no test or source-only files.
     const listing = execFileSync('tar', ['-tzf', tarballs[4]!], { encoding: 'utf8' });
     expect(listing).toContain('package/README.md');
