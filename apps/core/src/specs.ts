@@ -96,7 +96,8 @@ export function proxyServiceSpec(
       ContainerSpec: {
         Image: ext.ProxyImage,
         ...(ext.ProxyArgs.length > 0 ? { Args: ext.ProxyArgs } : {}),
-        ...(env.length > 0 ? { Env: env } : {}),
+        // With the agent as PID 1, a tiny init reaps whatever the proxy leaves behind.
+        ...(env.length > 0 ? { Env: env, Init: true } : {}),
         Labels: ext.ProxyContainerLabels,
         StopSignal: ext.ProxyStopSignal,
         StopGracePeriod: ext.ProxyStopGracePeriodMs * NS_PER_MS,
