@@ -21,6 +21,7 @@ import {
   STATS_PATH,
   backendSections,
   defaultsSection,
+  L7_RETRY_GUARD,
   globalSection,
   statsSection,
   tcpDefaultsSection,
@@ -188,6 +189,7 @@ function httpFrontend(a: HaproxyAnalysis, files: (stem: string) => string[]): Ha
   if (tlsBind !== undefined) lines.push(tlsBind);
   lines.push(
     'option forwardfor',
+    L7_RETRY_GUARD,
     'unique-id-format %[uuid()]',
     'http-request set-header X-Request-ID %[unique-id]',
     'http-request set-var(txn.host) req.hdr(host),host_only,lower',

@@ -618,12 +618,22 @@ export function tcpDefaultsSection(c: HaproxyConfig): HaproxySection {
   };
 }
 
+/**
+ * Requests the HTTP frontends let HAProxy resend to another server when the first one closed the
+ * connection without answering (a task stopped mid-request during a scale-down or a rolling update):
+ * only GET, HEAD and OPTIONS, as nginx's `proxy_next_upstream` does by default; a POST is never sent twice.
+ */
+export const L7_RETRY_GUARD = 'http-request disable-l7-retry unless METH_GET || METH_OPTIONS';
+
 /** Defaults of every HTTP section (the last unnamed defaults section), followed by DefaultOptions. */
 export function defaultsSection(c: HaproxyConfig): HaproxySection {
   const lines = [
     'mode http',
     'option redispatch',
     'retries 3',
+    // A refused connection, or a server that closed without answering, is retried on another server
+    // (see L7_RETRY_GUARD for which methods).
+    'retry-on conn-failure empty-response',
     `timeout connect ${c.ConnectTimeout}s`,
     `timeout client ${c.ClientTimeout}s`,
     `timeout server ${c.ServerTimeout}s`,
@@ -669,6 +679,7 @@ function httpFrontend(input: HttpFrontendInput): HaproxySection {
   if (input.tlsBind !== undefined) lines.push(input.tlsBind);
   lines.push(
     'option forwardfor',
+    L7_RETRY_GUARD,
     'unique-id-format %[uuid()]',
     'http-request set-header X-Request-ID %[unique-id]',
     'http-request set-var(txn.host) req.hdr(host),host_only,lower',

@@ -70,7 +70,7 @@ function modelOf(records: Rec[]): ProxyModel {
 /** Every directive the renderer can emit when no operator option lines are configured. */
 const DIRECTIVES = new Set([
   'maxconn', 'pidfile', 'tune.ssl.default-dh-param', 'ssl-default-bind-ciphers', 'ssl-default-bind-options',
-  'ssl-server-verify', 'hard-stop-after', 'mode', 'option', 'retries', 'timeout', 'bind', 'tcp-request', 'use_backend', 'default_backend',
+  'ssl-server-verify', 'hard-stop-after', 'mode', 'option', 'retries', 'retry-on', 'timeout', 'bind', 'tcp-request', 'use_backend', 'default_backend',
   'server', 'acl', 'http-request', 'http-response', 'http-after-response', 'unique-id-format', 'stats', 'balance', 'hash-type',
 ]);
 const SECTION = /^(global|defaults|defaults sy_tcp|(frontend|backend) [A-Za-z0-9_.-]+( from sy_tcp)?)$/;

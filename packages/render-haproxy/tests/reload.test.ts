@@ -198,8 +198,14 @@ describe('graceful reload of a real HAProxy (master-worker, SIGUSR2)', () => {
   });
 
   it('control: the same loop sees dropped requests when old workers may not drain (HardStopAfter 1ms)', async () => {
-    const result = await run('hard-stop', { HardStopAfter: '1ms' });
-    expect(result.reloads).toBe(RELOADS);
-    expect(result.failures.length).toBeGreaterThan(0);
+    // Whether a request is in flight at the instant an old worker is cut is timing; up to three
+    // runs must show at least one drop, or the loop could not see one.
+    let failures = 0;
+    for (let i = 0; i < 3 && failures === 0; i++) {
+      const result = await run(`hard-stop-${i}`, { HardStopAfter: '1ms' });
+      expect(result.reloads).toBe(RELOADS);
+      failures = result.failures.length;
+    }
+    expect(failures).toBeGreaterThan(0);
   });
 });

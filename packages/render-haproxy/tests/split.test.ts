@@ -151,14 +151,13 @@ describe('split layout', () => {
     const model = smallModel();
     const whole = renderHaproxy(model);
     expect(whole.files).toHaveLength(1);
-    const { files, diagnostics } = renderHaproxy(model, { maxFileBytes: 4040 });
+    const { files, diagnostics } = renderHaproxy(model, { maxFileBytes: 4140 });
     expect(diagnostics).toEqual([]);
-    expectValidLayout(files, 4040);
+    expectValidLayout(files, 4140);
     expect(files.map((f) => f.path)).toEqual([
       'haproxy.cfg',
       'switchyard.d/hosts-001.map',
       'switchyard.d/part-001.cfg',
-      'switchyard.d/part-002.cfg',
       'switchyard.d/redirects-001.map',
       'switchyard.d/routes-001.map',
       'switchyard.d/sni-001.map',
@@ -188,9 +187,9 @@ describe('split layout', () => {
   it('is deterministic: same files for the same model, whatever the input order', () => {
     const model = smallModel();
     const reversed = ProxyModel.fromPartial({ ...model, hosts: [...model.hosts].reverse(), upstreams: [...model.upstreams].reverse() });
-    const one = renderHaproxy(model, { maxFileBytes: 4040 });
-    expect(renderHaproxy(model, { maxFileBytes: 4040 })).toEqual(one);
-    expect(renderHaproxy(reversed, { maxFileBytes: 4040 })).toEqual(one);
+    const one = renderHaproxy(model, { maxFileBytes: 4140 });
+    expect(renderHaproxy(model, { maxFileBytes: 4140 })).toEqual(one);
+    expect(renderHaproxy(reversed, { maxFileBytes: 4140 })).toEqual(one);
   });
 
   it('reports an invalid maxFileBytes and uses the default', () => {
