@@ -14,7 +14,8 @@
 //   4. a burst of 100 label changes on one service -> proxy reloads (baseline: 100, one per change)
 //   5. proxy memory and processes after 200 changes with 50 WebSockets open (baseline: the same
 //      measurement before the changes, WebSockets open)
-// Usage: node tools/bench/hitless.cjs [services=20] [--quick] [--no-haproxy] [--bound=20]
+// Usage: node tools/bench/hitless.cjs [services=20] [--quick] [--no-haproxy] [--bound=20] [--wait-idle]
+//   --wait-idle waits (up to 30 min) until no e2e jest run is active; phases one overlaps are named.
 // Traffic goes only to 127.0.0.1; every loop is bounded in count and time; everything created is
 // removed in `finally` (bench services and networks; tools/swarm/down.sh removes core and what it made).
 'use strict';
@@ -238,6 +239,13 @@ class Installation {
     if (this.netCreated) for (let i = 0; i < 15 && (await run('docker', ['network', 'rm', this.appNet])).code !== 0; i++) await sleep(2000);
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Other load on the same swarm (an e2e jest run) makes figures meaningless: phases it overlapped are listed. */
+let phase = 'setup';
+const overlapped = new Set();
+async function otherLoad() {
+  return (await run('pgrep', ['-f', 'jest'], 5000)).stdout !== '';
 }
 
 function log(msg) {
@@ -639,23 +647,29 @@ async function main() {
     plan.push({ tag: 'bound-nginx', opts: { portIndex: 3, config: `WorkerShutdownTimeout = "${BOUND_S}s"` }, phases: ['memory'], boundS: BOUND_S });
     if (!NO_HAPROXY) plan.push({ tag: 'bound-haproxy', opts: { kind: 'haproxy', portIndex: 4, config: `HardStopAfter = "${BOUND_S}s"` }, phases: ['memory'], boundS: BOUND_S });
   }
+  if (argv.includes('--wait-idle')) {
+    if (!(await until(async () => !(await otherLoad()), 30 * 60_000, 15_000))) throw new Error('a jest run kept running for 30 min');
+  }
+  const sampler = setInterval(() => otherLoad().then((busy) => busy && overlapped.add(phase)), 2000);
   const started = Date.now();
   for (const step of plan) {
     if (aborted) break;
     const inst = new Installation(step.tag, step.opts);
     try {
+      phase = `${step.tag} deploy`;
       await inst.deploy();
       const r = (res[step.tag] ??= {});
-      if (step.phases.includes('create')) r.create = await phaseCreate(inst);
-      if (step.phases.includes('relabel')) r.relabel = await phaseRelabel(inst);
-      if (step.phases.includes('churn')) {
+      const at = (name) => (phase = `${step.tag} ${name}`);
+      if (step.phases.includes('create') && at('create')) r.create = await phaseCreate(inst);
+      if (step.phases.includes('relabel') && at('relabel')) r.relabel = await phaseRelabel(inst);
+      if (step.phases.includes('churn') && at('churn')) {
         // The phase 1/2 services go first (one removal), so churn runs with route A and 20 others only.
         await inst.rm([...inst.services].filter((s) => /-s\d+$/.test(s)));
         await inst.settle();
         r.churn = await phaseChurn(inst);
       }
-      if (step.phases.includes('burst')) r.burst = await phaseBurst(inst);
-      if (step.phases.includes('memory')) res.memory[`${inst.tag} (${inst.kind}${step.boundS ? `, bound ${step.boundS} s` : ', default 5m bound'})`] = await phaseMemory(inst, step.boundS);
+      if (step.phases.includes('burst') && at('burst')) r.burst = await phaseBurst(inst);
+      if (step.phases.includes('memory') && at('memory')) res.memory[`${inst.tag} (${inst.kind}${step.boundS ? `, bound ${step.boundS} s` : ', default 5m bound'})`] = await phaseMemory(inst, step.boundS);
     } catch (err) {
       inst.notes.push(`aborted: ${err.message}`);
       log(`${inst.tag}: ${err.message}`);
@@ -665,6 +679,8 @@ async function main() {
       if (inst.notes.length) res.notes[inst.tag] = inst.notes;
     }
   }
+  clearInterval(sampler);
+  for (const p of overlapped) (res.notes.load ??= []).push(`an e2e jest run was active during ${p}: those figures are not comparable`);
   console.log(summary(res));
   console.log(`\n(total ${((Date.now() - started) / 60000).toFixed(1)} min)`);
 }
