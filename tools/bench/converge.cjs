@@ -7,6 +7,8 @@
 //     next to the calls a plain poller of the same four lists every PollInterval would make.
 // Usage: node tools/bench/converge.cjs [services=10] [idleSeconds=60]
 // Traffic goes only to 127.0.0.1; every loop is bounded; everything created is removed.
+// The bench installation routes only its own service cluster, so other installations on the same
+// swarm (e2e runs) neither route its services nor attach their proxies to its network.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
 const { mkdtempSync, writeFileSync, rmSync } = require('node:fs');
@@ -64,7 +66,7 @@ async function metric(name) {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   const cfg = join(dir, 'switchyard.toml');
-  writeFileSync(cfg, `ListenAddr = ":8080"\nPollInterval = "3s"\nCoreAddress = "${core}:8080"\nCoreNetwork = "${net}"\n[Extensions.bench]\nServiceName = "${id}-ext"\nProxyServiceName = "${id}-proxy"\nProxyReplicas = 1\nProxyStopGracePeriod = "1s"\nProxyUpdateDelay = "0s"\nPublishedPort = ${PORTS.http}\nPublishedSSLPort = ${PORTS.https}\n`);
+  writeFileSync(cfg, `ListenAddr = ":8080"\nPollInterval = "3s"\nCoreAddress = "${core}:8080"\nCoreNetwork = "${net}"\n[Extensions.bench]\nServiceName = "${id}-ext"\nProxyServiceName = "${id}-proxy"\nServiceCluster = "${id}"\nProxyReplicas = 1\nProxyStopGracePeriod = "1s"\nProxyUpdateDelay = "0s"\nPublishedPort = ${PORTS.http}\nPublishedSSLPort = ${PORTS.https}\n`);
   const services = [];
   try {
     sh('docker', ['network', 'create', '--driver', 'overlay', '--attachable', appNet]);
@@ -72,7 +74,7 @@ async function main() {
     // Warm-up service so the proxy exists and is attached to the app network before measuring.
     const warm = `${id}-warm`;
     services.push(warm);
-    sh('docker', ['service', 'create', '--detach', '--no-resolve-image', '--name', warm, '--network', appNet, '--label', 'com.docker.lb.hosts=warm.bench', '--label', 'com.docker.lb.port=8080', 'switchyard/e2e-echo:latest']);
+    sh('docker', ['service', 'create', '--detach', '--no-resolve-image', '--name', warm, '--network', appNet, '--label', 'com.docker.lb.hosts=warm.bench', '--label', 'com.docker.lb.port=8080', '--label', `com.docker.lb.service_cluster=${id}`, 'switchyard/e2e-echo:latest']);
     if (!(await until(async () => (await get(PORTS.http, 'warm.bench')).status === 200, 180_000, 200))) throw new Error('warm-up route never answered');
     const routed = [];
     const running = [];
@@ -81,7 +83,7 @@ async function main() {
       const host = `s${i}.bench`;
       services.push(name);
       const t0 = Date.now();
-      sh('docker', ['service', 'create', '--detach', '--no-resolve-image', '--name', name, '--network', appNet, '--label', `com.docker.lb.hosts=${host}`, '--label', 'com.docker.lb.port=8080', 'switchyard/e2e-echo:latest']);
+      sh('docker', ['service', 'create', '--detach', '--no-resolve-image', '--name', name, '--network', appNet, '--label', `com.docker.lb.hosts=${host}`, '--label', 'com.docker.lb.port=8080', '--label', `com.docker.lb.service_cluster=${id}`, 'switchyard/e2e-echo:latest']);
       let tRunning;
       const ok = await until(async () => {
         if (tRunning === undefined) {

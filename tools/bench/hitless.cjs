@@ -15,7 +15,7 @@
 //   5. proxy memory and processes after 200 changes with 50 WebSockets open (baseline: the same
 //      measurement before the changes, WebSockets open)
 // Usage: node tools/bench/hitless.cjs [services=20] [--quick] [--no-haproxy] [--bound=20] [--wait-idle]
-//   --wait-idle waits (up to 30 min) until no e2e jest run is active; phases one overlaps are named.
+//   --wait-idle waits (up to 30 min) until no e2e jest run is active; phases any jest run overlaps are named.
 // Traffic goes only to 127.0.0.1; every loop is bounded in count and time; everything created is
 // removed in `finally` (bench services and networks; tools/swarm/down.sh removes core and what it made).
 'use strict';
@@ -107,6 +107,7 @@ class Installation {
     this.coreNet = `${this.prefix}-core-net`;
     this.appNet = `${this.prefix}-app`;
     this.proxy = `${this.prefix}-proxy`;
+    this.cluster = `${this.prefix}`;
     this.services = new Set();
     this.seenProxyTasks = new Set();
     this.watching = false;
@@ -129,6 +130,9 @@ class Installation {
         `ProxyKind = "${this.kind}"`,
         `ServiceName = "${this.prefix}-ext"`,
         `ProxyServiceName = "${this.proxy}"`,
+        // Its own service cluster: this core routes only the bench's services, and other installations
+        // on the same swarm (e2e runs) neither route them nor attach their proxies to the bench's networks.
+        `ServiceCluster = "${this.cluster}"`,
         'ProxyReplicas = 1',
         'ProxyStopGracePeriod = "1s"',
         'ProxyUpdateDelay = "0s"',
@@ -158,7 +162,7 @@ class Installation {
   async echo(suffix, labels, extra = []) {
     const name = `${this.prefix}-${suffix}`;
     this.services.add(name);
-    const args = ['service', 'create', '--detach', '--no-resolve-image', '--quiet', '--name', name, '--network', this.appNet, '--env', 'ECHO_TASK={{.Task.Name}}', '--stop-grace-period', '1s', '--label', 'com.docker.lb.port=8080'];
+    const args = ['service', 'create', '--detach', '--no-resolve-image', '--quiet', '--name', name, '--network', this.appNet, '--env', 'ECHO_TASK={{.Task.Name}}', '--stop-grace-period', '1s', '--label', 'com.docker.lb.port=8080', '--label', `com.docker.lb.service_cluster=${this.cluster}`];
     for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
     const r = await must('docker', [...args, ...extra, ECHO]);
     return { name, ms: r.ms };
@@ -244,8 +248,10 @@ class Installation {
 /** Other load on the same swarm (an e2e jest run) makes figures meaningless: phases it overlapped are listed. */
 let phase = 'setup';
 const overlapped = new Set();
+/** '' when no jest runs, else 'e2e' (shares the swarm) or 'unit' (shares the CPU). */
 async function otherLoad() {
-  return (await run('pgrep', ['-f', 'jest'], 5000)).stdout !== '';
+  const out = (await run('pgrep', ['-af', 'jest'], 5000)).stdout;
+  return out === '' ? '' : /e2e/.test(out) ? 'e2e' : 'unit';
 }
 
 function log(msg) {
@@ -648,9 +654,9 @@ async function main() {
     if (!NO_HAPROXY) plan.push({ tag: 'bound-haproxy', opts: { kind: 'haproxy', portIndex: 4, config: `HardStopAfter = "${BOUND_S}s"` }, phases: ['memory'], boundS: BOUND_S });
   }
   if (argv.includes('--wait-idle')) {
-    if (!(await until(async () => !(await otherLoad()), 30 * 60_000, 15_000))) throw new Error('a jest run kept running for 30 min');
+    if (!(await until(async () => (await otherLoad()) !== 'e2e', 30 * 60_000, 15_000))) throw new Error('a jest run kept running for 30 min');
   }
-  const sampler = setInterval(() => otherLoad().then((busy) => busy && overlapped.add(phase)), 2000);
+  const sampler = setInterval(() => otherLoad().then((busy) => busy && overlapped.add(`${phase}: ${busy} jest`)), 2000);
   const started = Date.now();
   for (const step of plan) {
     if (aborted) break;
@@ -680,7 +686,7 @@ async function main() {
     }
   }
   clearInterval(sampler);
-  for (const p of overlapped) (res.notes.load ??= []).push(`an e2e jest run was active during ${p}: those figures are not comparable`);
+  for (const p of overlapped) (res.notes.load ??= []).push(`other load during ${p} (e2e shares the swarm and CPU, unit tests the CPU)`);
   console.log(summary(res));
   console.log(`\n(total ${((Date.now() - started) / 60000).toFixed(1)} min)`);
 }
