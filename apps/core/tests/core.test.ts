@@ -101,7 +101,7 @@ describe('Core, a certificate the proxy refuses', () => {
       const first = await until(() => core.hub.current(''));
       expect(first.hosts.map((h) => h.host).sort()).toEqual(['tls.local', 'web.local']);
       const service = core.service;
-      const { extensionId } = await service.register({ name: 'main', serviceCluster: '', proxyKind: ProxyKind.PROXY_KIND_NGINX, version: 't' }, {} as never);
+      const { extensionId = '' } = await service.register({ name: 'main', serviceCluster: '', proxyKind: ProxyKind.PROXY_KIND_NGINX, version: 't' }, {} as never);
       const files = [{ path: 'nginx.conf', content: 'x' }];
       const res = await service.submitConfig({ extensionId, modelVersion: first.version, files, checksum: configChecksum(files) }, {} as never);
       expect(res.accepted).toBe(false);

@@ -31,7 +31,15 @@ function fakeCore(models: ProxyModel[], submissions: SubmitConfigRequest[], regi
       return { accepted: ok, reasons: ok ? [] : ['rejected for the test'], configName: ok ? `cfg-${req.modelVersion}` : '' };
     },
     async getStatus() {
-      return { models, deliveries: [], extensions: [] };
+      return { models, deliveries: [], extensions: [], replicas: [] };
+    },
+    // The proxy agent's calls: not used by an extension.
+    async reportProxyConfig() {
+      throw new Error('not in this fake');
+    },
+    // eslint-disable-next-line require-yield
+    async *watchProxyConfig() {
+      throw new Error('not in this fake');
     },
   };
 }
