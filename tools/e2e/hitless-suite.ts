@@ -6,23 +6,14 @@
  * host-mode port, `docker service ps`, the `switchyard status` CLI and core's /metrics.
  */
 import WebSocket from 'ws';
-import { runCli } from '../../apps/cli/src/index.js';
 import { E2E_IMAGES, SwarmFixture, docker, dockerLines, httpGet, requireImages, sleep, waitFor } from '../e2e-harness/index.js';
-import { deploySwitchyard, echoOf, viaProxy, type Switchyard } from './switchyard-fixture.js';
+import { cli, deploySwitchyard, echoOf, viaProxy, type Switchyard } from './switchyard-fixture.js';
 
 export interface HitlessPorts {
   http: number;
   https: number;
   grpc: number;
   metrics: number;
-}
-
-/** Runs the `switchyard` CLI in-process and captures its output and exit code. */
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, cwd: process.cwd(), now: () => Date.now() });
-  return { code, out, err };
 }
 
 /** A bounded request loop on one route: counts every non-200 (connection errors count as 0). */

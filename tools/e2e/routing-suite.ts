@@ -5,22 +5,13 @@
  * the proxy's host-mode port on 127.0.0.1 (or what a user can read from Docker and core's gRPC API).
  */
 import { Severity } from '@switchyard/proto';
-import { runCli } from '../../apps/cli/src/index.js';
 import { E2E_IMAGES, SwarmFixture, docker, dockerLines, requireImages, sleep, waitFor } from '../e2e-harness/index.js';
-import { deploySwitchyard, echoOf, viaProxy, type Switchyard } from './switchyard-fixture.js';
+import { cli, deploySwitchyard, echoOf, viaProxy, type Switchyard } from './switchyard-fixture.js';
 
 export interface SuitePorts {
   http: number;
   https: number;
   grpc: number;
-}
-
-/** Runs the `switchyard` CLI in-process and captures its output and exit code. */
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, cwd: process.cwd(), now: () => Date.now() });
-  return { code, out, err };
 }
 
 /** Registers the routing suite for one proxy kind. */

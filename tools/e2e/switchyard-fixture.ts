@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connectExtensionClient, type ExtensionConnection } from '@switchyard/proto';
+import { runCli } from '../../apps/cli/src/index.js';
 import { docker, httpGet, waitFor, type HttpResponse, type SwarmFixture } from '../e2e-harness/index.js';
 
 const root = resolve(__dirname, '../..');
@@ -112,4 +113,12 @@ export function echoOf(res: HttpResponse): Echo | undefined {
 /** Waits (bounded) until `host` answers 200 from the echo backend through the proxy on `port`. */
 export function until200(port: number, host: string, path = '/', timeoutMs = 150_000): Promise<Echo> {
   return waitFor(async () => echoOf(await viaProxy(port, host, path)), { timeoutMs, intervalMs: 300, description: `200 from ${host}${path} on port ${port}` });
+}
+
+/** Runs the `switchyard` CLI in-process and captures its output and exit code. */
+export async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, cwd: process.cwd(), now: () => Date.now() });
+  return { code, out, err };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Delivery, ProxyKind, ProxyModel, RegisteredExtension } from '@switchyard/proto';
+import { followLatest } from './follow.js';
 
 /**
  * ModelHub holds the current model of each service cluster, numbers versions, and fans new
@@ -41,33 +42,17 @@ export class ModelHub {
    * Follows a cluster's models: yields the current one (if any) at once, then every new version,
    * always the newest (intermediate versions are skipped when the consumer is slow).
    */
-  async *watch(cluster: string, signal: AbortSignal): AsyncGenerator<ProxyModel> {
-    let pending: ProxyModel | undefined = this.models.get(cluster);
-    let wake: (() => void) | undefined;
-    const listener = (m: ProxyModel): void => {
-      pending = m;
-      wake?.();
-    };
-    const onAbort = (): void => wake?.();
-    let set = this.watchers.get(cluster);
-    if (!set) this.watchers.set(cluster, (set = new Set()));
-    set.add(listener);
-    signal.addEventListener('abort', onAbort);
-    try {
-      while (!signal.aborted) {
-        if (pending) {
-          const next = pending;
-          pending = undefined;
-          yield next;
-          continue;
-        }
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-      }
-    } finally {
-      set.delete(listener);
-      signal.removeEventListener('abort', onAbort);
-    }
+  watch(cluster: string, signal: AbortSignal): AsyncGenerator<ProxyModel> {
+    return followLatest(
+      this.models.get(cluster),
+      (listener) => {
+        let set = this.watchers.get(cluster);
+        if (!set) this.watchers.set(cluster, (set = new Set()));
+        set.add(listener);
+        return () => set.delete(listener);
+      },
+      signal,
+    );
   }
 
   /** Registers an extension and returns its record (with a fresh id). */

@@ -1,3 +1,4 @@
+import { followLatest } from './follow.js';
 import {
   ApplyResult,
   type ProxyConfigBundle,
@@ -66,29 +67,16 @@ export class ProxyConfigHub {
     s.streams.set(replica.taskId, (s.streams.get(replica.taskId) ?? 0) + 1);
     status.connected = true;
     status.lastSeenUnixMs = this.now();
-    let pending: ProxyConfigBundle | undefined = s.bundle;
-    let wake: (() => void) | undefined;
-    const listener = (b: ProxyConfigBundle): void => {
-      pending = b;
-      wake?.();
-    };
-    const onAbort = (): void => wake?.();
-    s.watchers.add(listener);
-    signal.addEventListener('abort', onAbort);
     try {
-      while (!signal.aborted) {
-        if (pending) {
-          const next = pending;
-          pending = undefined;
-          yield next;
-          continue;
-        }
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-      }
+      yield* followLatest(
+        s.bundle,
+        (listener) => {
+          s.watchers.add(listener);
+          return () => s.watchers.delete(listener);
+        },
+        signal,
+      );
     } finally {
-      s.watchers.delete(listener);
-      signal.removeEventListener('abort', onAbort);
       const left = (s.streams.get(replica.taskId) ?? 1) - 1;
       if (left > 0) s.streams.set(replica.taskId, left);
       else {
