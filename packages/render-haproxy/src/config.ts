@@ -36,6 +36,9 @@ export function haproxyTimeMs(s: string): number | undefined {
   return ms <= MAX_TIMER_MS ? ms : undefined;
 }
 
+/** Largest `TaskConnectTimeout` in milliseconds: the largest `ConnectTimeout`. */
+const MAX_TASK_CONNECT_MS = 2_147_483_000;
+
 /**
  * zod schema of the HAProxy `Config` table. Every key is optional (missing keys take
  * {@link HAPROXY_CONFIG_DEFAULTS}); unknown keys are rejected so typos do not pass silently.
@@ -60,6 +63,12 @@ export const haproxyConfigSchema = z.strictObject({
     .optional(),
   MaxConnections: z.number().int('must be a whole number').min(1).max(10_000_000).optional(),
   ConnectTimeout: seconds.optional(),
+  TaskConnectTimeout: z
+    .string()
+    .refine((s) => /[a-z]$/.test(s) && (haproxyTimeMs(s) ?? 0) >= 1 && (haproxyTimeMs(s) ?? 0) <= MAX_TASK_CONNECT_MS, {
+      message: 'must be an HAProxy time with a unit, at least 1ms, such as "1s" or "500ms" (units us, ms, s, m, h, d; at most 24d)',
+    })
+    .optional(),
   ClientTimeout: seconds.optional(),
   ServerTimeout: seconds.optional(),
   AdminUser: z
@@ -109,6 +118,12 @@ export interface HaproxyConfig {
   MaxConnections: number;
   /** `timeout connect`, in seconds. */
   ConnectTimeout: number;
+  /**
+   * `timeout connect` of the backends of task-mode upstreams (an HAProxy time with a unit, such as `1s`),
+   * used when lower than ConnectTimeout. A Switchyard addition: a live task answers a connection at
+   * once, so a short timeout makes a request sent to a task that has just gone fail over quickly.
+   */
+  TaskConnectTimeout: string;
   /** `timeout client`, in seconds. */
   ClientTimeout: number;
   /** `timeout server`, in seconds. */
@@ -139,7 +154,7 @@ export interface HaproxyConfig {
  * Defaults, following Interlock 3 where it defines one. Deviations: `SSLDefaultDHParam` is 2048 (OpenSSL 3
  * refuses 1024-bit DH parameters) and `SSLProtocols` is `TLSv1.2 TLSv1.3`. `AdminSocketPath` and
  * `HardStopAfter` are Switchyard additions for graceful in-place reloads (the proxy image creates
- * `/run/haproxy`).
+ * `/run/haproxy`); `TaskConnectTimeout` is one for quick failover away from tasks that have gone.
  */
 export const HAPROXY_CONFIG_DEFAULTS: Readonly<HaproxyConfig> = Object.freeze({
   PidPath: '/var/run/proxy.pid',
@@ -147,6 +162,7 @@ export const HAPROXY_CONFIG_DEFAULTS: Readonly<HaproxyConfig> = Object.freeze({
   HardStopAfter: '5m',
   MaxConnections: 1024,
   ConnectTimeout: 600,
+  TaskConnectTimeout: '1s',
   ClientTimeout: 600,
   ServerTimeout: 600,
   AdminUser: '',

@@ -4,7 +4,7 @@
  */
 import { BackendMode, Severity } from '@switchyard/proto';
 import type { Diagnostic, Endpoint, HttpHost, ProxyModel, Upstream } from '@switchyard/proto';
-import { resolveHaproxyConfig, sslVersionRange } from './config.js';
+import { haproxyTimeMs, resolveHaproxyConfig, sslVersionRange } from './config.js';
 import type { HaproxyConfig } from './config.js';
 import {
   describeValue,
@@ -107,6 +107,8 @@ export interface UpstreamView {
   websocket: boolean;
   usedHttp: boolean;
   usedTcp: boolean;
+  /** `timeout connect` of its backends (task-mode upstreams), or undefined for the defaults' ConnectTimeout. */
+  connectTimeout: string | undefined;
 }
 
 /** One route of a host (`id` names it in the one-file layout). */
@@ -244,6 +246,7 @@ export function analyzeModel(model: ProxyModel, options: HaproxyRenderOptions = 
   }
 
   // ---- upstreams ------------------------------------------------------------------------------------
+  const taskConnect = taskConnectTimeout(config);
   const upstreams = new Map<string, UpstreamView>();
   const sortedUpstreams = [...model.upstreams].sort((a, b) => compareStrings(a.name, b.name));
   for (const up of sortedUpstreams) {
@@ -256,7 +259,7 @@ export function analyzeModel(model: ProxyModel, options: HaproxyRenderOptions = 
       d.error('duplicate-upstream', `upstream ${up.name} is defined more than once; the first one is used`, service);
       continue;
     }
-    upstreams.set(up.name, buildUpstream(up, d));
+    upstreams.set(up.name, buildUpstream(up, d, taskConnect));
   }
   const serviceOf = (name: string): string => upstreams.get(name)?.services[0] ?? '';
 
@@ -536,7 +539,25 @@ function compareEndpoints(a: Endpoint, b: Endpoint): number {
   return compareStrings(a.address, b.address) || a.port - b.port || compareStrings(a.taskId, b.taskId);
 }
 
-function buildUpstream(up: Upstream, d: Diagnostics): UpstreamView {
+/**
+ * Task-mode upstreams (anything but vip mode: task is Interlock's default) point at task IPs, which
+ * vanish when a task stops; vip-mode ones point at a service VIP or a remote address.
+ */
+function isTaskMode(up: Upstream): boolean {
+  return up.mode !== BackendMode.BACKEND_MODE_VIP;
+}
+
+/**
+ * `timeout connect` of task-mode backends: the lower of TaskConnectTimeout and ConnectTimeout. A live
+ * task on the overlay answers a SYN within milliseconds, so a short timeout only cuts the wait on a task
+ * that has gone (until the next reload drops it), after which the request is redispatched.
+ */
+function taskConnectTimeout(c: HaproxyConfig): string {
+  const taskMs = haproxyTimeMs(c.TaskConnectTimeout);
+  return taskMs !== undefined && taskMs < c.ConnectTimeout * 1000 ? c.TaskConnectTimeout : `${c.ConnectTimeout}s`;
+}
+
+function buildUpstream(up: Upstream, d: Diagnostics, taskConnect: string): UpstreamView {
   const service = firstService(up);
   const view: UpstreamView = {
     name: up.name,
@@ -549,6 +570,7 @@ function buildUpstream(up: Upstream, d: Diagnostics): UpstreamView {
     websocket: false,
     usedHttp: false,
     usedTcp: false,
+    connectTimeout: isTaskMode(up) ? taskConnect : undefined,
   };
   if (up.stickyCookie !== '') {
     if (isSafeCookieName(up.stickyCookie)) view.stickyCookie = up.stickyCookie;
@@ -776,6 +798,7 @@ function httpBackend(up: UpstreamView): HaproxySection {
   if (up.stickyCookie !== '') lines.push(`balance hash req.cook(${up.stickyCookie})`, 'hash-type consistent');
   else if (up.ipHash) lines.push('balance source', 'hash-type consistent');
   else lines.push('balance roundrobin');
+  if (up.connectTimeout !== undefined) lines.push(`timeout connect ${up.connectTimeout}`);
   if (up.websocket) lines.push(`timeout tunnel ${WEBSOCKET_TUNNEL_TIMEOUT}`);
   lines.push(...serverLines(up, true));
   return { comments, title: `backend up_${up.name}`, lines };
@@ -785,6 +808,7 @@ function tcpBackend(up: UpstreamView): HaproxySection {
   const comments = [...(up.services.length > 0 ? [`services: ${up.services.join(', ')}`] : []), 'TLS passthrough.'];
   const lines = [up.ipHash ? 'balance source' : 'balance roundrobin'];
   if (up.ipHash) lines.push('hash-type consistent');
+  if (up.connectTimeout !== undefined) lines.push(`timeout connect ${up.connectTimeout}`);
   lines.push(...serverLines(up, false));
   return { comments, title: `backend tcp_${up.name} from sy_tcp`, lines };
 }

@@ -24,6 +24,7 @@ describe('parseHaproxyConfig', () => {
       HideInfoHeaders: false,
       AdminSocketPath: '/run/haproxy/admin.sock',
       HardStopAfter: '5m',
+      TaskConnectTimeout: '1s',
     });
   });
 
@@ -107,8 +108,14 @@ describe('parseHaproxyConfig', () => {
     ['HardStopAfter', '24d'],
     ['HardStopAfter', '2147483647'],
     ['HardStopAfter', ''],
+    ['TaskConnectTimeout', '1s'],
+    ['TaskConnectTimeout', '100ms'],
+    ['TaskConnectTimeout', '1ms'],
+    ['TaskConnectTimeout', '1500us'],
+    ['TaskConnectTimeout', '2m'],
+    ['TaskConnectTimeout', '24d'],
   ])('accepts %s = %j', (key, value) => {
-    expect(parseHaproxyConfig({ [key]: value })[key as 'AdminSocketPath' | 'HardStopAfter']).toBe(value);
+    expect(parseHaproxyConfig({ [key]: value })[key as 'AdminSocketPath' | 'HardStopAfter' | 'TaskConnectTimeout']).toBe(value);
   });
 
   it.each([
@@ -127,10 +134,34 @@ describe('parseHaproxyConfig', () => {
     ['HardStopAfter', '2147483648ms'],
     ['HardStopAfter', '5m\n    maxconn 1'],
     ['HardStopAfter', 300],
+    ['TaskConnectTimeout', ''],
+    ['TaskConnectTimeout', '0'],
+    ['TaskConnectTimeout', '0s'],
+    ['TaskConnectTimeout', '0ms'],
+    ['TaskConnectTimeout', '999us'],
+    ['TaskConnectTimeout', '500'],
+    ['TaskConnectTimeout', '1.5s'],
+    ['TaskConnectTimeout', '1m30s'],
+    ['TaskConnectTimeout', '1w'],
+    ['TaskConnectTimeout', '25d'],
+    ['TaskConnectTimeout', '-1s'],
+    ['TaskConnectTimeout', '1s\n    timeout server 1s'],
+    ['TaskConnectTimeout', 1],
   ])('rejects %s = %j, naming the key', (key, value) => {
     const issues = issuesOf({ [key]: value });
     expect(issues.map((i) => i.key)).toEqual([key]);
     expect(issues[0]?.message).toMatch(typeof value === 'string' ? /^must be / : /expected string/);
+  });
+
+  it('says what a TaskConnectTimeout must be, naming the key', () => {
+    try {
+      parseHaproxyConfig({ TaskConnectTimeout: '0s' });
+      throw new Error('not thrown');
+    } catch (e) {
+      expect((e as HaproxyConfigError).message).toBe(
+        'invalid HAProxy extension Config: TaskConnectTimeout: must be an HAProxy time with a unit, at least 1ms, such as "1s" or "500ms" (units us, ms, s, m, h, d; at most 24d)',
+      );
+    }
   });
 
   it('requires AdminPass with AdminUser', () => {

@@ -167,6 +167,81 @@ describe('renderHaproxy', () => {
     ]);
   });
 
+  describe('TaskConnectTimeout', () => {
+    const model = {
+      hosts: [
+        { host: 'task.example.com', routes: [{ path: '/', upstream: 'task' }] },
+        { host: 'vip.example.com', routes: [{ path: '/', upstream: 'vip' }] },
+      ],
+      sniRoutes: [
+        { host: 'pass-task.example.com', upstream: 'task' },
+        { host: 'pass-vip.example.com', upstream: 'vip' },
+      ],
+      upstreams: [upstream('task'), upstream('vip', { mode: BackendMode.BACKEND_MODE_VIP, endpoints: [{ address: '10.0.0.9', port: 80, weight: 1, service: 'vip', taskId: '' }] })],
+    };
+    /** The `timeout connect` lines of each section, by section title. */
+    const timeouts = (text: string): Record<string, string[]> => {
+      const out: Record<string, string[]> = {};
+      let title = '';
+      for (const line of text.split('\n')) {
+        if (/^[a-z]/.test(line)) title = line;
+        else if (line.startsWith('    timeout connect ')) (out[title] ??= []).push(line.trim());
+      }
+      return out;
+    };
+
+    it('gives the backends of task-mode upstreams (HTTP and TLS passthrough) a 1s connect timeout by default', () => {
+      const { text, codes } = cfg(model);
+      expect(codes).toEqual([]);
+      expect(timeouts(text)).toEqual({
+        'defaults sy_tcp': ['timeout connect 600s'],
+        defaults: ['timeout connect 600s'],
+        'backend up_task': ['timeout connect 1s'],
+        'backend tcp_task from sy_tcp': ['timeout connect 1s'],
+      });
+      const { status, output } = haproxyCheck(text, '/run/secrets');
+      expect(output).not.toMatch(/WARNING|ALERT/);
+      expect(status).toBe(0);
+    });
+
+    it.each(['1ms', '1500us', '100ms', '24d'])('prints %s so that haproxy -c accepts it', (value) => {
+      const { text, codes } = cfg(model, { config: { ConnectTimeout: 2_147_483, TaskConnectTimeout: value } });
+      expect(codes).toEqual([]);
+      expect(timeouts(text)['backend up_task']).toEqual([`timeout connect ${value}`]);
+      const { status, output } = haproxyCheck(text, '/run/secrets');
+      expect(output).not.toMatch(/WARNING|ALERT/);
+      expect(status).toBe(0);
+    });
+
+    it('prints the value given, and ConnectTimeout when that is lower', () => {
+      expect(timeouts(cfg(model, { config: { TaskConnectTimeout: '250ms' } }).text)['backend up_task']).toEqual(['timeout connect 250ms']);
+      const lower = timeouts(cfg(model, { config: { ConnectTimeout: 2, TaskConnectTimeout: '5s' } }).text);
+      expect(lower).toMatchObject({ defaults: ['timeout connect 2s'], 'backend up_task': ['timeout connect 2s'], 'backend tcp_task from sy_tcp': ['timeout connect 2s'] });
+      expect(lower['backend up_vip']).toBeUndefined();
+    });
+
+    it('prints no timeout for a backend without endpoints (it answers 503 itself)', () => {
+      const { text } = cfg({ hosts: [{ host: 'a.example.com', routes: [{ path: '/', upstream: 'empty' }] }], upstreams: [upstream('empty', { endpoints: [] })] });
+      expect(timeouts(text)['backend up_empty']).toBeUndefined();
+    });
+
+    it('falls back to 1s for an invalid value, with a diagnostic naming the key', () => {
+      const result = renderHaproxy(ProxyModel.fromPartial(model), { config: { TaskConnectTimeout: '0s' } });
+      expect(result.diagnostics.map((d) => d.code)).toEqual(['invalid-config']);
+      expect(result.diagnostics[0]!.message).toContain('TaskConnectTimeout');
+      expect(timeouts(result.files[0]!.content)['backend up_task']).toEqual(['timeout connect 1s']);
+    });
+
+    it('puts the same backend lines in the split layout', () => {
+      const one = renderHaproxy(ProxyModel.fromPartial(model)).files[0]!.content;
+      const split = renderHaproxy(ProxyModel.fromPartial(model), { maxFileBytes: 2048 }).files;
+      expect(split.length).toBeGreaterThan(1);
+      const parts = split.filter((f) => f.path.endsWith('.cfg') && f.path !== 'haproxy.cfg').map((f) => f.content).join('');
+      const backendTimeouts = (t: Record<string, string[]>) => Object.fromEntries(Object.entries(t).filter(([k]) => k.startsWith('backend ')));
+      expect(backendTimeouts(timeouts(parts))).toEqual(backendTimeouts(timeouts(one)));
+    });
+  });
+
   it('uses the ports given and validates them', () => {
     const ok = cfg({ certificates: [{ name: 'c', certSecret: '', keySecret: '', certFile: 'c.pem', keyFile: 'c.pem.key' }] }, { httpPort: 8080, httpsPort: 8443 });
     expect(ok.text).toContain('bind :8080\n');

@@ -151,9 +151,9 @@ describe('split layout', () => {
     const model = smallModel();
     const whole = renderHaproxy(model);
     expect(whole.files).toHaveLength(1);
-    const { files, diagnostics } = renderHaproxy(model, { maxFileBytes: 4140 });
+    const { files, diagnostics } = renderHaproxy(model, { maxFileBytes: 4440 });
     expect(diagnostics).toEqual([]);
-    expectValidLayout(files, 4140);
+    expectValidLayout(files, 4440);
     expect(files.map((f) => f.path)).toEqual([
       'haproxy.cfg',
       'switchyard.d/hosts-001.map',
@@ -187,9 +187,9 @@ describe('split layout', () => {
   it('is deterministic: same files for the same model, whatever the input order', () => {
     const model = smallModel();
     const reversed = ProxyModel.fromPartial({ ...model, hosts: [...model.hosts].reverse(), upstreams: [...model.upstreams].reverse() });
-    const one = renderHaproxy(model, { maxFileBytes: 4140 });
-    expect(renderHaproxy(model, { maxFileBytes: 4140 })).toEqual(one);
-    expect(renderHaproxy(reversed, { maxFileBytes: 4140 })).toEqual(one);
+    const one = renderHaproxy(model, { maxFileBytes: 4440 });
+    expect(renderHaproxy(model, { maxFileBytes: 4440 })).toEqual(one);
+    expect(renderHaproxy(reversed, { maxFileBytes: 4440 })).toEqual(one);
   });
 
   it('reports an invalid maxFileBytes and uses the default', () => {

@@ -12,11 +12,26 @@ const TIME_RE = new RegExp(`^${MSEC_TIME}$`);
 const ZERO_TIME_RE = /^0+[a-z]*$/;
 /** `keepalive_timeout <timeout> [<header_timeout>]`: the first in milliseconds, the second in seconds. */
 const KEEPALIVE_RE = new RegExp(`^${MSEC_TIME}(?: ${SEC_TIME})?$`);
+/** An nginx time with an explicit unit (milliseconds up to days): `500ms`, `1s`, `2m`. */
+const UNIT_TIME_RE = /^([0-9]{1,9})(ms|s|m|h|d)$/;
+const TIME_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Largest `TaskConnectTimeout`: one day, the largest `ConnectTimeout` (in milliseconds). */
+const MAX_TASK_CONNECT_MS = 86_400_000;
 const SIZE_RE = /^[0-9]{1,9}[kKmMgG]?$/;
 const BUFFERS_RE = /^[0-9]{1,6} [0-9]{1,9}[kKmM]?$/;
 const USER_RE = /^[a-z_][a-z0-9_-]{0,31}(?: [a-z_][a-z0-9_-]{0,31})?$/;
 const CIPHERS_RE = /^[A-Za-z0-9!:+@._=-]{1,2048}$/;
 const PROTOCOLS_RE = /^(?:SSLv2|SSLv3|TLSv1|TLSv1\.[123])(?: (?:SSLv2|SSLv3|TLSv1|TLSv1\.[123]))*$/;
+
+/**
+ * Milliseconds of an nginx time written with a unit (`ms`, `s`, `m`, `h`, `d`), such as `500ms` or `1s`;
+ * `undefined` for anything else (no unit, other units, compound values). Never throws.
+ */
+export function nginxTimeMs(value: string): number | undefined {
+  const match = UNIT_TIME_RE.exec(value);
+  if (!match) return undefined;
+  return Number(match[1]) * (TIME_UNIT_MS[match[2] ?? ''] ?? Number.NaN);
+}
 
 /** Interlock's default `MainLogFormat` (nginx `log_format main`). */
 export const DEFAULT_MAIN_LOG_FORMAT =
@@ -34,12 +49,16 @@ export const DEFAULT_TRACE_LOG_FORMAT =
  * Switchyard choices documented in the README (e.g. `RLimitNoFile = 0` omits the directive).
  * `WorkerShutdownTimeout` is a Switchyard addition (not an Interlock key): how long the old workers
  * may keep draining connections after a reload (`worker_shutdown_timeout`; `""` omits it).
+ * `TaskConnectTimeout` is another: the `proxy_connect_timeout` of task-mode upstreams (the lower of it
+ * and `ConnectTimeout`), so a request sent to a task that has just gone fails over to a live task
+ * quickly; vip-mode upstreams keep `ConnectTimeout`.
  */
 export const NGINX_CONFIG_DEFAULTS = {
   User: 'nginx',
   PidPath: '/var/run/proxy.pid',
   MaxConnections: 1024,
   ConnectTimeout: 600,
+  TaskConnectTimeout: '1s',
   SendTimeout: 600,
   ReadTimeout: 600,
   IPHash: false,
@@ -97,6 +116,12 @@ export const nginxConfigSchema = z.strictObject({
   PidPath: absPath([], 'an absolute file path').default(NGINX_CONFIG_DEFAULTS.PidPath),
   MaxConnections: int(1, 1_048_576).default(NGINX_CONFIG_DEFAULTS.MaxConnections),
   ConnectTimeout: int(1, 86_400).default(NGINX_CONFIG_DEFAULTS.ConnectTimeout),
+  TaskConnectTimeout: z
+    .string()
+    .refine((v) => (nginxTimeMs(v) ?? 0) > 0 && (nginxTimeMs(v) ?? 0) <= MAX_TASK_CONNECT_MS, {
+      message: "must be an nginx time with a unit, above zero and at most 1d, such as '1s' or '500ms' (units ms, s, m, h, d)",
+    })
+    .default(NGINX_CONFIG_DEFAULTS.TaskConnectTimeout),
   SendTimeout: int(1, 86_400).default(NGINX_CONFIG_DEFAULTS.SendTimeout),
   ReadTimeout: int(1, 86_400).default(NGINX_CONFIG_DEFAULTS.ReadTimeout),
   IPHash: z.boolean().default(NGINX_CONFIG_DEFAULTS.IPHash),

@@ -1,5 +1,5 @@
-import { Severity, type Diagnostic, type HttpHost, type ProxyModel, type Upstream } from '@switchyard/proto';
-import { NGINX_CONFIG_DEFAULTS, collectConfigIssues, nginxConfigSchema, type NginxConfig } from './config.js';
+import { BackendMode, Severity, type Diagnostic, type HttpHost, type ProxyModel, type Upstream } from '@switchyard/proto';
+import { NGINX_CONFIG_DEFAULTS, collectConfigIssues, nginxConfigSchema, nginxTimeMs, type NginxConfig } from './config.js';
 import {
   escapeRegex,
   formatEndpoint,
@@ -63,6 +63,8 @@ export interface LocationShared {
   caBundle: string;
   websocketTimeout: number;
   websocketHeaders: { name: string; value: string }[];
+  /** `proxy_connect_timeout` of locations proxying to a task-mode upstream (see {@link taskConnectTimeout}). */
+  taskConnectTimeout: string;
 }
 
 /** A `location` block. Exactly one of `proxyPass`, `redirect`, `unavailable` is set. */
@@ -73,6 +75,8 @@ export interface LocationView {
   /** Name of the upstream proxied to ("" when none). */
   upstream: string;
   proxyPass: string | false;
+  /** `proxy_connect_timeout` of this location (task-mode upstreams), or false for the http-level one. */
+  connectTimeout: string | false;
   tls: boolean;
   tlsVerify: boolean;
   websocket: boolean;
@@ -152,7 +156,8 @@ export interface NginxView {
     tlsSocket: string;
     sniMap: { host: string; upstream: string }[];
     upstreams: UpstreamView[];
-    connectTimeout: number;
+    /** nginx time with its unit, e.g. `600s` or `1s`. */
+    connectTimeout: string;
     proxyTimeout: number;
   } | false;
 }
@@ -323,6 +328,8 @@ export function buildNginxView(
   const sniUpstreams: UpstreamView[] = [];
   const sniUpstreamNames = new Set<string>();
   const sniHosts = new Set<string>();
+  // One stream server proxies every SNI route: it gets the task-mode connect timeout only when all of them are task mode.
+  let sniAllTasks = true;
   for (const route of [...model.sniRoutes].sort((a, b) => compare(a.host, b.host))) {
     const info = upstreams.get(route.upstream);
     const service = info?.service ?? '';
@@ -350,10 +357,12 @@ export function buildNginxView(
       const servers = buildServers(info.upstream, service, new Diagnostics());
       sniUpstreams.push({ name, balance, zone: false, servers, keepalive: false });
     }
+    if (!isTaskMode(info.upstream)) sniAllTasks = false;
     sniMap.push({ host: route.host, upstream: name });
   }
   sniUpstreams.sort((a, b) => compare(a.name, b.name));
   const passthrough = sniMap.length > 0;
+  const taskConnect = taskConnectTimeout(config);
 
   // ---- shared location values -------------------------------------------------------------------
   const proxyHeaders = [
@@ -374,6 +383,7 @@ export function buildNginxView(
       { name: 'Upgrade', value: '$http_upgrade' },
       { name: 'Connection', value: '$switchyard_connection_upgrade' },
     ],
+    taskConnectTimeout: taskConnect,
   };
 
   // ---- listeners ---------------------------------------------------------------------------------
@@ -511,12 +521,30 @@ export function buildNginxView(
           tlsSocket,
           sniMap,
           upstreams: sniUpstreams,
-          connectTimeout: config.ConnectTimeout,
+          connectTimeout: sniAllTasks ? taskConnect : `${config.ConnectTimeout}s`,
           proxyTimeout: config.ReadTimeout,
         }
       : false,
   };
   return { view, diagnostics: diags.sorted(), maxFileBytes };
+}
+
+/**
+ * Task-mode upstreams (anything but vip mode: task is Interlock's default) point at task IPs, which
+ * vanish when a task stops; vip-mode ones point at a service VIP or a remote address.
+ */
+function isTaskMode(upstream: Upstream): boolean {
+  return upstream.mode !== BackendMode.BACKEND_MODE_VIP;
+}
+
+/**
+ * `proxy_connect_timeout` of task-mode upstreams: the lower of TaskConnectTimeout and ConnectTimeout.
+ * A live task on the overlay answers a SYN within milliseconds, so a short timeout only cuts the wait
+ * on a task that has gone (until the next reload drops it) and lets `proxy_next_upstream` move on.
+ */
+function taskConnectTimeout(config: NginxConfig): string {
+  const taskMs = nginxTimeMs(config.TaskConnectTimeout);
+  return taskMs !== undefined && taskMs < config.ConnectTimeout * 1000 ? config.TaskConnectTimeout : `${config.ConnectTimeout}s`;
 }
 
 /**
@@ -600,7 +628,7 @@ function buildServers(upstream: Upstream, service: string, diags: Diagnostics): 
 }
 
 function unavailableLocation(match: string, shared: LocationShared, path = '/'): LocationView {
-  return { match, path, upstream: '', proxyPass: false, tls: false, tlsVerify: false, websocket: false, redirect: false, unavailable: true, shared };
+  return { match, path, upstream: '', proxyPass: false, connectTimeout: false, tls: false, tlsVerify: false, websocket: false, redirect: false, unavailable: true, shared };
 }
 
 function proxyLocation(match: string, path: string, upstream: Upstream, stripPrefix: boolean, websocket: boolean, shared: LocationShared): LocationView {
@@ -610,6 +638,7 @@ function proxyLocation(match: string, path: string, upstream: Upstream, stripPre
     path,
     upstream: upstream.name,
     proxyPass: `${scheme}://${upstream.name}${stripPrefix ? '/' : ''}`,
+    connectTimeout: isTaskMode(upstream) ? shared.taskConnectTimeout : false,
     tls: upstream.tls,
     tlsVerify: upstream.tls && upstream.tlsVerify,
     websocket,

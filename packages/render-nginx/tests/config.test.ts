@@ -42,7 +42,24 @@ describe('parseNginxConfig', () => {
     expect(config.UpstreamZoneSize).toBe(64);
     expect(config.ServerNamesHashBucketSize).toBe(128);
     expect(config.WorkerShutdownTimeout).toBe('5m');
+    expect(config.TaskConnectTimeout).toBe('1s');
   });
+
+  it.each(['1s', '100ms', '1500ms', '1ms', '2m', '1h', '1d', '86400s'])('accepts TaskConnectTimeout %j', (value) => {
+    expect(parseNginxConfig({ TaskConnectTimeout: value }).TaskConnectTimeout).toBe(value);
+  });
+
+  it.each(['', '0', '0s', '0ms', '500', '1.5s', '1m30s', '1 s', '1w', '2d', '86401s', '1y', '-1s', '1s; proxy_pass x', 1])(
+    'rejects TaskConnectTimeout %j, naming the key',
+    (value) => {
+      const error = errorOf({ TaskConnectTimeout: value });
+      expect(error.issues.map((i) => i.key)).toEqual(['TaskConnectTimeout']);
+      expect(error.message).toContain('TaskConnectTimeout: ');
+      if (typeof value === 'string') {
+        expect(error.issues[0]?.message).toBe("must be an nginx time with a unit, above zero and at most 1d, such as '1s' or '500ms' (units ms, s, m, h, d)");
+      }
+    },
+  );
 
   it('keeps given values and accepts WorkerProcesses as a number or "auto"', () => {
     const config = parseNginxConfig({ MaxConnections: 4096, WorkerProcesses: 4, HideInfoHeaders: true, HTTPOptions: ['gzip on'] });
@@ -206,6 +223,7 @@ describe('nginx time values', () => {
     ['KeepaliveTimeout', 'keepalive_timeout', true],
     ['ClientBodyTimeout', 'client_body_timeout', true],
     ['WorkerShutdownTimeout', 'worker_shutdown_timeout', false],
+    ['TaskConnectTimeout', 'proxy_connect_timeout', true],
   ] as const)('%s: the parser accepts only values the real nginx accepts', (key, directive, http) => {
     const accepted = values.filter((value) => nginxConfigSchema.safeParse({ [key]: value }).success);
     expect(accepted.length).toBeGreaterThan(3);

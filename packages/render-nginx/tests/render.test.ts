@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProxyModel, type Upstream } from '@switchyard/proto';
+import { BackendMode, ProxyModel, type Upstream } from '@switchyard/proto';
 import { NGINX_CONF_PATH, renderNginx } from '../src/index.js';
 import { createPki, nginxCheck, populateSecrets, type TestPki } from './helpers.js';
 
@@ -119,6 +119,80 @@ describe('renderNginx', () => {
       { config: { PidPath: '/run/nginx/proxy.pid' } },
     );
     expect(conf).toContain('server unix:/run/nginx/switchyard-tls.sock;');
+  });
+});
+
+describe('TaskConnectTimeout', () => {
+  const model: ModelInput = {
+    hosts: [
+      { host: 'task.example.com', routes: [{ path: '/', upstream: 'task' }, { path: '/ws', upstream: 'task', websocket: true }] },
+      { host: 'vip.example.com', routes: [{ path: '/', upstream: 'vip' }] },
+    ],
+    upstreams: [upstream('task', '10.0.0.2'), { ...upstream('vip', '10.0.0.9'), mode: BackendMode.BACKEND_MODE_VIP }],
+    defaultUpstream: 'task',
+  };
+  /** `proxy_connect_timeout` values by `location` (`server_name match`), plus `http` and `stream`. */
+  const timeouts = (conf: string): Record<string, string> => {
+    const out: Record<string, string> = {};
+    let where = '';
+    let server = '';
+    for (const line of conf.split('\n')) {
+      if (line === 'http {' || line === 'stream {') where = line.slice(0, -2);
+      else if (line.startsWith('        server_name ')) server = line.slice(20, -1);
+      else if (line.startsWith('        location ')) where = `${server} ${line.slice(17, -2)}`;
+      else if (line === '        }' && where !== 'stream') where = 'http';
+      const value = /^ *proxy_connect_timeout (\S+);$/.exec(line)?.[1];
+      if (value !== undefined) out[where] = value;
+    }
+    return out;
+  };
+
+  it('sets 1s in the locations of task-mode upstreams and keeps ConnectTimeout for vip mode', () => {
+    const conf = text(model);
+    expect(timeouts(conf)).toEqual({
+      http: '600s',
+      '_ /': '1s',
+      'task.example.com = /ws': '1s',
+      'task.example.com /ws/': '1s',
+      'task.example.com /': '1s',
+    });
+    expect(conf).toMatch(/location \/ \{\n {12}proxy_pass http:\/\/vip;\n {8}\}/);
+  });
+
+  it('prints the value given, or ConnectTimeout when that is lower', () => {
+    expect(timeouts(text(model, { config: { TaskConnectTimeout: '250ms' } }))['task.example.com /']).toBe('250ms');
+    const lower = timeouts(text(model, { config: { ConnectTimeout: 2, TaskConnectTimeout: '5s' } }));
+    expect(lower['http']).toBe('2s');
+    expect(lower['task.example.com /']).toBe('2s');
+    expect(timeouts(text(model, { config: { ConnectTimeout: 2, TaskConnectTimeout: '2000ms' } }))['task.example.com /']).toBe('2s');
+  });
+
+  it('falls back to 1s for an invalid value, with a diagnostic naming the key', () => {
+    const result = renderNginx(ProxyModel.fromPartial(model), { config: { TaskConnectTimeout: '0s' } });
+    expect(result.diagnostics.map((d) => [d.label, d.code])).toEqual([['TaskConnectTimeout', 'invalid-config']]);
+    expect(timeouts(result.files[0]?.content ?? '')['task.example.com /']).toBe('1s');
+  });
+
+  it('uses it for SNI passthrough only when every passthrough upstream is task mode (one stream server)', () => {
+    const sni = (upstreams: string[]) => ({ ...model, sniRoutes: upstreams.map((name) => ({ host: `pass-${name}.example.com`, upstream: name })) });
+    expect(timeouts(text(sni(['task'])))['stream']).toBe('1s');
+    expect(timeouts(text(sni(['task', 'vip'])))['stream']).toBe('600s');
+    expect(timeouts(text(sni(['task']), { config: { ConnectTimeout: 5, TaskConnectTimeout: '300ms' } }))['stream']).toBe('300ms');
+  });
+
+  it('renders configs the real nginx accepts', () => {
+    const pki = createPki(['localhost']);
+    const dir = mkdtempSync(join(tmpdir(), 'render-nginx-task-connect-'));
+    try {
+      populateSecrets(pki, dir, []);
+      for (const config of [{}, { TaskConnectTimeout: '100ms' }, { ConnectTimeout: 1, TaskConnectTimeout: '1d' }]) {
+        const conf = text({ ...model, sniRoutes: [{ host: 'pass.example.com', upstream: 'task' }] }, { config: { ...config, PidPath: join(dir, 'n.pid') } });
+        expect(nginxCheck(conf, dir)).toEqual({ ok: true, output: '' });
+      }
+    } finally {
+      pki.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -4,4 +4,4 @@
  */
 import { trafficSuite } from './suites/traffic-suite.js';
 
-trafficSuite({ split: true, maxFileBytes: 3800 });
+trafficSuite({ split: true, maxFileBytes: 4200 });

@@ -16,8 +16,8 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { BackendMode, ProxyModel } from '@switchyard/proto';
 import type { Endpoint, Upstream } from '@switchyard/proto';
 import { renderHaproxy } from '../../src/index.js';
-import { installCert, makePki } from './tools.js';
-import type { TestPki } from './tools.js';
+import { installCert, makePki, openBlackHole } from './tools.js';
+import type { BlackHole, TestPki } from './tools.js';
 
 interface Reply {
   status: number;
@@ -52,6 +52,7 @@ export function trafficSuite(layout: TrafficLayout): void {
   let httpPort: number;
   let httpsPort: number;
   const ports: Record<string, number> = {};
+  let hole: BlackHole | undefined;
 
   function listen(server: net.Server): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -130,7 +131,9 @@ export function trafficSuite(layout: TrafficLayout): void {
     installCert(pki, work, 'secure.pem');
     passPki = makePki(['pass.test']);
 
-    for (const name of ['webA', 'webB', 'app', 'stickyA', 'stickyB', 'secure']) ports[name] = await startEcho(name);
+    for (const name of ['webA', 'webB', 'app', 'stickyA', 'stickyB', 'secure', 'live']) ports[name] = await startEcho(name);
+    // A task that has gone (connects hang) next to the live one.
+    hole = await openBlackHole();
 
     // WebSocket echo endpoint.
     const wsHttp = http.createServer();
@@ -155,6 +158,7 @@ export function trafficSuite(layout: TrafficLayout): void {
       hosts: [
         { host: 'api-only.test', routes: [{ path: '/api', upstream: 'web', stripPrefix: false, websocket: false }] },
         { host: 'down.test', routes: [{ path: '/', upstream: 'down' }] },
+        { host: 'failover.test', routes: [{ path: '/', upstream: 'failover' }] },
         { host: 'secure.test', certificate: 'secure', sslOnly: true, routes: [{ path: '/', upstream: 'secure' }] },
         { host: 'sticky.test', routes: [{ path: '/', upstream: 'sticky' }] },
         {
@@ -172,6 +176,7 @@ export function trafficSuite(layout: TrafficLayout): void {
       upstreams: [
         up('app', [ep(ports['app']!, 'app', 'app1')]),
         up('down', []),
+        up('failover', [ep(hole.port, 'failover', 'gone1'), ep(ports['live']!, 'failover', 'live1')]),
         up('pass', [ep(ports['pass']!, 'pass', 'pass1')]),
         up('secure', [ep(ports['secure']!, 'secure', 'secure1')]),
         up('sticky', [ep(ports['stickyA']!, 'sticky', 'stickyA'), ep(ports['stickyB']!, 'sticky', 'stickyB')], { stickyCookie: 'SESSION' }),
@@ -232,6 +237,7 @@ export function trafficSuite(layout: TrafficLayout): void {
           }),
       ),
     );
+    hole?.close();
     pki?.cleanup();
     passPki?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });
@@ -294,6 +300,21 @@ export function trafficSuite(layout: TrafficLayout): void {
       const reply = await request(httpPort, 'web.test', '/old/page?x=1');
       expect(reply.status).toBe(302);
       expect(reply.headers.location).toBe('http://new.test:8080/old/page?x=1');
+    });
+
+    it('fails over from a task that has gone (connects hang) to a live one within TaskConnectTimeout (1s)', async () => {
+      let waited = 0;
+      for (let i = 0; i < 4; i++) {
+        const start = Date.now();
+        const reply = await request(httpPort, 'failover.test', `/${i}`);
+        const elapsed = Date.now() - start;
+        expect(reply.status).toBe(200);
+        expect(seen(reply).server).toBe('live');
+        expect(elapsed).toBeLessThan(1500);
+        // A request sent to the hole first waits for the connect timeout, then is redispatched.
+        if (elapsed >= 900) waited++;
+      }
+      expect(waited).toBeGreaterThan(0);
     });
 
     it('pins clients by the value of the sticky cookie', async () => {

@@ -14,6 +14,9 @@ const LOCATION_BLOCK = `        location {{match}} {
 {{/if}}
 {{#if proxyPass}}
             proxy_pass {{proxyPass}};
+{{#if connectTimeout}}
+            proxy_connect_timeout {{connectTimeout}};
+{{/if}}
 {{#if tls}}
             proxy_ssl_server_name on;
             proxy_ssl_name $host;
@@ -241,7 +244,7 @@ stream {
         listen {{listen}};
         ssl_preread on;
         proxy_pass $switchyard_sni_upstream;
-        proxy_connect_timeout {{connectTimeout}}s;
+        proxy_connect_timeout {{connectTimeout}};
         proxy_timeout {{proxyTimeout}}s;
     }
 }

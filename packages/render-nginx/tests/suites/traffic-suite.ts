@@ -14,7 +14,7 @@ import type tls from 'node:tls';
 import WebSocket, { WebSocketServer } from 'ws';
 import { BackendMode, ProxyModel, type Endpoint } from '@switchyard/proto';
 import { renderNginx } from '../../src/index.js';
-import { createPki, layOutFiles, populateSecrets, type TestPki } from '../helpers.js';
+import { createPki, layOutFiles, openBlackHole, populateSecrets, type BlackHole, type TestPki } from '../helpers.js';
 
 interface Reply {
   status: number;
@@ -47,6 +47,7 @@ export function trafficSuite(layout: TrafficLayout): void {
   let httpPort = 0;
   let httpsPort = 0;
   let passServerNames: (string | false | null)[] = [];
+  let hole: BlackHole | undefined;
 
   function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -160,6 +161,9 @@ export function trafficSuite(layout: TrafficLayout): void {
     wss.on('connection', (socket, req) => socket.on('message', (data) => socket.send(`echo:${req.url}:${String(data)}`)));
     servers.push(wss);
     const wsPort = await listen(wsHttp);
+    // A task that has gone (connects hang) next to a live one.
+    hole = await openBlackHole();
+    const live = await listen(http.createServer(echo('live')));
 
     httpPort = await freePort();
     httpsPort = await freePort();
@@ -175,6 +179,7 @@ export function trafficSuite(layout: TrafficLayout): void {
           redirects: [{ fromPath: '/old', toUrl: 'http://new.test:1234' }],
         },
         { host: 'empty.test', routes: [{ path: '/', upstream: 'empty' }] },
+        { host: 'failover.test', routes: [{ path: '/', upstream: 'failover' }] },
         { host: 'pass.test', sslOnly: true },
         { host: 'secure.test', certificate: 'secure', sslOnly: true, routes: [{ path: '/', upstream: 'web' }] },
         { host: 'tlsback.test', routes: [{ path: '/', upstream: 'tlsapi' }] },
@@ -183,6 +188,7 @@ export function trafficSuite(layout: TrafficLayout): void {
       upstreams: [
         { name: 'api', endpoints: [endpoint(api, 'api')], services: ['api'] },
         { name: 'empty', endpoints: [], services: ['empty'] },
+        { name: 'failover', endpoints: [endpoint(hole.port, 'failover'), endpoint(live, 'failover')], mode: BackendMode.BACKEND_MODE_TASK, services: ['failover'] },
         { name: 'pass', endpoints: [endpoint(pass, 'pass')], services: ['pass'] },
         { name: 'tlsapi', endpoints: [endpoint(tlsApi, 'tlsapi')], tls: true, services: ['tlsapi'] },
         { name: 'web', endpoints: [endpoint(web1, 'web'), endpoint(web2, 'web')], stickyCookie: 'sid', services: ['web'] },
@@ -224,6 +230,7 @@ export function trafficSuite(layout: TrafficLayout): void {
       clearTimeout(timer);
     }
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    hole?.close();
     pki?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });
   });
@@ -333,6 +340,24 @@ export function trafficSuite(layout: TrafficLayout): void {
       const reply = await get('tlsback.test', '/secure');
       expect(reply.status).toBe(200);
       expect(seen(reply).backend).toBe('tlsapi');
+    });
+
+    it('fails over from a task that has gone (connects hang) to a live one within TaskConnectTimeout (1s)', async () => {
+      let viaHole = 0;
+      for (let i = 0; i < 4; i++) {
+        const start = Date.now();
+        const reply = await get('failover.test', `/${i}`);
+        const elapsed = Date.now() - start;
+        expect(reply.status).toBe(200);
+        expect(seen(reply).backend).toBe('live');
+        expect(elapsed).toBeLessThan(1500);
+        // $upstream_addr lists every endpoint tried: the hole first when nginx waited on it.
+        if (String(reply.headers['x-upstream-addr']).startsWith(`127.0.0.1:${hole?.port}, `)) {
+          viaHole++;
+          expect(elapsed).toBeGreaterThanOrEqual(900);
+        }
+      }
+      expect(viaHole).toBeGreaterThan(0);
     });
 
     it('serves stub_status on /nginx_status to loopback clients', async () => {
