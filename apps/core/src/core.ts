@@ -54,7 +54,14 @@ export class Core {
         { hub: this.proxies, coreAddress: options.config.CoreAddress },
         new ProxyPreflight(options.docker, options.logger, options.config.CoreNetwork),
       );
-    this.watcher = new SnapshotWatcher({ docker: options.docker, logger: options.logger, resyncIntervalMs: options.config.PollIntervalMs });
+    this.watcher = new SnapshotWatcher({
+      docker: options.docker,
+      logger: options.logger,
+      resyncIntervalMs: options.config.PollIntervalMs,
+      // Docker sends no task events: after a service event, list tasks every 250 ms for 10 s so a
+      // task that starts or stops reaches the proxies quickly (hitless reloads make that cheap).
+      settle: { intervalMs: 250, durationMs: 10_000 },
+    });
     this.deployLoop = new Loop({
       run: () => this.deployRound(),
       onError: (err) => {

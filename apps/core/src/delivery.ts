@@ -113,6 +113,8 @@ export class DockerConfigDelivery implements ConfigDelivery {
   private readonly applied = new Map<string, string>();
   /** Proxies whose garbage collection kept configs only old tasks still used: collect again. */
   private readonly gcPending = new Set<string>();
+  /** Secret names each proxy's spec mounts, as last applied (an in-place change may use only these). */
+  private readonly mountedSecrets = new Map<string, Set<string>>();
   /** Config IDs of each proxy's current hitless bundle (served to agents, not yet in the spec). */
   private readonly pinned = new Map<string, Set<string>>();
 
@@ -183,6 +185,13 @@ export class DockerConfigDelivery implements ConfigDelivery {
       }
     }
     const proxy = ext.ProxyServiceName;
+    const hitless = this.isHitless(ext) ? this.hitless : undefined;
+    const bundle = { modelVersion: model.version, checksum: configChecksum(files), files, acceptedAtUnixMs: Date.now() };
+    const mountedNow = this.mountedSecrets.get(proxy);
+    if (hitless && mountedNow && model.certificates.every((c) => mountedNow.has(c.certSecret) && mountedNow.has(c.keySecret))) {
+      // Nothing the running tasks lack: the agents can reload now, before the Docker calls below.
+      hitless.hub.publish(proxy, bundle);
+    }
     const [existingConfigs, secrets, networks] = await Promise.all([
       this.docker.listConfigs({ label: [`${PROXY_SERVICE}=${proxy}`] }),
       this.docker.listSecrets(),
@@ -208,7 +217,6 @@ export class DockerConfigDelivery implements ConfigDelivery {
     if (missing.length > 0) throw new DeliveryError('missing-secret', `secrets not found: ${missing.join(', ')}`);
     const networkIds = new Map(networks.map((n) => [n.Name, n.Id]));
     const wanted = [...model.networks.map((n) => n.id), ...ext.Networks.map((n) => networkIds.get(n) ?? n)];
-    const hitless = this.isHitless(ext) ? this.hitless : undefined;
     let env: string[] = [];
     if (hitless) {
       // The agents reach core over the core network.
@@ -233,7 +241,7 @@ export class DockerConfigDelivery implements ConfigDelivery {
       }
     }
     // Running proxies reload now (before any rollout replaces them).
-    hitless?.hub.publish(proxy, { modelVersion: model.version, checksum: configChecksum(files), files, acceptedAtUnixMs: Date.now() });
+    hitless?.hub.publish(proxy, bundle);
     this.applied.set(proxy, specFingerprint(spec));
     let changed = false;
     if (!current) {
@@ -254,6 +262,7 @@ export class DockerConfigDelivery implements ConfigDelivery {
       this.logger.debug('proxy service already up to date', { proxyService: proxy, modelVersion: model.version });
     }
     if (hitless) this.pinned.set(proxy, new Set(delivered.map((d) => d.id)));
+    this.mountedSecrets.set(proxy, new Set(mounted.map((m) => m.name)));
     await this.collectGarbageSafely(proxy);
     return { configNames: delivered.map((d) => d.name), changed, mode: hitless ? 'hitless' : 'rolling' };
   }
