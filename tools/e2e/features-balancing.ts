@@ -12,7 +12,7 @@
  */
 import WebSocket from 'ws';
 import { E2E_IMAGES, SwarmFixture, docker, dockerLines, requireImages, waitFor } from '../e2e-harness/index.js';
-import { deploySwitchyard, echoOf, viaProxy, type Echo, type Switchyard } from './switchyard-fixture.js';
+import { deploySwitchyard, echoOf, runningProxyConfig, viaProxy, type Echo, type Switchyard } from './switchyard-fixture.js';
 
 /** Host ports of one deployment. */
 export interface BalancingPorts {
@@ -122,14 +122,8 @@ export function balancingSuite(kind: 'nginx' | 'haproxy', ports: BalancingPorts)
     );
   };
 
-  /** The text of the Docker Configs the proxy service currently mounts (its rendered config). */
-  const proxyConfigText = async (): Promise<string> => {
-    const names = (await docker(['service', 'inspect', proxyService, '--format', '{{range .Spec.TaskTemplate.ContainerSpec.Configs}}{{.ConfigName}} {{end}}'])).stdout
-      .split(/\s+/)
-      .filter((n) => n !== '');
-    const texts = await Promise.all(names.map(async (n) => (await docker(['config', 'inspect', n, '--format', '{{printf "%s" .Spec.Data}}'])).stdout));
-    return texts.join('\n');
-  };
+  /** The configuration the running proxy serves (its agent's live files, or the mounted ones). */
+  const proxyConfigText = async (): Promise<string> => (await runningProxyConfig(proxyService)) ?? '';
 
   /**
    * Waits until the proxy runs a config that lists exactly the tasks of `services` (each task IP

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connectExtensionClient, type ExtensionConnection } from '@switchyard/proto';
 import { runCli } from '../../apps/cli/src/index.js';
-import { docker, httpGet, waitFor, type HttpResponse, type SwarmFixture } from '../e2e-harness/index.js';
+import { docker, dockerLines, httpGet, waitFor, type HttpResponse, type SwarmFixture } from '../e2e-harness/index.js';
 
 const root = resolve(__dirname, '../..');
 
@@ -121,4 +121,19 @@ export async function cli(argv: string[]): Promise<{ code: number; out: string; 
   let err = '';
   const code = await runCli(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, cwd: process.cwd(), now: () => Date.now() });
   return { code, out, err };
+}
+
+/**
+ * The configuration the proxy service's one running container serves: the proxy agent's live
+ * directory in hitless mode, the files Docker mounted in rolling mode (main file and
+ * `switchyard.d/` parts, concatenated). Undefined while there is not exactly one container.
+ */
+export async function runningProxyConfig(proxyService: string): Promise<string | undefined> {
+  const ids = await dockerLines(['ps', '--quiet', '--filter', `label=com.docker.swarm.service.name=${proxyService}`]);
+  if (ids.length !== 1) return undefined;
+  const script =
+    'if [ -d /run/switchyard/live ]; then cd /run/switchyard/live; elif [ -f /etc/nginx/nginx.conf ]; then cd /etc/nginx; else cd /etc/haproxy; fi; ' +
+    'for f in nginx.conf haproxy.cfg switchyard.d/*; do if [ -f "$f" ]; then cat "$f"; fi; done';
+  const { stdout, exitCode } = await docker(['exec', ids[0]!, 'sh', '-c', script], { allowFailure: true, timeoutMs: 15_000 });
+  return exitCode === 0 ? stdout : undefined;
 }

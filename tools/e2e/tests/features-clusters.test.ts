@@ -27,12 +27,12 @@ interface Pair {
   kind: 'nginx' | 'haproxy';
   httpPort: number;
   httpsPort: number;
-  /** Where the proxy image reads its main file. */
+  /** Where the running proxy reads its main file (the proxy agent's live directory, hitless mode). */
   configPath: string;
 }
 
-const EAST: Pair = { cluster: 'east', kind: 'nginx', httpPort: 18104, httpsPort: 18404, configPath: '/etc/nginx/nginx.conf' };
-const WEST: Pair = { cluster: 'west', kind: 'haproxy', httpPort: 28104, httpsPort: 28404, configPath: '/etc/haproxy/haproxy.cfg' };
+const EAST: Pair = { cluster: 'east', kind: 'nginx', httpPort: 18104, httpsPort: 18404, configPath: '/run/switchyard/live/nginx.conf' };
+const WEST: Pair = { cluster: 'west', kind: 'haproxy', httpPort: 28104, httpsPort: 28404, configPath: '/run/switchyard/live/haproxy.cfg' };
 
 interface PublishedPort {
   Protocol?: string;
@@ -47,16 +47,18 @@ describe('service clusters and backend_mode=vip on a real swarm (nginx pair "eas
   let appNet: string;
   let appNetId: string;
 
-  /** Names of the Docker Configs the proxy service's spec mounts (the current delivery). */
-  const specConfigNames = async (proxyService: string): Promise<string[]> =>
-    (await docker(['service', 'inspect', proxyService, '--format', '{{range .Spec.TaskTemplate.ContainerSpec.Configs}}{{.ConfigName}} {{end}}'])).stdout
-      .trim()
-      .split(' ')
-      .filter((s) => s !== '');
-  /** The text of the proxy's current config, read with `docker config inspect`. */
+  /**
+   * Names of the Docker Configs of the proxy's current delivery, as core reports it (in hitless mode
+   * the running proxies get them through their agent; the spec keeps the ones its tasks booted from).
+   */
+  const deliveredConfigNames = async (proxyService: string): Promise<string[]> => {
+    const status = await sy.grpc.client.getStatus({});
+    return (status.deliveries.find((d) => d.proxyService === proxyService)?.configName ?? '').split(',').filter((s) => s !== '');
+  };
+  /** The text of the proxy's current main config, read with `docker config inspect`. */
   const deliveredConfig = async (proxyService: string): Promise<string> => {
-    const [name] = await specConfigNames(proxyService);
-    if (name === undefined) throw new Error(`${proxyService} mounts no config`);
+    const [name] = await deliveredConfigNames(proxyService);
+    if (name === undefined) throw new Error(`nothing delivered to ${proxyService} yet`);
     const data = (await docker(['config', 'inspect', name, '--format', '{{json .Spec.Data}}'])).stdout;
     return Buffer.from(JSON.parse(data) as string, 'base64').toString('utf8');
   };
@@ -119,7 +121,7 @@ describe('service clusters and backend_mode=vip on a real swarm (nginx pair "eas
     })();
 
     try {
-      const westConfigsBefore = await specConfigNames(sy.proxy('west'));
+      const westConfigsBefore = await deliveredConfigNames(sy.proxy('west'));
 
       // A service of cluster east: reachable through east's nginx.
       const eastApp = await echoService('east-app', {
@@ -130,7 +132,7 @@ describe('service clusters and backend_mode=vip on a real swarm (nginx pair "eas
       const viaEast = await until200(EAST.httpPort, 'shop.east.local');
       expect(viaEast.task.startsWith(`${eastApp}.1.`)).toBe(true);
       // The west pair did not even notice: same config, and it was not attached to the app's network.
-      expect(await specConfigNames(sy.proxy('west'))).toEqual(westConfigsBefore);
+      expect(await deliveredConfigNames(sy.proxy('west'))).toEqual(westConfigsBefore);
       expect(await proxyNetworks(sy.proxy('west'))).not.toContain(appNetId);
       expect(await proxyNetworks(sy.proxy('east'))).toContain(appNetId);
 
@@ -263,8 +265,8 @@ describe('service clusters and backend_mode=vip on a real swarm (nginx pair "eas
       await until200(p.httpPort, `shop.${p.cluster}.local`, '/', 90_000);
 
       // As in Interlock, scaling a vip-mode service needs no proxy reconfiguration: core sees the new
-      // task, but the rendered config (one VIP endpoint) is the same, so the proxy is not rolled.
-      const configsBefore = await specConfigNames(proxy);
+      // task, but the rendered config (one VIP endpoint) is the same, so nothing new is delivered.
+      const configsBefore = await deliveredConfigNames(proxy);
       await fx.updateService(svc, ['--replicas', '2']);
       await fx.waitForRunningTasks(svc, 2, { timeoutMs: 60_000 });
       const scaled = await waitFor(async () => {
@@ -273,7 +275,7 @@ describe('service clusters and backend_mode=vip on a real swarm (nginx pair "eas
       }, { timeoutMs: 60_000, intervalMs: 500, description: `the model of ${p.cluster} to count 2 running tasks of ${svc}` });
       expect(scaled.upstreams.find((u) => u.services.includes(svc))?.endpoints.map((e) => `${e.address}:${e.port}`)).toEqual([`${vip}:8080`]);
       await sleep(3000); // give core time to (wrongly) deliver
-      expect(await specConfigNames(proxy)).toEqual(configsBefore);
+      expect(await deliveredConfigNames(proxy)).toEqual(configsBefore);
     }, 240_000);
   }
 });
