@@ -58,9 +58,6 @@ export class Core {
       docker: options.docker,
       logger: options.logger,
       resyncIntervalMs: options.config.PollIntervalMs,
-      // Docker sends no task events: after a service event, list tasks every 250 ms for 10 s so a
-      // task that starts or stops reaches the proxies quickly (hitless reloads make that cheap).
-      settle: { intervalMs: 250, durationMs: 10_000 },
     });
     this.deployLoop = new Loop({
       run: () => this.deployRound(),

@@ -89,18 +89,12 @@ export function createExtensionService(
       const current = hub.current(ext.serviceCluster);
       const reasons = checkSubmission(req.files, req.checksum);
       if (!current) reasons.push('no model has been published for this service cluster yet');
-      else if (req.modelVersion < hub.acceptedVersion(ext.serviceCluster)) {
-        // Older than current is fine while models change faster than an extension renders (the
-        // newer submission follows); older than one already accepted would roll a proxy back.
-        reasons.push(`stale: rendered from model version ${req.modelVersion}, version ${hub.acceptedVersion(ext.serviceCluster)} was already accepted (current is ${current.version})`);
-      }
+      else if (req.modelVersion < current.version) reasons.push(`stale: rendered from model version ${req.modelVersion}, current is ${current.version}`);
       else if (req.modelVersion > current.version) reasons.push(`unknown model version ${req.modelVersion} (current is ${current.version})`);
       if (reasons.length > 0) {
         logger.warn('rejected proxy config', { extension: ext.name, serviceCluster: ext.serviceCluster, modelVersion: req.modelVersion, reasons });
         return { accepted: false, reasons, configName: '' };
       }
-      // Recorded before delivering, so that deliveries (serialised in call order) never go backwards.
-      hub.markAccepted(ext.serviceCluster, req.modelVersion);
       try {
         const configName = await sink.deliver(ext, req.modelVersion, req.files);
         return { accepted: true, reasons: [], configName };

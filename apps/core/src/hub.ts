@@ -13,7 +13,6 @@ export class ModelHub {
   private readonly watchers = new Map<string, Set<(m: ProxyModel) => void>>();
   private readonly extensions = new Map<string, RegisteredExtension>();
   private readonly deliveries = new Map<string, Delivery>();
-  private readonly accepted = new Map<string, number>();
 
   /**
    * Publishes a freshly built model for its cluster. It gets a new version only when its hash
@@ -27,16 +26,6 @@ export class ModelHub {
     this.models.set(model.serviceCluster, stored);
     for (const listener of this.watchers.get(model.serviceCluster) ?? []) listener(stored);
     return { model: stored, changed: true };
-  }
-
-  /** The newest model version of `cluster` whose rendered config core accepted (0 = none). */
-  acceptedVersion(cluster: string): number {
-    return this.accepted.get(cluster) ?? 0;
-  }
-
-  /** Records that a config rendered from `version` of `cluster` was accepted (never goes back). */
-  markAccepted(cluster: string, version: number): void {
-    this.accepted.set(cluster, Math.max(version, this.acceptedVersion(cluster)));
   }
 
   /** The current model of a cluster, if one was published. */
