@@ -9,6 +9,7 @@ import {
 } from '@switchyard/proto';
 import { DEFAULT_RECONNECT_BACKOFF, reconnectDelay, type ReconnectBackoff } from './backoff.js';
 import { trimOutput, type ProxyDriver } from './driver.js';
+import { childProcesses } from './proc.js';
 import { silentLogger, type AgentLogger } from './logger.js';
 import { exitCodeOf, spawnProxy, type ProxyChild, type SpawnProxy } from './process.js';
 import { LiveConfigStore, type Generation } from './store.js';
@@ -350,6 +351,7 @@ class ProxyAgent {
     }
     // The proxy may have been told to stop while we waited: never reload after the stop signal.
     if (this.stop.signal.aborted) return true;
+    const before = await this.servingWorkers(pid);
     if (!child.kill(this.driver.reloadSignal)) {
       this.applied = undefined;
       this.log.error('reload signal not delivered', { ...meta, signal: this.driver.reloadSignal, pid });
@@ -357,12 +359,38 @@ class ProxyAgent {
       return true;
     }
     this.reloads += 1;
+    // Until the old workers stop accepting, a new connection may still get the previous config:
+    // report (and allow the next reload) only once the switch is done.
+    await this.waitSwitched(pid, before);
     this.applied = { checksum: bundle.checksum, modelVersion: bundle.modelVersion };
     this.lastRejected = undefined;
     const draining = await this.draining(child);
     this.log.info('configuration applied; proxy reloaded', { ...meta, generation: prepared.gen.number, reloads: this.reloads, draining, ms: this.now() - started });
     this.report(bundle, ApplyResult.APPLY_RESULT_APPLIED, '', draining);
     return true;
+  }
+
+  /** PIDs of the proxy's worker processes that accept connections (not draining). */
+  private async servingWorkers(pid: number): Promise<number[]> {
+    const children = await childProcesses(pid).catch(() => []);
+    return children.filter((c) => !c.cmdline.includes('shutting down')).map((c) => c.pid);
+  }
+
+  /**
+   * Waits (at most 3 s) until a worker started after the reload serves and none of `before` does any
+   * more (nginx marks old workers "shutting down"; HAProxy's old worker leaves or stops listening
+   * once the new one has taken the sockets). Returns at once when the workers cannot be seen.
+   */
+  private async waitSwitched(pid: number, before: number[]): Promise<void> {
+    if (before.length === 0) return;
+    const deadline = this.now() + 3000;
+    while (!this.stop.signal.aborted && this.now() < deadline) {
+      const serving = await this.servingWorkers(pid);
+      const fresh = serving.some((p) => !before.includes(p));
+      const oldLeft = this.driver.kind === 'nginx' ? serving.some((p) => before.includes(p)) : false;
+      if (fresh && !oldLeft) return;
+      await sleep(10, this.stop.signal);
+    }
   }
 
   private async waitReady(pid: number): Promise<boolean> {
