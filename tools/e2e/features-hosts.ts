@@ -51,12 +51,21 @@ export function featuresHostsSuite(kind: 'nginx' | 'haproxy', ports: FeaturePort
       labels: { 'com.docker.lb.port': '8080', 'com.docker.lb.service_cluster': cluster, ...labels },
     });
 
-  /** Waits (bounded) until `host` + `path` answers 200 from a task of `service`. */
+  /**
+   * Waits (bounded) until `host` + `path` answers 200 from a task of `service` three times in a row.
+   * Right after an nginx reload, workers of the previous configuration may still take a new
+   * connection for a moment (nginx signals them after starting the new ones), so one answer does not
+   * yet mean the route is settled.
+   */
   const untilServedBy = (service: string, host: string, path = '/'): Promise<Echo> =>
     waitFor(
       async () => {
-        const echo = echoOf(await get(host, path));
-        return echo?.task.startsWith(`${service}.`) ? echo : undefined;
+        let echo: Echo | undefined;
+        for (let i = 0; i < 3; i++) {
+          echo = echoOf(await get(host, path));
+          if (!echo?.task.startsWith(`${service}.`)) return undefined;
+        }
+        return echo;
       },
       { timeoutMs: ROUTE_TIMEOUT_MS, intervalMs: 300, description: `${host}${path} answered by ${service} through the ${kind} proxy` },
     );
