@@ -1,5 +1,5 @@
 import { buildModel } from '@switchyard/model';
-import { ApplyResult, Severity, configChecksum, type ProxyKind, type ProxyModel, type RenderedFile, type ReportProxyConfigRequest, type SwarmSnapshot } from '@switchyard/proto';
+import { ApplyResult, Delivery, Severity, configChecksum, type ProxyKind, type ProxyModel, type RenderedFile, type ReportProxyConfigRequest, type SwarmSnapshot } from '@switchyard/proto';
 import { Loop, SnapshotWatcher, errorMeta, type DockerPort, type Logger } from '@switchyard/reconciler';
 import type { CoreConfig, ExtensionConfig } from './config.js';
 import { DeliveryError, DockerConfigDelivery, type ConfigDelivery } from './delivery.js';
@@ -220,18 +220,17 @@ export class Core {
       if (published !== undefined) this.metrics.deliveryLatency.observe({ proxy: target.ProxyServiceName }, (Date.now() - published) / 1000);
       this.metrics.deliveries.inc({ proxy: target.ProxyServiceName, result: result.changed ? 'updated' : result.mode === 'hitless' ? 'in-place' : 'unchanged' });
       const configName = result.configNames.join(',');
-      this.hub.recordDelivery({
-        serviceCluster: ext.serviceCluster,
-        proxyService: target.ProxyServiceName,
-        modelVersion,
-        configName,
-        checksum: configChecksum(files),
-        deliveredAtUnixMs: Date.now(),
-        mode: result.mode,
-        lastError: '',
-        lastErrorModelVersion: 0,
-        lastErrorAtUnixMs: 0,
-      });
+      this.hub.recordDelivery(
+        Delivery.fromPartial({
+          serviceCluster: ext.serviceCluster,
+          proxyService: target.ProxyServiceName,
+          modelVersion,
+          configName,
+          checksum: configChecksum(files),
+          deliveredAtUnixMs: Date.now(),
+          mode: result.mode,
+        }),
+      );
       return configName;
     } catch (err) {
       const code = err instanceof DeliveryError ? err.code : 'docker';

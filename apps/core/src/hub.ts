@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Delivery, ProxyKind, ProxyModel, RegisteredExtension } from '@switchyard/proto';
+import { Delivery, type ProxyKind, type ProxyModel, type RegisteredExtension } from '@switchyard/proto';
 import { followLatest } from './follow.js';
 
 /**
@@ -79,18 +79,7 @@ export class ModelHub {
 
   /** Records a failed delivery on the proxy's last good one (which it keeps serving). */
   recordDeliveryError(serviceCluster: string, proxyService: string, modelVersion: number, error: string, atUnixMs: number): void {
-    const last = this.deliveries.get(proxyService) ?? {
-      serviceCluster,
-      proxyService,
-      modelVersion: 0,
-      configName: '',
-      checksum: '',
-      deliveredAtUnixMs: 0,
-      mode: '',
-      lastError: '',
-      lastErrorModelVersion: 0,
-      lastErrorAtUnixMs: 0,
-    };
+    const last = this.deliveries.get(proxyService) ?? Delivery.fromPartial({ serviceCluster, proxyService });
     this.deliveries.set(proxyService, { ...last, lastError: error, lastErrorModelVersion: modelVersion, lastErrorAtUnixMs: atUnixMs });
   }
 

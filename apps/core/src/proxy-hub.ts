@@ -10,9 +10,8 @@ import {
 /** A replica that has not been heard from for this long after its stream closed is forgotten. */
 export const FORGET_DISCONNECTED_MS = 5 * 60_000;
 
-/** What happened to a replica report, for the caller's logs and metrics. */
+/** What a replica report completed, for the caller's logs and metrics. */
 export interface ReportOutcome {
-  status: ProxyReplicaStatus;
   /** Set when this report completed the rollout of the current bundle to every connected replica. */
   allApplied?: { bundle: ProxyConfigBundle };
 }
@@ -137,7 +136,7 @@ export class ProxyConfigHub {
       status.rejectedError = req.error;
       status.rejectedAtUnixMs = at;
     }
-    const outcome: ReportOutcome = { status: { ...status } };
+    const outcome: ReportOutcome = {};
     const bundle = s.bundle;
     if (bundle && s.announced !== bundle.checksum && this.allApplied(s, bundle.checksum)) {
       s.announced = bundle.checksum;
