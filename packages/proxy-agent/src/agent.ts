@@ -9,7 +9,6 @@ import {
 } from '@switchyard/proto';
 import { DEFAULT_RECONNECT_BACKOFF, reconnectDelay, type ReconnectBackoff } from './backoff.js';
 import { trimOutput, type ProxyDriver } from './driver.js';
-import { childProcesses } from './proc.js';
 import { silentLogger, type AgentLogger } from './logger.js';
 import { exitCodeOf, spawnProxy, type ProxyChild, type SpawnProxy } from './process.js';
 import { LiveConfigStore, type Generation } from './store.js';
@@ -351,7 +350,7 @@ class ProxyAgent {
     }
     // The proxy may have been told to stop while we waited: never reload after the stop signal.
     if (this.stop.signal.aborted) return true;
-    const before = await this.servingWorkers(pid);
+    const before = await this.driver.workers(pid).catch(() => []);
     if (!child.kill(this.driver.reloadSignal)) {
       this.applied = undefined;
       this.log.error('reload signal not delivered', { ...meta, signal: this.driver.reloadSignal, pid });
@@ -370,25 +369,15 @@ class ProxyAgent {
     return true;
   }
 
-  /** PIDs of the proxy's worker processes that accept connections (not draining). */
-  private async servingWorkers(pid: number): Promise<number[]> {
-    const children = await childProcesses(pid).catch(() => []);
-    return children.filter((c) => !c.cmdline.includes('shutting down')).map((c) => c.pid);
-  }
-
   /**
-   * Waits (at most 3 s) until a worker started after the reload serves and none of `before` does any
-   * more (nginx marks old workers "shutting down"; HAProxy's old worker leaves or stops listening
-   * once the new one has taken the sockets). Returns at once when the workers cannot be seen.
+   * Waits (at most 3 s) until the driver sees the reload switched over. Returns at once when the
+   * workers cannot be seen.
    */
   private async waitSwitched(pid: number, before: number[]): Promise<void> {
     if (before.length === 0) return;
     const deadline = this.now() + 3000;
     while (!this.stop.signal.aborted && this.now() < deadline) {
-      const serving = await this.servingWorkers(pid);
-      const fresh = serving.some((p) => !before.includes(p));
-      const oldLeft = this.driver.kind === 'nginx' ? serving.some((p) => before.includes(p)) : false;
-      if (fresh && !oldLeft) return;
+      if (await this.driver.switched(pid, before).catch(() => true)) return;
       await sleep(10, this.stop.signal);
     }
   }

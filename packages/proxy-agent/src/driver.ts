@@ -39,6 +39,13 @@ export interface ProxyDriver {
   ready(childPid: number): Promise<boolean>;
   /** Best-effort count of old proxy generations still draining connections; 0 when it cannot tell. */
   draining(childPid: number): Promise<number>;
+  /** PIDs of the proxy's workers that may accept new connections now; empty when it cannot tell. */
+  workers(childPid: number): Promise<number[]>;
+  /**
+   * True once a reload has switched over: a worker not in `before` (from {@link workers} just
+   * before the reload signal) runs, and no worker of `before` still accepts new connections.
+   */
+  switched(childPid: number, before: readonly number[]): Promise<boolean>;
 }
 
 /** Runs a command to completion: exit code (null when killed) and its combined output. */
@@ -139,6 +146,12 @@ export function nginxDriver(options: DriverOptions = {}): ProxyDriver {
     command: (liveDir) => [bin, '-g', 'daemon off;', '-c', join(liveDir, 'nginx.conf')],
     ready: (pid) => readyFor(pid, 'SIGHUP', options.procRoot),
     draining: async (pid) => (await childProcesses(pid, options.procRoot)).filter((p) => p.cmdline.includes('shutting down')).length,
+    // Old workers say "shutting down" once they stopped accepting.
+    workers: async (pid) => (await childProcesses(pid, options.procRoot)).filter((p) => !p.cmdline.includes('shutting down')).map((p) => p.pid),
+    switched: async function (pid, before) {
+      const serving = await this.workers(pid);
+      return serving.some((p) => !before.includes(p)) && !serving.some((p) => before.includes(p));
+    },
   };
 }
 
@@ -163,5 +176,10 @@ export function haproxyDriver(options: DriverOptions = {}): ProxyDriver {
     command: (liveDir) => [bin, '-W', '-db', ...files(liveDir)],
     ready: (pid) => readyFor(pid, 'SIGUSR2', options.procRoot),
     draining: async (pid) => Math.max(0, (await childProcesses(pid, options.procRoot)).length - 1),
+    workers: async (pid) => (await childProcesses(pid, options.procRoot)).map((p) => p.pid),
+    // The new worker takes the listening sockets from the old one, which then only drains.
+    switched: async function (pid, before) {
+      return (await this.workers(pid)).some((p) => !before.includes(p));
+    },
   };
 }

@@ -21,6 +21,8 @@ export function fakeDriver(): ProxyDriver & { validations: string[] } {
     command: (liveDir) => ['fake-proxy', '-c', join(liveDir, 'proxy.conf')],
     ready: async () => true,
     draining: async () => 0,
+    workers: async () => [],
+    switched: async () => true,
   };
 }
 
