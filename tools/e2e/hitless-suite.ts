@@ -94,6 +94,13 @@ class WsPing {
     this.socket.on('error', (err) => (this.closed ??= `error: ${err.message}`));
   }
 
+  /** Waits (bounded) until every ping sent so far has come back, or the socket closed. */
+  async caughtUp(timeoutMs = 5000): Promise<void> {
+    const target = this.sent;
+    const deadline = Date.now() + timeoutMs;
+    while (this.echoed < target && this.closed === undefined && Date.now() < deadline) await sleep(50);
+  }
+
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.socket.terminate();
@@ -190,6 +197,8 @@ export function hitlessSuite(kind: 'nginx' | 'haproxy', ports: HitlessPorts): vo
     const before = (await fx.tasks(appA)).filter((t) => t.desiredState === 'running').map((t) => t.name);
     // Every change so far left A's WebSocket open; the forced update replaces the very task it is
     // connected to, which must end it (the backend process goes away), so it is checked here.
+    // A ping may be in flight at any moment: let the ones already sent come back first.
+    await ws.caughtUp();
     const wsBeforeForce = { sent: ws.sent, echoed: ws.echoed, closed: ws.closed };
     await docker(['service', 'update', '--force', '--quiet', appA], { timeoutMs: 180_000 });
     const after = await waitFor(async () => {
@@ -200,6 +209,7 @@ export function hitlessSuite(kind: 'nginx' | 'haproxy', ports: HitlessPorts): vo
     await sleep(2000);
 
     await load.stop();
+    await wsB.caughtUp();
     const wsState = { sent: wsB.sent, echoed: wsB.echoed, closed: wsB.closed };
     ws.close();
     wsB.close();

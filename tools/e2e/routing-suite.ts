@@ -6,7 +6,7 @@
  */
 import { Severity } from '@switchyard/proto';
 import { E2E_IMAGES, SwarmFixture, docker, dockerLines, requireImages, sleep, waitFor } from '../e2e-harness/index.js';
-import { cli, deploySwitchyard, echoOf, viaProxy, type Switchyard } from './switchyard-fixture.js';
+import { cli, deploySwitchyard, echoOf, runningProxyConfig, viaProxy, type Switchyard } from './switchyard-fixture.js';
 
 export interface SuitePorts {
   http: number;
@@ -88,6 +88,13 @@ export function routingSuite(kind: 'nginx' | 'haproxy', ports: SuitePorts): void
     await fx.updateService(web, ['--replicas', '1']);
     await fx.waitForRunningTasks(web, 1);
     const [left] = await fx.tasks(web).then((ts) => ts.filter((t) => t.desiredState === 'running'));
+    // The proxy retries a stopped task on the next one, so answers alone can look settled while the
+    // config still lists the stopped tasks and one more rollout is on its way: wait until the config
+    // the proxy runs names exactly one backend address.
+    await waitFor(async () => {
+      const config = await runningProxyConfig(proxyService);
+      return config !== undefined && new Set(config.match(/\b\d+\.\d+\.\d+\.\d+:8080\b/g) ?? []).size === 1 ? true : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 500, description: 'the running proxy config to list only the remaining task' });
     await waitFor(async () => {
       const s = await sample('web.e2e.local', 10);
       return s.tasks.size === 1 && s.statuses.every((c) => c === 200) ? s : undefined;
