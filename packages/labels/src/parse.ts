@@ -4,10 +4,18 @@ import { quoteValue } from './format.js';
 import { labelInfo, LABELS } from './label-table.js';
 import { LABEL_PREFIX, SWITCHYARD_LABEL_PREFIX } from './types.js';
 import type { ParseResult, RedirectSpec, ServiceRouteSpec } from './types.js';
-import { hostnameProblem, isSafeToken, pathProblem } from './validators.js';
+import { asciiLower, hostMatches, hostnameProblem, isSafeToken, pathProblem } from './validators.js';
 
 /** Longest label value read; longer values are rejected whole (`value-too-long`). */
 export const MAX_LABEL_VALUE_LENGTH = 4096;
+
+/**
+ * Most `websocket_endpoints` paths kept per service: each becomes a location per host in the proxy
+ * config, and a few hundred of them make one service's config block large enough to hold back every
+ * delivery. Beyond it the first {@link MAX_WEBSOCKET_ENDPOINTS} paths, in label order, are kept
+ * (warning `too-many-websocket-endpoints`).
+ */
+export const MAX_WEBSOCKET_ENDPOINTS = 64;
 
 /** Most per-entry diagnostics reported for one list label; the rest are summarised in one more. */
 const MAX_ENTRY_DIAGNOSTICS = 5;
@@ -38,8 +46,6 @@ const TRUE_WORDS = new Set(['true', '1', 'yes']);
 const FALSE_WORDS = new Set(['false', '0', 'no']);
 const SAFE_KEY = /^[A-Za-z0-9._-]{1,200}$/;
 
-/** Lower-cases ASCII letters only (Unicode case mapping can turn look-alikes into ASCII, e.g. U+212A). */
-const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
 /** Trims spaces and tabs only: a newline is never "whitespace around a value", it is an error. */
 const trimBlanks = (s: string): string => s.replace(/^[ \t]+|[ \t]+$/g, '');
 const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -163,6 +169,14 @@ function parsePathList(out: Collector, key: string, value: string): string[] | u
     reportEntries(out, key, 'invalid-websocket-endpoint', problems);
     return undefined;
   }
+  if (paths.size > MAX_WEBSOCKET_ENDPOINTS) {
+    out.warn(
+      key,
+      'too-many-websocket-endpoints',
+      `${key}: ${paths.size} paths, more than ${MAX_WEBSOCKET_ENDPOINTS}; only the first ${MAX_WEBSOCKET_ENDPOINTS} (in label order) are upgraded to WebSocket`,
+    );
+    return [...paths].slice(0, MAX_WEBSOCKET_ENDPOINTS).sort(byCodeUnits);
+  }
   return [...paths].sort(byCodeUnits);
 }
 
@@ -268,12 +282,6 @@ function parseRedirects(out: Collector, key: string, value: string): RedirectSpe
   return [...bySource.values()].sort(
     (a, b) => byCodeUnits(a.sourceHost, b.sourceHost) || byCodeUnits(a.sourcePath, b.sourcePath),
   );
-}
-
-/** Whether `host` is claimed by `pattern` (exact, or `*.suffix` matching one or more leading labels). */
-function hostMatches(pattern: string, host: string): boolean {
-  if (pattern === host) return true;
-  return pattern.startsWith('*.') && host.endsWith(pattern.slice(1));
 }
 
 /** Shows a label key in a diagnostic: as is when it is tame, otherwise quoted like a value. */

@@ -11,6 +11,9 @@ export const MAX_PATH_LENGTH = 1024;
 /** Longest token accepted by {@link isSafeToken}. */
 export const MAX_TOKEN_LENGTH = 255;
 
+/** Lower-cases ASCII letters only (Unicode case mapping can turn look-alikes into ASCII, e.g. U+212A). */
+export const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
 const PATH_SEGMENT = /^[A-Za-z0-9._~+=:@-]+$/;
@@ -103,4 +106,18 @@ export function isValidPath(s: string): boolean {
  */
 export function isSafeToken(s: string): boolean {
   return typeof s === 'string' && s.length <= MAX_TOKEN_LENGTH && SAFE_TOKEN.test(s);
+}
+
+/**
+ * Whether the host pattern `pattern` (a host name, or a `*.suffix` wildcard) covers `host`: the same
+ * name, or — for a wildcard — a name with one or more labels before `.suffix` (never the bare suffix).
+ * `host` may itself be a wildcard: `*.example.com` covers `*.a.example.com`. Both are compared as given
+ * (callers pass lower-cased names). This is the one host-matching rule of Switchyard: the proxies match
+ * requests the same way.
+ * @example hostMatches('*.example.com', 'a.b.example.com') // true
+ * @example hostMatches('*.example.com', 'example.com') // false
+ */
+export function hostMatches(pattern: string, host: string): boolean {
+  if (pattern === host) return true;
+  return pattern.startsWith('*.') && host.length > pattern.length - 1 && host.endsWith(pattern.slice(1));
 }
