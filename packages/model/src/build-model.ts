@@ -11,16 +11,29 @@ import {
   type ServiceStatus,
   type SniRoute,
   type SwarmNetwork,
+  type SwarmSecret,
   type SwarmService,
   type SwarmSnapshot,
   type SwarmTask,
   type TlsCertificate,
   type Upstream,
 } from '@switchyard/proto';
-import { isValidHostname, parseServiceLabels, type ParseResult, type ServiceRouteSpec } from '@switchyard/labels';
+import {
+  isValidHostname,
+  MAX_WEBSOCKET_ENDPOINTS,
+  parseSecretAccess,
+  parseServiceLabels,
+  SECRET_LABELS,
+  secretAllows,
+  type ParseResult,
+  type RedirectSpec,
+  type SecretAccess,
+  type ServiceRouteSpec,
+} from '@switchyard/labels';
 import { ModelCode, ModelLabel } from './codes.js';
 import { modelHash } from './hash.js';
 import { compareAddress, compareStrings, isSafeHost, isSafePath, isSafeUrl, pickAddress, SECRET_NAME_PATTERN } from './safe.js';
+import { tlsExclusions } from './tls-exclusions.js';
 import { upstreamName } from './upstream-name.js';
 import { DEFAULT_SERVICE_WEIGHT, endpointWeights } from './weights.js';
 
@@ -41,7 +54,24 @@ export interface BuildModelOptions {
    * hold back every other route's updates.
    */
   refusedSecrets?: ReadonlyMap<string, string>;
+  /**
+   * Which services may name a secret in `ssl_cert` / `ssl_key`. `'labelled'` (default): only those the
+   * secret's labels allow (`com.switchyard.lb.allowed-services`, `com.switchyard.lb.allowed-hosts`; see
+   * `SECRET_LABELS` in `@switchyard/labels`); any other service is left out with `secret-not-allowed`.
+   * `'any'`: Interlock's behaviour, any service may use any secret.
+   */
+  secretPolicy?: SecretPolicy;
 }
+
+/** How {@link BuildModelOptions.secretPolicy} lets services use secrets. */
+export type SecretPolicy = 'any' | 'labelled';
+
+/**
+ * A snapshot secret with its labels. `labels` is read when present: `SwarmSecret` of the contract does
+ * not carry it yet, so a snapshot that went through protobuf has none (then no secret allows anything
+ * under the `labelled` policy).
+ */
+export type LabelledSecret = SwarmSecret & { labels?: Readonly<Record<string, string>> };
 
 /** Label key prefix that makes a service "labelled" (and so reported in `ProxyModel.services`). */
 const LABEL_PREFIX = 'com.docker.lb.';
@@ -75,6 +105,8 @@ interface Build {
 interface HostDraft {
   host: string;
   routes: Map<string, Route>;
+  /** Path → the oldest member of the route's pool (who may redirect that path). */
+  routeOwners: Map<string, Candidate>;
   redirects: Map<string, { redirect: Redirect; owner: Candidate }> | undefined;
   /** Candidates routed on this host, in age order. */
   members: Candidate[];
@@ -245,6 +277,13 @@ function serviceEndpoints(
   return endpoints;
 }
 
+/** What the secret policy says of each secret (by name): `'any'` = usable by every service. */
+type SecretTable = Map<string, SecretAccess | 'any'>;
+
+function mayUseSecret(access: SecretAccess | 'any' | undefined, service: string, hosts: readonly string[]): boolean {
+  return access === 'any' || (access !== undefined && secretAllows(access, service, hosts));
+}
+
 /** Checks every value of the spec that will reach config text; returns false (with errors) when one is unsafe. */
 function checkSafe(name: string, spec: ServiceRouteSpec, diagnostics: Diagnostic[]): boolean {
   let ok = true;
@@ -257,6 +296,9 @@ function checkSafe(name: string, spec: ServiceRouteSpec, diagnostics: Diagnostic
     bad(ModelLabel.contextRoot, `context root ${JSON.stringify(spec.contextRoot)} is not a safe path`);
   }
   for (const p of spec.websocketEndpoints) if (!isSafePath(p)) bad(ModelLabel.websocketEndpoints, `websocket path ${JSON.stringify(p)} is not a safe path`);
+  if (spec.websocketEndpoints.length > MAX_WEBSOCKET_ENDPOINTS) {
+    bad(ModelLabel.websocketEndpoints, `${spec.websocketEndpoints.length} websocket paths, more than ${MAX_WEBSOCKET_ENDPOINTS}`);
+  }
   for (const r of spec.redirects) {
     if (!isSafeHost(r.sourceHost) || !isSafePath(r.sourcePath) || !isSafeUrl(r.target)) {
       bad(ModelLabel.redirects, `redirect ${JSON.stringify(`${r.sourceHost}${r.sourcePath}`)} → ${JSON.stringify(r.target)} contains unsafe characters`);
@@ -279,7 +321,11 @@ export function buildModel(snapshot: SwarmSnapshot, options: BuildModelOptions =
 
   const networksById = new Map<string, SwarmNetwork>();
   for (const n of [...snapshot.networks].sort(compareNetworks)) if (!networksById.has(n.id)) networksById.set(n.id, n);
-  const secretNames = new Set(snapshot.secrets.map((s) => s.name));
+  const policy = options.secretPolicy ?? 'labelled';
+  const secrets: SecretTable = new Map();
+  for (const s of [...(snapshot.secrets as LabelledSecret[])].sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.id, b.id))) {
+    if (!secrets.has(s.name)) secrets.set(s.name, policy === 'any' ? 'any' : parseSecretAccess(s.labels));
+  }
   const tasksByService = new Map<string, SwarmTask[]>();
   for (const t of snapshot.tasks) {
     if (t.state !== 'running' || t.desiredState !== 'running') continue;
@@ -314,11 +360,24 @@ export function buildModel(snapshot: SwarmSnapshot, options: BuildModelOptions =
     };
     statuses.push(status);
     if (!spec) continue;
-    const candidate = admit(service, spec, running, networksById, secretNames, diagnostics, options.refusedSecrets);
+    const candidate = admit(service, spec, running, networksById, secrets, diagnostics, options.refusedSecrets);
     if (candidate) candidates.push(candidate);
   }
 
   const model = assemble(candidates, diagnostics);
+  for (const x of tlsExclusions(model)) {
+    const what = x.kind === 'passthrough' ? 'passthrough' : 'certificate';
+    for (const service of x.services) {
+      diagnostics.push(
+        warning(
+          service,
+          x.kind === 'passthrough' ? ModelLabel.sslPassthrough : ModelLabel.sslCert,
+          ModelCode.wildcardExclusion,
+          `wildcard ${what} host ${x.wildcard} does not take TLS for hosts other services route: ${x.hosts.join(', ')}`,
+        ),
+      );
+    }
+  }
   const routed = new Set(model.routedNames);
   for (const s of statuses) s.routed = routed.has(s.name);
 
@@ -350,7 +409,7 @@ function admit(
   spec: ServiceRouteSpec,
   running: SwarmTask[],
   networksById: Map<string, SwarmNetwork>,
-  secretNames: Set<string>,
+  secrets: SecretTable,
   diagnostics: Diagnostic[],
   refusedSecrets: ReadonlyMap<string, string> = new Map(),
 ): Candidate | undefined {
@@ -371,8 +430,19 @@ function admit(
       if (secret === undefined) {
         diagnostics.push(error(name, label, ModelCode.unknownSecret, `${label} is required with ${ModelLabel.sslCert}/${ModelLabel.sslKey}`));
         ok = false;
-      } else if (!secretNames.has(secret) || !SECRET_NAME_PATTERN.test(secret)) {
+      } else if (!secrets.has(secret) || !SECRET_NAME_PATTERN.test(secret)) {
         diagnostics.push(error(name, label, ModelCode.unknownSecret, `secret "${secret}" does not exist`));
+        ok = false;
+      } else if (!mayUseSecret(secrets.get(secret), name, spec.hosts)) {
+        diagnostics.push(
+          error(
+            name,
+            label,
+            ModelCode.secretNotAllowed,
+            `secret "${secret}" does not allow this service: its label ${SECRET_LABELS.allowedServices} must name the service (or be "*"), ` +
+              `or its label ${SECRET_LABELS.allowedHosts} must cover all of the service's hosts (${spec.hosts.join(', ') || 'none'}); the service's TLS routes are not served`,
+          ),
+        );
         ok = false;
       } else if (refusedSecrets.has(secret)) {
         diagnostics.push(error(name, label, ModelCode.certificateRefused, `the proxy's own check refused secret "${secret}": ${refusedSecrets.get(secret)}`));
@@ -465,7 +535,7 @@ function assemble(admitted: Candidate[], diagnostics: Diagnostic[]): Assembled {
   const hosts = new Map<string, HostDraft>();
   const hostDraft = (host: string): HostDraft => {
     let h = hosts.get(host);
-    if (!h) hosts.set(host, (h = { host, routes: new Map(), redirects: undefined, members: [], passthroughSslOnly: false }));
+    if (!h) hosts.set(host, (h = { host, routes: new Map(), routeOwners: new Map(), redirects: undefined, members: [], passthroughSslOnly: false }));
     return h;
   };
 
@@ -474,6 +544,7 @@ function assemble(admitted: Candidate[], diagnostics: Diagnostic[]): Assembled {
     for (const [path, claimants] of paths) {
       const members = settlePool(build, claimants, true, `${host}${path}`);
       draft.routes.set(path, { path, stripPrefix: members[0]?.spec.contextRootRewrite ?? false, upstream: poolKey(members), websocket: false });
+      if (members[0]) draft.routeOwners.set(path, members[0]);
       for (const m of members) if (!draft.members.includes(m)) draft.members.push(m);
     }
     draft.members.sort((a, b) => a.rank - b.rank);
@@ -541,6 +612,8 @@ function assemble(admitted: Candidate[], diagnostics: Diagnostic[]): Assembled {
         const existing = draft.routes.get(wsPath);
         if (!existing) {
           draft.routes.set(wsPath, { path: wsPath, stripPrefix: false, upstream: main.upstream, websocket: true });
+          const owner = draft.routeOwners.get(mainPath);
+          if (owner) draft.routeOwners.set(wsPath, owner);
         } else if (existing.upstream === main.upstream) {
           existing.websocket = true;
         } else {
@@ -552,10 +625,15 @@ function assemble(admitted: Candidate[], diagnostics: Diagnostic[]): Assembled {
     }
   }
 
-  // Redirects (hosts created without routes when absent).
+  // Redirects (hosts created without routes when absent), only where the service owns the source.
   const redirectOwners = new Set<string>();
   for (const c of candidates) {
     for (const r of c.spec.redirects) {
+      const refusal = redirectRefusal(c, r, hosts.get(r.sourceHost), sni.get(r.sourceHost)?.members ?? []);
+      if (refusal !== undefined) {
+        diagnostics.push(error(c.name, ModelLabel.redirects, ModelCode.redirectNotOwned, `redirect of ${r.sourceHost}${r.sourcePath} dropped: ${refusal}`));
+        continue;
+      }
       const draft = hostDraft(r.sourceHost);
       const redirects = (draft.redirects ??= new Map());
       const existing = redirects.get(r.sourcePath);
@@ -628,6 +706,27 @@ function assemble(admitted: Candidate[], diagnostics: Diagnostic[]): Assembled {
     networks: [...networks.values()].sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.id, b.id)),
     routedNames: [...routedNames],
   };
+}
+
+/**
+ * Why service `c` may not redirect `r` (undefined when it may): the source host must be one of its own
+ * hosts, it must be routed there (HTTP member or SNI pool member), and the route that would otherwise
+ * answer the source path (longest prefix on whole segments), if any, must have `c` as its oldest member.
+ * So a redirect never takes traffic another service's route receives.
+ */
+function redirectRefusal(c: Candidate, r: RedirectSpec, draft: HostDraft | undefined, sniMembers: readonly Candidate[]): string | undefined {
+  if (!c.spec.hosts.includes(r.sourceHost)) return `${r.sourceHost} is not one of the service's hosts (${ModelLabel.hosts})`;
+  if (!(draft?.members.includes(c) ?? false) && !sniMembers.includes(c)) {
+    return `the service is not routed on ${r.sourceHost} (an older service's claim won)`;
+  }
+  let covering = '';
+  for (const path of draft?.routes.keys() ?? []) {
+    const covers = path === '/' || r.sourcePath === path || r.sourcePath.startsWith(`${path}/`);
+    if (covers && path.length > covering.length) covering = path;
+  }
+  const owner = covering === '' ? undefined : draft?.routeOwners.get(covering);
+  if (owner !== undefined && owner !== c) return `${r.sourceHost}${covering} is served by the older service ${owner.name}`;
+  return undefined;
 }
 
 /** Replaces a route's pool key by the pool's upstream name (routes are private to this build). */

@@ -54,6 +54,21 @@ export const ModelCode = {
   defaultBackendConflict: 'default-backend-conflict',
   /** `vip` backend mode but the service has no virtual IP on the chosen network. Warning: empty pool. */
   missingVip: 'missing-vip',
+  /**
+   * `ssl_cert` / `ssl_key` names a secret whose labels do not allow this service (secret policy
+   * `labelled`, the default). Error: service skipped (its TLS routes are not served); the secret is untouched.
+   */
+  secretNotAllowed: 'secret-not-allowed',
+  /**
+   * A redirect whose source host the service does not own: not one of its `hosts`, a host it is not
+   * routed on, or a path another service's route answers. Error: that redirect is dropped.
+   */
+  redirectNotOwned: 'redirect-not-owned',
+  /**
+   * A wildcard TLS host (passthrough or certificate) covers hosts of other services; the proxies keep
+   * those out of the wildcard. Warning naming the excluded hosts, on the wildcard's services.
+   */
+  wildcardExclusion: 'wildcard-excludes-host',
 } as const;
 
 /** One conflict rule of the model builder, as documented in the README. */
@@ -102,6 +117,20 @@ export const CONFLICT_RULES: readonly ConflictRule[] = [
     code: ModelCode.redirectConflict,
     severity: Severity.SEVERITY_WARNING,
     rule: 'Redirects of the same host and source path to different targets: the older service wins.',
+  },
+  {
+    code: ModelCode.redirectNotOwned,
+    severity: Severity.SEVERITY_ERROR,
+    rule:
+      'A redirect is kept only when its source host is one of the service\'s own hosts, the service is routed on it (HTTP or SNI), ' +
+      'and the route that would otherwise answer its source path (if any) has the service as its oldest member; otherwise that redirect is dropped.',
+  },
+  {
+    code: ModelCode.wildcardExclusion,
+    severity: Severity.SEVERITY_WARNING,
+    rule:
+      'A wildcard passthrough or wildcard certificate host never captures TLS for hosts other services route (see tlsExclusions): ' +
+      'the proxies give those hosts their own entries; the wildcard\'s services are told which hosts are excluded.',
   },
   {
     code: ModelCode.defaultBackendConflict,

@@ -1,6 +1,7 @@
-export { buildModel, type BuildModelOptions, type ServiceLabelParser } from './build-model.js';
+export { buildModel, type BuildModelOptions, type LabelledSecret, type SecretPolicy, type ServiceLabelParser } from './build-model.js';
+export { tlsExclusions, type TlsExclusion, type TlsExclusionKind } from './tls-exclusions.js';
 export { modelHash } from './hash.js';
-export { upstreamName } from './upstream-name.js';
+export { upstreamName, RESERVED_NAME_PREFIXES } from './upstream-name.js';
 export { endpointWeights, MAX_ENDPOINT_WEIGHT, DEFAULT_SERVICE_WEIGHT } from './weights.js';
 export { CONFLICT_RULES, ModelCode, ModelLabel, type ConflictRule } from './codes.js';
 export { HOST_PATTERN, PATH_PATTERN, UPSTREAM_NAME_PATTERN, URL_PATTERN } from './safe.js';

@@ -1,5 +1,8 @@
-/** Characters allowed in an upstream name: safe to print unquoted in any proxy config. */
-export const UPSTREAM_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
+/**
+ * Characters of an upstream name: safe to print unquoted in any proxy config, and lower-case only
+ * (nginx compares upstream and zone names case-insensitively, so two names never differ only in case).
+ */
+export const UPSTREAM_NAME_PATTERN = /^[a-z0-9_.-]+$/;
 
 /** A lower-case host name: letters, digits, '-', '.', optional leading "*.". */
 export const HOST_PATTERN = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/;

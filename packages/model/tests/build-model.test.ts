@@ -406,25 +406,26 @@ describe('TLS passthrough', () => {
 });
 
 describe('redirects', () => {
-  it('adds a Redirect to the source host, creating the host without routes when absent', () => {
+  it('adds a Redirect to the source host, one of the service\'s own hosts', () => {
     const snap = new SnapshotBuilder()
-      .service('new', lb('new.local', 80, { redirects: 'http://old.local,http://new.local;http://new.local/legacy,https://new.local/v2' }))
+      .service('new', lb('new.local,old.local', 80, { redirects: 'http://old.local,http://new.local;http://new.local/legacy,https://new.local/v2' }))
       .build();
     const model = buildModel(snap);
     expect(model.hosts.find((h) => h.host === 'old.local')).toEqual({
       host: 'old.local',
       certificate: '',
       sslOnly: false,
-      routes: [],
+      routes: [{ path: '/', stripPrefix: false, upstream: 'new', websocket: false }],
       redirects: [{ fromPath: '/', toUrl: 'http://new.local' }],
     });
     expect(model.hosts.find((h) => h.host === 'new.local')?.redirects).toEqual([{ fromPath: '/legacy', toUrl: 'https://new.local/v2' }]);
   });
 
   it('same source, different targets: the older service wins (redirect-conflict)', () => {
+    // Both share old.local under their own context roots, so neither route answers "/".
     const snap = new SnapshotBuilder()
-      .service('b', lb('b.local', 80, { redirects: 'http://old.local,http://b.local' }), { createdAt: 2 })
-      .service('a', lb('a.local', 80, { redirects: 'http://old.local,http://a.local' }), { createdAt: 1 })
+      .service('b', lb('old.local', 80, { context_root: '/b', redirects: 'http://old.local,http://b.local' }), { createdAt: 2 })
+      .service('a', lb('old.local', 80, { context_root: '/a', redirects: 'http://old.local,http://a.local' }), { createdAt: 1 })
       .build();
     const model = buildModel(snap);
     expect(model.hosts.find((h) => h.host === 'old.local')?.redirects).toEqual([{ fromPath: '/', toUrl: 'http://a.local' }]);

@@ -102,7 +102,7 @@ describe('explainRequest: paths', () => {
 
 describe('explainRequest: redirects', () => {
   const m = model((b) =>
-    b.service('new', lb('new.local', 80, { redirects: 'http://old.local,http://new.local;http://new.local/legacy,https://new.local/v2' })),
+    b.service('new', lb('new.local,old.local', 80, { redirects: 'http://old.local,http://new.local;http://new.local/legacy,https://new.local/v2' })),
   );
 
   it('answers with the redirect target followed by the request URI', () => {

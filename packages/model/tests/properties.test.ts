@@ -53,7 +53,8 @@ const serviceArb = fc.record({
 
 const snapshotArb: fc.Arbitrary<SwarmSnapshot> = fc.array(serviceArb, { maxLength: 10 }).map((services) => {
   const b = new SnapshotBuilder().network('ingress', { ingress: true });
-  for (const s of SECRETS) b.secret(s);
+  // a.* secrets allow any service, b.* secrets only services whose hosts are all covered.
+  for (const s of SECRETS) b.secret(s, s.startsWith('a.') ? { 'com.switchyard.lb.allowed-services': '*' } : { 'com.switchyard.lb.allowed-hosts': 'b.local,*.wild.local' });
   services.forEach((s, i) => {
     const name = `svc${i}`;
     b.service(name, s.labels, {

@@ -1,4 +1,8 @@
 import type { SwarmNetwork, SwarmService, SwarmSnapshot, SwarmTask } from '@switchyard/proto';
+import type { LabelledSecret } from '../src/index.js';
+
+/** Secret labels that let every service use the secret. */
+export const ANY_SERVICE: Readonly<Record<string, string>> = { 'com.switchyard.lb.allowed-services': '*' };
 
 /** Options of {@link SnapshotBuilder.service}. */
 export interface ServiceOptions {
@@ -28,7 +32,7 @@ export class SnapshotBuilder {
   private readonly services: SwarmService[] = [];
   private readonly tasks: SwarmTask[] = [];
   private readonly networks: SwarmNetwork[] = [];
-  private readonly secrets: { id: string; name: string }[] = [];
+  private readonly secrets: LabelledSecret[] = [];
   private readonly nextHost = new Map<string, number>();
   private readonly serviceNetworks = new Map<string, string[]>();
 
@@ -40,9 +44,12 @@ export class SnapshotBuilder {
     return this;
   }
 
-  /** Declares a Docker secret (ID `sec-<name>`). */
-  secret(name: string): this {
-    this.secrets.push({ id: `sec-${name}`, name });
+  /**
+   * Declares a Docker secret (ID `sec-<name>`) with `labels`; by default they allow any service
+   * (`com.switchyard.lb.allowed-services=*`), pass `{}` for a secret that allows nobody.
+   */
+  secret(name: string, labels: Record<string, string> = ANY_SERVICE): this {
+    this.secrets.push({ id: `sec-${name}`, name, labels });
     return this;
   }
 
