@@ -6,7 +6,7 @@ import { Severity } from '@switchyard/proto';
 import type { Diagnostic, ProxyModel, RenderedFile } from '@switchyard/proto';
 import { HAPROXY_CFG_TEMPLATE } from './templates/haproxy-cfg.js';
 import { HAPROXY_SPLIT_DIR, PART_COMMENT, byteLength, partNumber, splitLayout } from './split.js';
-import { analyzeModel, printSection, singleFileSections } from './view-model.js';
+import { analyzeModel, certListFile, printSection, singleFileSections } from './view-model.js';
 import type { HaproxyRenderOptions, HaproxySection, HaproxyView } from './view-model.js';
 
 /** Name of the main rendered file (`files[0].path`). */
@@ -38,7 +38,8 @@ function print(header: string[], sections: HaproxySection[]): string {
  * reported in `diagnostics`; this function does not throw for bad input.
  *
  * When the configuration fits in `options.maxFileBytes` (default 400,000 bytes) the result is one file,
- * `haproxy.cfg`. Otherwise `files[0]` is still `haproxy.cfg` and the other files (sorted by path) are
+ * `haproxy.cfg`, plus `switchyard.d/certificates.crt-list` when TLS is terminated (each certificate with
+ * the hosts it is presented for). Otherwise `files[0]` is still `haproxy.cfg` and the other files (sorted by path) are
  * `switchyard.d/part-NNN.cfg` (backends) and `switchyard.d/*.map` (host, redirect, route and SNI
  * tables), each at most `maxFileBytes`; HAProxy must then be started with
  * `-f <dir>/haproxy.cfg -f <dir>/switchyard.d`.
@@ -49,9 +50,11 @@ function print(header: string[], sections: HaproxySection[]): string {
 export function renderHaproxy(model: ProxyModel, options: HaproxyRenderOptions = {}): RenderResult {
   const analysis = analyzeModel(model, options);
   const max = analysis.maxFileBytes;
+  const certList = certListFile(analysis);
   const single = print(analysis.header, singleFileSections(analysis));
   if (byteLength(single) <= max) {
-    return { files: [{ path: HAPROXY_CONFIG_FILE, content: single }], diagnostics: analysis.diagnostics };
+    const files = [{ path: HAPROXY_CONFIG_FILE, content: single }, ...(certList ? [certList] : [])];
+    return { files, diagnostics: [...analysis.diagnostics, ...oversized(files, max)] };
   }
 
   const empty = byteLength(print([], []));
@@ -61,10 +64,16 @@ export function renderHaproxy(model: ProxyModel, options: HaproxyRenderOptions =
   const extra: RenderedFile[] = [
     ...layout.parts.map((sections, i) => ({ path: `${HAPROXY_SPLIT_DIR}/part-${partNumber(i)}.cfg`, content: print(partHeader, sections) })),
     ...layout.maps,
+    ...(certList ? [certList] : []),
   ].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
   const files = [{ path: HAPROXY_CONFIG_FILE, content: print([...analysis.header, ...layout.mainHeader], layout.main) }, ...extra];
 
-  const diagnostics = [...analysis.diagnostics];
+  return { files, diagnostics: [...analysis.diagnostics, ...oversized(files, max)] };
+}
+
+/** A `file-too-large` error for each file larger than `max` bytes. */
+function oversized(files: RenderedFile[], max: number): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
   for (const file of files) {
     const size = byteLength(file.content);
     if (size > max) {
@@ -72,10 +81,10 @@ export function renderHaproxy(model: ProxyModel, options: HaproxyRenderOptions =
         service: '',
         label: '',
         code: 'file-too-large',
-        message: `${file.path} is ${size} bytes, more than maxFileBytes (${max}): one section or table line is too large to split further`,
+        message: `${file.path} is ${size} bytes, more than maxFileBytes (${max}): one section, table line or certificate list is too large to split further`,
         severity: Severity.SEVERITY_ERROR,
       });
     }
   }
-  return { files, diagnostics };
+  return diagnostics;
 }

@@ -7,8 +7,9 @@
  *   backends. Its frontends no longer hold one rule per host or route: they look the host and the
  *   route up in map files (a fixed number of lines per map file, whatever the number of hosts);
  * - `switchyard.d/part-NNN.cfg` hold the upstream backends;
- * - `switchyard.d/<table>-NNN.map` hold the host, redirect, route and SNI tables. `global` says
- *   `default-path config`, so their relative paths resolve next to haproxy.cfg.
+ * - `switchyard.d/<table>-NNN.map` hold the host, route (and redirect) and SNI tables. `global` says
+ *   `default-path config`, so their relative paths resolve next to haproxy.cfg (as the crt-list's,
+ *   `switchyard.d/certificates.crt-list`, in both layouts).
  *
  * Matching is the same as in the one-file layout: map files are searched in order and, within a
  * `map_beg`/`map_end` table, the first matching line wins, so each table lists longest prefixes
@@ -21,12 +22,16 @@ import {
   STATS_PATH,
   backendSections,
   defaultsSection,
+  HOST_VAR_RULE,
   L7_RETRY_GUARD,
+  TLS_REJECT_BACKEND,
+  TLS_TERMINATE_BACKEND,
   globalSection,
+  pathRules,
   statsSection,
   tcpDefaultsSection,
   tlsBindOf,
-  tlsHandOffSection,
+  tlsHandOffSections,
   unknownHostSection,
 } from './view-model.js';
 import { headerLines, type HaproxyAnalysis, type HaproxySection } from './view-model.js';
@@ -106,6 +111,9 @@ function mapFiles(table: MapTable, header: readonly string[], maxBytes: number):
   }));
 }
 
+/** Prefix of a `routes` map value that is a redirect target rather than `<strip>:<backend>`. */
+const REDIRECT_MARK = 'redirect:';
+
 /** The lookup tables of an analysed model, in a fixed order. */
 export function mapTables(a: HaproxyAnalysis): MapTable[] {
   const prefixOf = new Map<string, string>();
@@ -113,8 +121,8 @@ export function mapTables(a: HaproxyAnalysis): MapTable[] {
   const key = (host: string, acl: string | undefined) => `${host}${acl === undefined ? '' : (prefixOf.get(acl) ?? '')}/`;
   const exact = a.hosts.filter((h) => !h.host.startsWith('*.'));
   const wildcard = a.hosts.filter((h) => h.host.startsWith('*.'));
-  const sniExact = a.sniRoutes.filter((s) => !s.host.startsWith('*.'));
-  const sniWildcard = a.sniRoutes.filter((s) => s.host.startsWith('*.'));
+  const sniExact = a.sniEntries.filter((s) => !s.host.startsWith('*.'));
+  const sniWildcard = a.sniEntries.filter((s) => s.host.startsWith('*.'));
   return [
     { stem: 'hosts', purpose: 'Host name -> virtual host (map_str).', lines: exact.map((h) => `${h.host} ${h.host}`) },
     {
@@ -124,20 +132,21 @@ export function mapTables(a: HaproxyAnalysis): MapTable[] {
     },
     { stem: 'ssl-only', purpose: 'Virtual hosts whose plain HTTP requests are redirected to HTTPS (map_str).', lines: a.hosts.filter((h) => h.sslOnly).map((h) => `${h.host} 1`) },
     {
-      stem: 'redirects',
-      purpose: 'Virtual host + path prefix + "/" -> redirect target (map_beg, longest source first).',
-      lines: a.hosts.flatMap((h) => h.redirects.map((r) => `${key(h.host, r.pathAcl)} ${r.toUrl}`)),
-    },
-    {
       stem: 'routes',
-      purpose: 'Virtual host + path prefix + "/" -> bytes to strip:backend (map_beg, longest prefix first).',
-      lines: a.hosts.flatMap((h) => h.routes.map((r) => `${key(h.host, r.pathAcl)} ${r.stripLength}:up_${r.upstream.name}`)),
+      purpose: `Virtual host + path prefix + "/" -> bytes to strip:backend, or ${REDIRECT_MARK}<redirect target> (map_beg, longest prefix first, a redirect first on an equal prefix).`,
+      lines: a.hosts.flatMap((h) =>
+        pathRules(h).map((rule) =>
+          rule.kind === 'route'
+            ? `${key(h.host, rule.route.pathAcl)} ${rule.route.stripLength}:up_${rule.route.upstream.name}`
+            : `${key(h.host, rule.redirect.pathAcl)} ${REDIRECT_MARK}${rule.redirect.toUrl}`,
+        ),
+      ),
     },
-    { stem: 'sni', purpose: 'TLS server name -> passthrough backend (map_str).', lines: sniExact.map((s) => `${s.host} tcp_${s.upstream.name}`) },
+    { stem: 'sni', purpose: 'TLS server name -> passthrough, termination or refusal backend (map_str).', lines: sniExact.map((s) => `${s.host} ${s.backend}`) },
     {
       stem: 'sni-wildcards',
-      purpose: 'TLS server name suffix -> passthrough backend (map_end, most specific first).',
-      lines: sniWildcard.map((s) => `${s.host.slice(1)} tcp_${s.upstream.name}`),
+      purpose: 'TLS server name suffix -> passthrough, termination or refusal backend (map_end, most specific first).',
+      lines: sniWildcard.map((s) => `${s.host.slice(1)} ${s.backend}`),
     },
   ];
 }
@@ -152,8 +161,8 @@ export function splitLayout(a: HaproxyAnalysis, sectionBytes: (s: HaproxySection
   const files = (stem: string) => maps.filter((m) => m.path.startsWith(`${HAPROXY_SPLIT_DIR}/${stem}-`)).map((m) => m.path);
 
   const global = globalSection(a.config);
-  const main: HaproxySection[] = [{ ...global, lines: ['default-path config', ...global.lines] }, tcpDefaultsSection(a.config), defaultsSection(a.config)];
-  const terminateTls = a.certPaths.length > 0;
+  const main: HaproxySection[] = [global, tcpDefaultsSection(a.config), defaultsSection(a.config)];
+  const terminateTls = a.certList.length > 0;
   if (terminateTls || a.sniRoutes.length > 0) {
     const lines = [`bind :${a.httpsPort}`, `tcp-request inspect-delay ${SNI_INSPECT_DELAY}`, 'tcp-request content accept if { req.ssl_hello_type 1 }'];
     for (const [stem, match] of [['sni', 'map_str'], ['sni-wildcards', 'map_end']] as const) {
@@ -162,9 +171,9 @@ export function splitLayout(a: HaproxyAnalysis, sectionBytes: (s: HaproxySection
         lines.push(`use_backend %[${lookup}] if { ${lookup} -m found }`);
       }
     }
-    lines.push(`default_backend ${terminateTls ? 'sy_tls_terminate' : 'sy_tls_reject'}`);
+    lines.push(`default_backend ${terminateTls ? TLS_TERMINATE_BACKEND : TLS_REJECT_BACKEND}`);
     main.push({ comments: ['TLS listener: SNI passthrough routes (map files), everything else is terminated by fe_http.'], title: 'frontend fe_tls from sy_tcp', lines });
-    main.push(tlsHandOffSection(a));
+    main.push(...tlsHandOffSections(a));
   }
   main.push(httpFrontend(a, files));
   main.push(statsSection(a.config));
@@ -192,10 +201,9 @@ function httpFrontend(a: HaproxyAnalysis, files: (stem: string) => string[]): Ha
     L7_RETRY_GUARD,
     'unique-id-format %[uuid()]',
     'http-request set-header X-Request-ID %[unique-id]',
-    'http-request set-var(txn.host) req.hdr(host),host_only,lower',
+    HOST_VAR_RULE,
     'acl has_vh var(txn.vh) -m found',
     'acl has_route var(txn.route) -m found',
-    'acl has_redirect var(txn.redirect) -m found',
     `acl stats_path path ${STATS_PATH}`,
   );
   const statsCondition = config.AdminUser !== '' ? 'stats_path' : 'stats_path stats_client';
@@ -211,9 +219,10 @@ function httpFrontend(a: HaproxyAnalysis, files: (stem: string) => string[]): Ha
   if (a.hosts.length > 0) {
     lines.push('http-request set-var(txn.path) path if !has_route has_vh', 'http-request set-var(txn.key) var(txn.vh),concat(,txn.path,/) if !has_route has_vh');
   }
-  for (const file of files('redirects')) lines.push(`http-request set-var(txn.redirect) var(txn.key),map_beg(${file}) if !has_route has_vh !has_redirect`);
-  if (files('redirects').length > 0) lines.push('http-request redirect location %[var(txn.redirect)]%[capture.req.uri] code 302 if !has_route has_redirect');
   for (const file of files('routes')) lines.push(`http-request set-var(txn.route) var(txn.key),map_beg(${file}) if !has_route has_vh`);
+  if (a.hosts.some((h) => h.redirects.length > 0)) {
+    lines.push(`http-request redirect location %[var(txn.route),regsub(^${REDIRECT_MARK},)]%[capture.req.uri] code 302 if { var(txn.route) -m beg ${REDIRECT_MARK} }`);
+  }
   if (a.hosts.length > 0) {
     lines.push(`http-request return status 404 content-type text/html string '${PAGE_404}' if has_vh !has_route`);
   }

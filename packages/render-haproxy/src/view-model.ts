@@ -74,6 +74,17 @@ export const SERVER_INFO = 'switchyard';
 export const WEBSOCKET_TUNNEL_TIMEOUT = '3600s';
 /** How long the TLS listener waits for a ClientHello to read the SNI. */
 export const SNI_INSPECT_DELAY = '5s';
+/** Backend handing TLS connections to the terminating bind of fe_http. */
+export const TLS_TERMINATE_BACKEND = 'sy_tls_terminate';
+/** Backend closing TLS connections nothing may serve. */
+export const TLS_REJECT_BACKEND = 'sy_tls_reject';
+/** Path (relative to haproxy.cfg; `default-path config`) of the certificate list of the terminating bind. */
+export const CERT_LIST_FILE = 'switchyard.d/certificates.crt-list';
+/**
+ * How fe_http reads the requested host: the Host header without its port, lower case and without a
+ * trailing dot (`Name.:8080` is `name`), as nginx and `explainRequest` normalize it.
+ */
+export const HOST_VAR_RULE = 'http-request set-var(txn.host) req.hdr(host),host_only,lower,regsub([.]$,)';
 /** Largest weight HAProxy accepts on a server. */
 export const MAX_WEIGHT = 256;
 
@@ -115,23 +126,62 @@ export interface UpstreamView {
 export interface RouteView {
   id: string;
   pathAcl: string | undefined;
+  /** Length of the path prefix without its trailing slash. */
+  prefixLength: number;
   stripLength: number;
   upstream: UpstreamView;
 }
 
-/** One redirect of a host. */
+/** One redirect of a host (`id` names it in the one-file layout). */
 export interface RedirectView {
+  id: string;
   pathAcl: string | undefined;
+  /** Length of the source prefix without its trailing slash (precedence against routes). */
+  prefixLength: number;
   toUrl: string;
+}
+
+/**
+ * A route or a redirect of a host, in matching order: the longest path prefix first and, on an equal
+ * prefix, the redirect first (the same precedence as nginx's locations and `explainRequest`).
+ */
+export type PathRuleView = { kind: 'route'; route: RouteView } | { kind: 'redirect'; redirect: RedirectView };
+
+/** One line of the crt-list: a certificate and the host names (SNI filters) it is presented for. */
+export interface CertListEntry {
+  path: string;
+  /** Hosts whose routes use the certificate, in matching order; nothing else gets it. */
+  filters: string[];
+}
+
+/** A TLS server-name rule of fe_tls: which backend a ClientHello for `host` goes to. */
+export interface SniEntryView {
+  host: string;
+  /** `tcp_<upstream>` (passthrough), {@link TLS_TERMINATE_BACKEND} or {@link TLS_REJECT_BACKEND}. */
+  backend: string;
 }
 
 /** A validated HTTP host with its routes and redirects, in matching order. */
 export interface HostView {
   host: string;
   sslOnly: boolean;
+  /** Name of the (valid) certificate terminating TLS for the host, or "". */
+  certificate: string;
   routes: RouteView[];
   redirects: RedirectView[];
 }
+
+/** The routes and redirects of a host merged in matching order (see {@link PathRuleView}). */
+export function pathRules(h: HostView): PathRuleView[] {
+  const rules: PathRuleView[] = [
+    ...h.redirects.map((redirect) => ({ kind: 'redirect' as const, redirect })),
+    ...h.routes.map((route) => ({ kind: 'route' as const, route })),
+  ];
+  const length = (r: PathRuleView): number => (r.kind === 'route' ? r.route.prefixLength : r.redirect.prefixLength);
+  // Stable sort: each list is already longest first, redirects come before routes on a tie.
+  return rules.sort((x, y) => length(y) - length(x));
+}
+
 
 /** Collects diagnostics in discovery order. */
 class Diagnostics {
@@ -159,6 +209,15 @@ function compareHosts(a: string, b: string): number {
   return compareStrings(a, b);
 }
 
+/**
+ * Whether the wildcard `*.suffix` covers `host` (an exact name, or a narrower wildcard) and is not
+ * `host` itself: a name of one or more labels before `.suffix`.
+ */
+function wildcardCovers(wildcard: string, host: string): boolean {
+  const suffix = wildcard.slice(1);
+  return host !== wildcard && host.endsWith(suffix) && host.length > suffix.length;
+}
+
 /** The path without its trailing slash ("" for "/"). */
 function trimSlash(path: string): string {
   return path.endsWith('/') ? path.slice(0, -1) : path;
@@ -180,14 +239,20 @@ export interface HaproxyAnalysis {
   maxFileBytes: number;
   /** Valid upstreams by name, sorted by name. */
   upstreams: Map<string, UpstreamView>;
-  /** Distinct certificate file paths (crt arguments). */
-  certPaths: string[];
+  /** The crt-list of the terminating bind: used certificates only, each filtered to its hosts (empty: no termination). */
+  certList: CertListEntry[];
   /** Valid HTTP hosts in matching order (exact names alphabetically, then wildcards longest first). */
   hosts: HostView[];
   /** Path prefix → ACL name, in first-use order. */
   pathAcls: Map<string, string>;
   /** Valid SNI passthrough routes in matching order. */
   sniRoutes: { host: string; upstream: UpstreamView }[];
+  /**
+   * The TLS server-name rules of fe_tls in matching order (exact names, then wildcards longest first):
+   * the passthrough routes, plus the HTTP hosts a wildcard of another service (SNI passthrough or
+   * certificate) would otherwise capture, sent to their own termination or refused.
+   */
+  sniEntries: SniEntryView[];
   defaultUpstream: UpstreamView | undefined;
   /** Comment lines at the top of every file. */
   header: string[];
@@ -291,7 +356,6 @@ export function analyzeModel(model: ProxyModel, options: HaproxyRenderOptions = 
     }
     certFiles.set(cert.name, `${secretsDir}/${cert.certFile}`);
   }
-  const certPaths = [...new Set(certFiles.values())];
 
   // ---- HTTP hosts -----------------------------------------------------------------------------------
   const pathAcls = new Map<string, string>();
@@ -307,6 +371,7 @@ export function analyzeModel(model: ProxyModel, options: HaproxyRenderOptions = 
   };
   const hosts = new Map<string, HostView>();
   let routeCount = 0;
+  let redirectCount = 0;
   const sortedHosts = [...model.hosts].sort((a, b) => compareHosts(a.host, b.host));
   for (const h of sortedHosts) {
     const service = h.routes[0] ? serviceOf(h.routes[0].upstream) : '';
@@ -326,7 +391,7 @@ export function analyzeModel(model: ProxyModel, options: HaproxyRenderOptions = 
         LABEL.cert,
       );
     }
-    const view: HostView = { host: h.host, sslOnly: h.sslOnly, routes: [], redirects: [] };
+    const view: HostView = { host: h.host, sslOnly: h.sslOnly, certificate: certFiles.has(h.certificate) ? h.certificate : '', routes: [], redirects: [] };
     for (const route of sortRoutes(h)) {
       const rservice = serviceOf(route.upstream) || service;
       if (!isSafePath(route.path)) {
@@ -348,6 +413,7 @@ export function analyzeModel(model: ProxyModel, options: HaproxyRenderOptions = 
       view.routes.push({
         id: `r${routeCount++}`,
         pathAcl: pathAclFor(route.path),
+        prefixLength: prefix.length,
         stripLength: route.stripPrefix && prefix !== '' ? prefix.length + 1 : 0,
         upstream,
       });
@@ -365,7 +431,12 @@ export function analyzeModel(model: ProxyModel, options: HaproxyRenderOptions = 
         continue;
       }
       // The original URI (starting with "/") is appended, so a trailing slash of the target is dropped.
-      view.redirects.push({ pathAcl: pathAclFor(r.fromPath), toUrl: r.toUrl.replace(/\/+$/, '') });
+      view.redirects.push({
+        id: `d${redirectCount++}`,
+        pathAcl: pathAclFor(r.fromPath),
+        prefixLength: trimSlash(r.fromPath).length,
+        toUrl: r.toUrl.replace(/\/+$/, ''),
+      });
     }
     hosts.set(h.host, view);
   }
@@ -392,6 +463,27 @@ export function analyzeModel(model: ProxyModel, options: HaproxyRenderOptions = 
     upstream.usedTcp = true;
     sniRoutes.push({ host: s.host, upstream });
   }
+
+  // ---- TLS: certificate list and server-name rules ---------------------------------------------------
+  const hostList = [...hosts.values()];
+  const certList: CertListEntry[] = [];
+  for (const [name, path] of certFiles) {
+    const filters = hostList.filter((h) => h.certificate === name).map((h) => h.host);
+    // An unused certificate is not loaded: without filters HAProxy would offer it for its own names.
+    if (filters.length > 0) certList.push({ path, filters });
+  }
+  const terminateTls = certList.length > 0;
+  const sniEntries: SniEntryView[] = sniRoutes.map((s) => ({ host: s.host, backend: `tcp_${s.upstream.name}` }));
+  const sniHosts = new Set(sniRoutes.map((s) => s.host));
+  const sniWildcards = sniRoutes.filter((s) => s.host.startsWith('*.')).map((s) => s.host);
+  const certWildcards = hostList.filter((h) => h.host.startsWith('*.') && h.certificate !== '').map((h) => h.host);
+  for (const h of hostList) {
+    if (sniHosts.has(h.host)) continue;
+    const ownTls = terminateTls && h.certificate !== '';
+    const captured = sniWildcards.some((w) => wildcardCovers(w, h.host)) || (!ownTls && certWildcards.some((w) => wildcardCovers(w, h.host)));
+    if (captured) sniEntries.push({ host: h.host, backend: ownTls ? TLS_TERMINATE_BACKEND : TLS_REJECT_BACKEND });
+  }
+  sniEntries.sort((x, y) => compareHosts(x.host, y.host));
 
   // ---- default backend ------------------------------------------------------------------------------
   let defaultUpstream: UpstreamView | undefined;
@@ -424,10 +516,11 @@ export function analyzeModel(model: ProxyModel, options: HaproxyRenderOptions = 
     proxyId,
     maxFileBytes,
     upstreams,
-    certPaths,
-    hosts: [...hosts.values()],
+    certList,
+    hosts: hostList,
     pathAcls,
     sniRoutes,
+    sniEntries,
     defaultUpstream,
     header,
     diagnostics: d.list,
@@ -439,27 +532,48 @@ export function tlsSocketOf(a: HaproxyAnalysis): string {
   return `abns@switchyard-tls-${a.httpsPort}`;
 }
 
-/** The terminating bind line of fe_http, or undefined when no certificate is available. */
+/**
+ * The terminating bind line of fe_http, or undefined when no certificate is used. Certificates come
+ * from the crt-list ({@link CERT_LIST_FILE}), each only for the hosts that use it, and `strict-sni`
+ * refuses any other server name (no default certificate), as nginx's default TLS server does.
+ */
 export function tlsBindOf(a: HaproxyAnalysis): string | undefined {
-  if (a.certPaths.length === 0) return undefined;
+  if (a.certList.length === 0) return undefined;
   const ssl = a.config.SSLOpts.trim();
-  return [`bind ${tlsSocketOf(a)} accept-proxy ssl`, ...a.certPaths.map((p) => `crt ${p}`), 'alpn h2,http/1.1', ...(ssl ? [ssl] : [])].join(' ');
+  return [`bind ${tlsSocketOf(a)} accept-proxy ssl crt-list ${CERT_LIST_FILE} strict-sni`, 'alpn h2,http/1.1', ...(ssl ? [ssl] : [])].join(' ');
 }
 
-/** `backend sy_tls_terminate` or `backend sy_tls_reject` (after fe_tls). */
-export function tlsHandOffSection(a: HaproxyAnalysis): HaproxySection {
-  if (a.certPaths.length > 0) {
-    return {
+/** The crt-list file (`<certificate> <host>...` per line), or undefined when no certificate is used. */
+export function certListFile(a: HaproxyAnalysis): { path: string; content: string } | undefined {
+  if (a.certList.length === 0) return undefined;
+  const header = [...a.header, 'Certificates of the terminating bind, each presented only for the hosts that use it (SNI filters).'];
+  const lines = a.certList.map((c) => `${c.path} ${c.filters.join(' ')}`);
+  return { path: CERT_LIST_FILE, content: `${header.map((l) => `# ${l}\n`).join('')}${lines.map((l) => `${l}\n`).join('')}` };
+}
+
+/** `backend sy_tls_terminate` and/or `backend sy_tls_reject` (after fe_tls), as its rules use them. */
+export function tlsHandOffSections(a: HaproxyAnalysis): HaproxySection[] {
+  const sections: HaproxySection[] = [];
+  const terminate = a.certList.length > 0;
+  if (terminate) {
+    sections.push({
       comments: ['Hands TLS connections to the terminating bind of fe_http (client address kept via PROXY v2).'],
-      title: 'backend sy_tls_terminate from sy_tcp',
+      title: `backend ${TLS_TERMINATE_BACKEND} from sy_tcp`,
       lines: [`server terminate ${tlsSocketOf(a)} send-proxy-v2`],
-    };
+    });
   }
-  return {
-    comments: ['No certificate to terminate TLS with: connections without a passthrough route are closed.'],
-    title: 'backend sy_tls_reject from sy_tcp',
-    lines: ['tcp-request content reject'],
-  };
+  if (!terminate || a.sniEntries.some((e) => e.backend === TLS_REJECT_BACKEND)) {
+    sections.push({
+      comments: [
+        terminate
+          ? 'TLS for hosts without TLS of their own that a wildcard of another service would capture: closed.'
+          : 'No certificate to terminate TLS with: connections without a passthrough route are closed.',
+      ],
+      title: `backend ${TLS_REJECT_BACKEND} from sy_tcp`,
+      lines: ['tcp-request content reject'],
+    });
+  }
+  return sections;
 }
 
 /** `backend sy_default`: the 503 page for unknown hosts. */
@@ -482,7 +596,7 @@ export function backendSections(a: HaproxyAnalysis): HaproxySection[] {
 /** The sections of the one-file layout, in file order. */
 export function singleFileSections(a: HaproxyAnalysis): HaproxySection[] {
   const { config, httpsPort, httpPort, sniRoutes, defaultUpstream, proxyId } = a;
-  const terminateTls = a.certPaths.length > 0;
+  const terminateTls = a.certList.length > 0;
   const sections: HaproxySection[] = [globalSection(config), tcpDefaultsSection(config), defaultsSection(config)];
 
   if (terminateTls || sniRoutes.length > 0) {
@@ -491,20 +605,20 @@ export function singleFileSections(a: HaproxyAnalysis): HaproxySection[] {
       `tcp-request inspect-delay ${SNI_INSPECT_DELAY}`,
       'tcp-request content accept if { req.ssl_hello_type 1 }',
     ];
-    for (const s of sniRoutes) {
+    for (const s of a.sniEntries) {
       lines.push(
         s.host.startsWith('*.')
-          ? `use_backend tcp_${s.upstream.name} if { req.ssl_sni,lower -m end ${s.host.slice(1)} }`
-          : `use_backend tcp_${s.upstream.name} if { req.ssl_sni -i ${s.host} }`,
+          ? `use_backend ${s.backend} if { req.ssl_sni,lower -m end ${s.host.slice(1)} }`
+          : `use_backend ${s.backend} if { req.ssl_sni -i ${s.host} }`,
       );
     }
-    lines.push(`default_backend ${terminateTls ? 'sy_tls_terminate' : 'sy_tls_reject'}`);
+    lines.push(`default_backend ${terminateTls ? TLS_TERMINATE_BACKEND : TLS_REJECT_BACKEND}`);
     sections.push({
       comments: ['TLS listener: SNI passthrough routes, everything else is terminated by fe_http.'],
       title: 'frontend fe_tls from sy_tcp',
       lines,
     });
-    sections.push(tlsHandOffSection(a));
+    sections.push(...tlsHandOffSections(a));
   }
 
   sections.push(
@@ -607,7 +721,8 @@ function buildUpstream(up: Upstream, d: Diagnostics, taskConnect: string): Upstr
 
 /** The `global` section (DH params, TLS defaults, GlobalOptions). */
 export function globalSection(c: HaproxyConfig): HaproxySection {
-  const lines = [`maxconn ${c.MaxConnections}`, `pidfile ${c.PidPath}`];
+  // Relative paths (crt-list, split-layout maps) resolve next to haproxy.cfg.
+  const lines = ['default-path config', `maxconn ${c.MaxConnections}`, `pidfile ${c.PidPath}`];
   // Graceful master-worker reloads: the new worker takes the listeners over through this socket, and
   // the old workers drain for at most HardStopAfter. A GlobalOptions line printed later wins.
   if (c.AdminSocketPath !== '') lines.push(`stats socket ${c.AdminSocketPath} mode 600 level admin expose-fd listeners`);
@@ -704,7 +819,7 @@ function httpFrontend(input: HttpFrontendInput): HaproxySection {
     L7_RETRY_GUARD,
     'unique-id-format %[uuid()]',
     'http-request set-header X-Request-ID %[unique-id]',
-    'http-request set-var(txn.host) req.hdr(host),host_only,lower',
+    HOST_VAR_RULE,
     'acl has_vh var(txn.vh) -m found',
     'acl has_route var(txn.route) -m found',
     `acl stats_path path ${STATS_PATH}`,
@@ -729,24 +844,26 @@ function httpFrontend(input: HttpFrontendInput): HaproxySection {
   lines.push(`http-request set-var(txn.route) str(stats) if ${statsCondition}`);
   hosts.forEach((_h, i) => lines.push(`http-request set-var(txn.vh) str(h${i}) if !has_route !has_vh h${i}`));
 
-  // Redirects: plain HTTP to HTTPS for ssl_only hosts, then the hosts' redirects (longest source first).
+  // Plain HTTP to HTTPS for ssl_only hosts.
   hosts.forEach((h, i) => {
     if (h.sslOnly) {
       lines.push(`http-request redirect location https://%[var(txn.host)]%[capture.req.uri] code 301 if !has_route !{ ssl_fc } vh${i}`);
     }
   });
-  hosts.forEach((h, i) => {
-    for (const r of h.redirects) {
-      lines.push(`http-request redirect location ${r.toUrl}%[capture.req.uri] code 302 if !has_route vh${i}${r.pathAcl ? ` ${r.pathAcl}` : ''}`);
-    }
-  });
 
-  // Route selection (longest prefix first within each host).
+  // Route or redirect selection: within each host the longest prefix first, a redirect first on an
+  // equal prefix; then the selected redirect answers.
   hosts.forEach((h, i) => {
-    for (const r of h.routes) {
-      lines.push(`http-request set-var(txn.route) str(${r.id}) if !has_route vh${i}${r.pathAcl ? ` ${r.pathAcl}` : ''}`);
+    for (const rule of pathRules(h)) {
+      const { id, pathAcl } = rule.kind === 'route' ? rule.route : rule.redirect;
+      lines.push(`http-request set-var(txn.route) str(${id}) if !has_route vh${i}${pathAcl ? ` ${pathAcl}` : ''}`);
     }
   });
+  for (const h of hosts) {
+    for (const r of h.redirects) {
+      lines.push(`http-request redirect location ${r.toUrl}%[capture.req.uri] code 302 if { var(txn.route) -m str ${r.id} }`);
+    }
+  }
   if (hosts.length > 0) {
     lines.push(`http-request return status 404 content-type text/html string '${PAGE_404}' if has_vh !has_route`);
   }

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { BackendMode, ProxyModel, Severity } from '@switchyard/proto';
 import type { Upstream } from '@switchyard/proto';
 import { renderHaproxy } from '../src/index.js';
+import { HOST_VAR_RULE } from '../src/view-model.js';
 import { haproxyCheck, installCert, makePki } from './helpers/tools.js';
 
 jest.setTimeout(30_000);
@@ -69,7 +70,7 @@ function modelOf(records: Rec[]): ProxyModel {
 
 /** Every directive the renderer can emit when no operator option lines are configured. */
 const DIRECTIVES = new Set([
-  'maxconn', 'pidfile', 'tune.ssl.default-dh-param', 'ssl-default-bind-ciphers', 'ssl-default-bind-options',
+  'default-path', 'maxconn', 'pidfile', 'tune.ssl.default-dh-param', 'ssl-default-bind-ciphers', 'ssl-default-bind-options',
   'ssl-server-verify', 'hard-stop-after', 'mode', 'option', 'retries', 'retry-on', 'timeout', 'bind', 'tcp-request', 'use_backend', 'default_backend',
   'server', 'acl', 'http-request', 'http-response', 'http-after-response', 'unique-id-format', 'stats', 'balance', 'hash-type',
 ]);
@@ -88,6 +89,7 @@ function assertSafeText(text: string): void {
     expect(DIRECTIVES.has(body.split(' ')[0] ?? '')).toBe(true);
     // Characters that change HAProxy's parsing may only appear in the renderer's own constructs.
     const stripped = body
+      .replace(HOST_VAR_RULE, '')
       .replace(/ string '<html>[^']*<\/html>'/, '')
       .replace(/\{ [a-z_.(),0-9 -]+ \}/g, '')
       .replace(/%\[[a-z_.(),0-9-]+\]/g, '')
@@ -108,6 +110,14 @@ describe('hostile model values', () => {
         const result = renderHaproxy(model);
         const text = result.files[0]!.content;
         assertSafeText(text);
+        for (const file of result.files.slice(1)) {
+          // The crt-list: an absolute certificate path, then safe host names.
+          for (const line of file.content.split('\n').filter((l) => l !== '' && !l.startsWith('# '))) {
+            const [path, ...filters] = line.split(' ');
+            expect(path).toMatch(/^\/[A-Za-z0-9_./-]+$/);
+            for (const f of filters) expect(f).toMatch(SAFE_HOST);
+          }
+        }
         expect(renderHaproxy(model)).toEqual(result);
         const errors = result.diagnostics.filter((d) => d.severity === Severity.SEVERITY_ERROR);
         for (const r of records) {
@@ -133,7 +143,7 @@ describe('hostile model values', () => {
           if (/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(cert.certFile)) installCert(pki, secrets, cert.certFile);
         }
         const { files } = renderHaproxy(model);
-        const { status, output } = haproxyCheck(files[0]!.content, secrets);
+        const { status, output } = haproxyCheck(files, secrets);
         expect(output).not.toMatch(/ALERT|WARNING/);
         expect(status).toBe(0);
       }

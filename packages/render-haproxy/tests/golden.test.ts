@@ -59,8 +59,9 @@ describe.each(cases)('fixture %s', (name) => {
     expect(renderHaproxy(model, options)).toEqual(result);
   });
 
-  it('golden haproxy.cfg passes `haproxy -c` with zero warnings', () => {
-    const golden = readFileSync(join(dir, 'expected', 'haproxy.cfg'), 'utf8');
+  it('golden files pass `haproxy -c` with zero warnings', () => {
+    const { model, options } = load(name);
+    const golden = renderHaproxy(model, options).files.map((f) => ({ path: f.path, content: readFileSync(join(dir, 'expected', f.path), 'utf8') }));
     const { status, output } = haproxyCheck(golden, pki.dir);
     expect(output).not.toMatch(/WARNING|ALERT/);
     expect(status).toBe(0);

@@ -243,21 +243,40 @@ describe('renderHaproxy', () => {
   });
 
   it('uses the ports given and validates them', () => {
-    const ok = cfg({ certificates: [{ name: 'c', certSecret: '', keySecret: '', certFile: 'c.pem', keyFile: 'c.pem.key' }] }, { httpPort: 8080, httpsPort: 8443 });
+    const ok = cfg(
+      {
+        hosts: [{ host: 'a.example.com', certificate: 'c', routes: [{ path: '/', upstream: 'a' }] }],
+        upstreams: [upstream('a')],
+        certificates: [{ name: 'c', certSecret: '', keySecret: '', certFile: 'c.pem', keyFile: 'c.pem.key' }],
+      },
+      { httpPort: 8080, httpsPort: 8443 },
+    );
     expect(ok.text).toContain('bind :8080\n');
     expect(ok.text).toContain('bind :8443\n');
-    expect(ok.text).toContain('bind abns@switchyard-tls-8443 accept-proxy ssl crt /run/secrets/c.pem alpn h2,http/1.1\n');
+    expect(ok.text).toContain('bind abns@switchyard-tls-8443 accept-proxy ssl crt-list switchyard.d/certificates.crt-list strict-sni alpn h2,http/1.1\n');
     const bad = cfg({}, { httpPort: 70000, httpsPort: 80 });
     expect(bad.codes).toEqual(['invalid-option', 'invalid-option']);
     expect(bad.text).toContain('bind :80\n');
   });
 
-  it('uses secretsDir for certificate paths', () => {
-    const { text } = cfg(
-      { certificates: [{ name: 'c', certSecret: '', keySecret: '', certFile: 'c.pem', keyFile: 'c.pem.key' }] },
+  it('lists used certificates in the crt-list under secretsDir, each filtered to the hosts using it', () => {
+    const { files } = renderHaproxy(
+      ProxyModel.fromPartial({
+        hosts: [
+          { host: 'a.example.com', certificate: 'c', routes: [{ path: '/', upstream: 'a' }] },
+          { host: '*.b.example.com', certificate: 'c', routes: [{ path: '/', upstream: 'a' }] },
+          { host: 'd.example.com', certificate: 'd', routes: [{ path: '/', upstream: 'a' }] },
+        ],
+        upstreams: [upstream('a')],
+        certificates: ['c', 'd', 'unused'].map((n) => ({ name: n, certSecret: '', keySecret: '', certFile: `${n}.pem`, keyFile: `${n}.pem.key` })),
+      }),
       { secretsDir: '/etc/ssl/switchyard/' },
     );
-    expect(text).toContain('crt /etc/ssl/switchyard/c.pem ');
+    expect(files.map((f) => f.path)).toEqual(['haproxy.cfg', 'switchyard.d/certificates.crt-list']);
+    expect(files[1]!.content.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toEqual([
+      '/etc/ssl/switchyard/c.pem a.example.com *.b.example.com',
+      '/etc/ssl/switchyard/d.pem d.example.com',
+    ]);
   });
 
   it('reports invalid options.config keys and falls back to their defaults', () => {
@@ -285,7 +304,7 @@ describe('renderHaproxy', () => {
       }),
     );
     expect(linesOf(result.files[0]!.content, /redirect location https:\/\/b/)).toEqual([
-      'http-request redirect location https://b.example.com%[capture.req.uri] code 302 if !has_route vh0 p0',
+      'http-request redirect location https://b.example.com%[capture.req.uri] code 302 if { var(txn.route) -m str d0 }',
     ]);
     expect(result.diagnostics).toEqual([
       expect.objectContaining({ code: 'unsafe-value', label: 'com.docker.lb.redirects', severity: Severity.SEVERITY_ERROR }),

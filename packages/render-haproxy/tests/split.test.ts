@@ -109,7 +109,7 @@ function expectValidLayout(files: RenderedFile[], max: number): void {
   expect(files[0]?.path).toBe('haproxy.cfg');
   const rest = files.slice(1).map((f) => f.path);
   expect(rest).toEqual([...rest].sort());
-  for (const path of rest) expect(path).toMatch(/^switchyard\.d\/(?:part-\d{3}\.cfg|[a-z-]+-\d{3}\.map)$/);
+  for (const path of rest) expect(path).toMatch(/^switchyard\.d\/(?:part-\d{3}\.cfg|[a-z-]+-\d{3}\.map|certificates\.crt-list)$/);
   expect(new Set(files.map((f) => f.path)).size).toBe(files.length);
   for (const file of files) expect(Buffer.byteLength(file.content)).toBeLessThanOrEqual(max);
 }
@@ -127,7 +127,7 @@ describe('split layout', () => {
     expectValidLayout(files, DEFAULT_MAX_FILE_BYTES);
     const paths = files.map((f) => f.path);
     expect(paths.filter((p) => p.endsWith('.cfg')).length).toBeGreaterThanOrEqual(3);
-    for (const table of ['hosts', 'wildcards', 'ssl-only', 'redirects', 'routes', 'sni', 'sni-wildcards']) {
+    for (const table of ['hosts', 'wildcards', 'ssl-only', 'routes', 'sni', 'sni-wildcards']) {
       expect(paths).toContain(`switchyard.d/${table}-001.map`);
     }
     // Every backend and every route is still there, each exactly once.
@@ -158,13 +158,12 @@ describe('split layout', () => {
       'haproxy.cfg',
       'switchyard.d/hosts-001.map',
       'switchyard.d/part-001.cfg',
-      'switchyard.d/redirects-001.map',
       'switchyard.d/routes-001.map',
       'switchyard.d/sni-001.map',
     ]);
     const routes = files.find((f) => f.path === 'switchyard.d/routes-001.map')!.content;
-    // Longest prefix first within a host; "/api" strips 4 + 1 bytes.
-    expect(routes).toContain('a.example.com/api/ 5:up_a-api\na.example.com/ 0:up_a\n');
+    // Longest prefix first within a host (a redirect first on an equal length); "/api" strips 4 + 1 bytes.
+    expect(routes).toContain('a.example.com/old/ redirect:http://new.example.com\na.example.com/api/ 5:up_a-api\na.example.com/ 0:up_a\n');
     const { status, output } = check(files);
     expect(output).not.toMatch(/WARNING|ALERT/);
     expect(status).toBe(0);

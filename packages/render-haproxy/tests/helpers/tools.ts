@@ -3,10 +3,10 @@
  * and a loopback black hole (connects that hang).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** A test CA and a leaf certificate signed by it. */
 export interface TestPki {
@@ -49,15 +49,21 @@ export function installCert(pki: TestPki, dir: string, name: string): void {
 }
 
 /**
- * Runs `haproxy -dW -c -q -f` (zero-warning mode) on `content` after replacing the `/run/secrets/` prefix
- * with `secretsDir`. Returns the exit status and combined output.
+ * Runs `haproxy -dW -c -f` (zero-warning mode) on `content` (haproxy.cfg alone, or a rendered file set laid
+ * out as the proxy sees it) after replacing the `/run/secrets/` prefix with `secretsDir` in every file.
+ * Returns the exit status and combined output.
  */
-export function haproxyCheck(content: string, secretsDir: string): { status: number | null; output: string } {
+export function haproxyCheck(content: string | { path: string; content: string }[], secretsDir: string): { status: number | null; output: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sy-haproxy-check-'));
   try {
+    const files = typeof content === 'string' ? [{ path: 'haproxy.cfg', content }] : content;
+    for (const f of files) {
+      mkdirSync(dirname(join(dir, f.path)), { recursive: true });
+      writeFileSync(join(dir, f.path), f.content.split('/run/secrets/').join(`${secretsDir}/`));
+    }
+    mkdirSync(join(dir, 'switchyard.d'), { recursive: true });
     const file = join(dir, 'haproxy.cfg');
-    writeFileSync(file, content.split('/run/secrets/').join(`${secretsDir}/`));
-    const res = spawnSync('haproxy', ['-dW', '-c', '-f', file], { encoding: 'utf8', timeout: 20_000 });
+    const res = spawnSync('haproxy', ['-dW', '-c', '-f', file, '-f', join(dir, 'switchyard.d')], { encoding: 'utf8', timeout: 20_000, cwd: tmpdir() });
     return { status: res.status, output: `${res.stdout ?? ''}${res.stderr ?? ''}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });

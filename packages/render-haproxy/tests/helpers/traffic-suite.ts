@@ -201,7 +201,7 @@ export function trafficSuite(layout: TrafficLayout): void {
     });
     expect(diagnostics).toEqual([]);
     if (layout.split) expect(files.length).toBeGreaterThan(2);
-    else expect(files.map((f) => f.path)).toEqual(['haproxy.cfg']);
+    else expect(files.map((f) => f.path)).toEqual(['haproxy.cfg', 'switchyard.d/certificates.crt-list']);
     for (const file of files) {
       expect(Buffer.byteLength(file.content)).toBeLessThanOrEqual(layout.maxFileBytes ?? 400_000);
       mkdirSync(dirname(join(work, file.path)), { recursive: true });
