@@ -132,6 +132,15 @@ describe('toSnapshot', () => {
     expect(snapshotDigest(toSnapshot(changed))).not.toBe(snapshotDigest(snap));
   });
 
+  it('carries secret labels (in memory; not in the encoding yet) and counts them in the digest', () => {
+    const labelled = toSnapshot({ ...raw, secrets: [{ ID: 's1', Spec: { Name: 'web.crt', Labels: { b: '2', 'com.switchyard.lb.allowed-services': 'web' } } }] });
+    expect(labelled.secrets).toEqual([{ id: 's1', name: 'web.crt', labels: { b: '2', 'com.switchyard.lb.allowed-services': 'web' } }]);
+    const relabelled = toSnapshot({ ...raw, secrets: [{ ID: 's1', Spec: { Name: 'web.crt', Labels: { 'com.switchyard.lb.allowed-services': '*' } } }] });
+    expect(snapshotDigest(relabelled)).not.toBe(snapshotDigest(labelled));
+    const bare = toSnapshot({ ...raw, secrets: [{ ID: 's1', Spec: { Name: 'web.crt' } }] });
+    expect(snapshotDigest(bare)).not.toBe(snapshotDigest(labelled));
+  });
+
   it('tolerates missing fields', () => {
     const sparse = toSnapshot({ services: [{ ID: 'x' }], tasks: [{ ID: 't' }], networks: [], secrets: [{ ID: 's' }] });
     expect(sparse.services[0]).toEqual({ id: 'x', name: '', labels: {}, networkIds: [], virtualIps: [], createdAtUnixMs: 0 });
