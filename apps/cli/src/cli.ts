@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CORE_ADDRESS, DEFAULT_TIMEOUT_MS } from './core-client.js';
+import { DEFAULT_CORE_ADDRESS, DEFAULT_CREDENTIALS, DEFAULT_TIMEOUT_MS } from './core-client.js';
 import { explainCommand, renderCommand, statusCommand, type Flags } from './commands.js';
 import { CliExit, ExitCode, processIo, type CliIo, type ExitCodeValue } from './io.js';
 
@@ -12,7 +12,12 @@ const EXIT_CODES = `Exit codes:
   3  core unreachable (or failing) at the given address`;
 
 const CORE_FLAGS = `  --core HOST:PORT   core's gRPC address (default: $SWITCHYARD_CORE, else ${DEFAULT_CORE_ADDRESS})
-  --timeout MS       how long to wait for core (default ${DEFAULT_TIMEOUT_MS})`;
+  --timeout MS       how long to wait for core (default ${DEFAULT_TIMEOUT_MS})
+  --credentials FILE operator credentials bundle (certificate, key, CA) issued by core
+                     (default: $SWITCHYARD_TLS_BUNDLE, else ${DEFAULT_CREDENTIALS.join(', else ')})
+  --ca FILE --cert FILE --key FILE
+                     the same as three files ($SWITCHYARD_TLS_CA, _CERT, _KEY)
+  --insecure         plaintext, for a core run with AllowInsecure = true`;
 
 /** Help text of each command (and of the CLI as a whole under `""`). */
 export const USAGE: Readonly<Record<string, string>> = {
@@ -95,13 +100,20 @@ const OPTIONS = {
   config: { type: 'string' },
   extension: { type: 'string' },
   out: { type: 'string' },
+  credentials: { type: 'string' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  insecure: { type: 'boolean' },
 } as const;
+
+const TLS_FLAGS = ['credentials', 'ca', 'cert', 'key', 'insecure'];
 
 /** Flags each command accepts (the others are usage errors). */
 const ACCEPTED: Readonly<Record<string, readonly string[]>> = {
-  status: ['help', 'json', 'core', 'timeout'],
-  explain: ['help', 'json', 'core', 'timeout', 'cluster', 'snapshot', 'model'],
-  render: ['help', 'json', 'core', 'timeout', 'cluster', 'snapshot', 'model', 'proxy', 'config', 'extension', 'out'],
+  status: ['help', 'json', 'core', 'timeout', ...TLS_FLAGS],
+  explain: ['help', 'json', 'core', 'timeout', 'cluster', 'snapshot', 'model', ...TLS_FLAGS],
+  render: ['help', 'json', 'core', 'timeout', 'cluster', 'snapshot', 'model', 'proxy', 'config', 'extension', 'out', ...TLS_FLAGS],
 };
 
 /** The CLI's version, from its package.json. */

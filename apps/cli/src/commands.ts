@@ -5,7 +5,7 @@ import { buildModel, explainRequest } from '@switchyard/model';
 import { GetStatusResponse, ProxyModel, RenderedFile, SwarmSnapshot, Diagnostic, type Diagnostic as DiagnosticType } from '@switchyard/proto';
 import { parseHaproxyConfig, renderHaproxy } from '@switchyard/render-haproxy';
 import { parseNginxConfig, renderNginx } from '@switchyard/render-nginx';
-import { coreAddress, openCore, timeoutMs } from './core-client.js';
+import { coreAddress, coreCredentials, openCore, timeoutMs } from './core-client.js';
 import { formatDiagnostic, formatExplanation, formatStatus } from './format.js';
 import { ExitCode, resolvePath, usageError, type CliIo, type ExitCodeValue } from './io.js';
 
@@ -18,7 +18,8 @@ function str(flags: Flags, name: string): string | undefined {
 }
 
 async function withCore<T>(flags: Flags, io: CliIo, fn: (core: ReturnType<typeof openCore>) => Promise<T>): Promise<T> {
-  const core = openCore(coreAddress(str(flags, 'core'), io), timeoutMs(str(flags, 'timeout')));
+  const tls = coreCredentials({ credentials: str(flags, 'credentials'), ca: str(flags, 'ca'), cert: str(flags, 'cert'), key: str(flags, 'key'), insecure: flags.insecure === true }, io);
+  const core = openCore(coreAddress(str(flags, 'core'), io), timeoutMs(str(flags, 'timeout')), tls);
   try {
     return await fn(core);
   } finally {

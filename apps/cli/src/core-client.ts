@@ -1,6 +1,47 @@
 import { ClientError, Status } from 'nice-grpc';
-import { connectExtensionClient, type ExtensionServiceClient, type GetStatusResponse, type ProxyModel } from '@switchyard/proto';
-import { CliExit, ExitCode, usageError, type CliIo } from './io.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectExtensionClient, loadCredentials, type ExtensionServiceClient, type GetStatusResponse, type ProxyModel, type TlsCredentials } from '@switchyard/proto';
+import { CliExit, ExitCode, resolvePath, usageError, type CliIo } from './io.js';
+
+/** Where the CLI looks for operator credentials when no flag or variable names them. */
+export const DEFAULT_CREDENTIALS = ['./.switchyard/operator.pem', '~/.config/switchyard/operator.pem'];
+
+/** Which credentials to use for core: the flags, the environment, or a default file. */
+export interface TlsChoice {
+  credentials?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  insecure?: boolean;
+}
+
+/**
+ * Reads the operator's credentials: `--credentials` or `--ca/--cert/--key`, else
+ * `$SWITCHYARD_TLS_BUNDLE` or `$SWITCHYARD_TLS_CA/_CERT/_KEY`, else the first default file that
+ * exists. Undefined with `--insecure`, or when nothing is found (the call then goes out in plaintext
+ * and a core with mutual TLS refuses it; the error says where credentials come from).
+ */
+export function coreCredentials(choice: TlsChoice, io: CliIo): TlsCredentials | undefined {
+  if (choice.insecure) return undefined;
+  const path = (p: string | undefined) => (p ? resolvePath(io, p) : undefined);
+  try {
+    if (choice.credentials || choice.ca || choice.cert || choice.key) {
+      return loadCredentials({ bundle: path(choice.credentials), ca: path(choice.ca), cert: path(choice.cert), key: path(choice.key) });
+    }
+    const env = io.env;
+    if (env.SWITCHYARD_TLS_BUNDLE || env.SWITCHYARD_TLS_CA || env.SWITCHYARD_TLS_CERT || env.SWITCHYARD_TLS_KEY) {
+      return loadCredentials({ bundle: path(env.SWITCHYARD_TLS_BUNDLE), ca: path(env.SWITCHYARD_TLS_CA), cert: path(env.SWITCHYARD_TLS_CERT), key: path(env.SWITCHYARD_TLS_KEY) });
+    }
+  } catch (err) {
+    throw usageError((err as Error).message);
+  }
+  for (const candidate of DEFAULT_CREDENTIALS) {
+    const file = candidate.startsWith('~/') ? (io.env.HOME ? join(io.env.HOME, candidate.slice(2)) : undefined) : resolvePath(io, candidate);
+    if (file && existsSync(file)) return loadCredentials({ bundle: file });
+  }
+  return undefined;
+}
 
 /** Address used when neither `--core` nor `$SWITCHYARD_CORE` is given. */
 export const DEFAULT_CORE_ADDRESS = '127.0.0.1:8080';
@@ -34,7 +75,7 @@ function errorName(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && typeof (err as { name?: unknown }).name === 'string' ? (err as { name: string }).name : undefined;
 }
 
-function unreachable(address: string, err: unknown, timeout: number): CliExit {
+function unreachable(address: string, err: unknown, timeout: number, tls: boolean): CliExit {
   let why: string;
   if (err instanceof ClientError) why = `${Status[err.code]}: ${err.details}`;
   else if (errorName(err) === 'AbortError' || errorName(err) === 'TimeoutError') why = `no answer within ${timeout} ms`;
@@ -44,7 +85,12 @@ function unreachable(address: string, err: unknown, timeout: number): CliExit {
     `cannot reach switchyard core at ${address} (${why}).\n` +
       `Point the CLI at core's gRPC port with --core HOST:PORT or $SWITCHYARD_CORE. In a swarm, core's port is not\n` +
       `published by default: start it with SWITCHYARD_CORE_PUBLISH=<port> (tools/swarm/up.sh) or publish it with\n` +
-      `\`docker service update --publish-add mode=host,published=<port>,target=8080 <core service>\`.`,
+      `\`docker service update --publish-add mode=host,published=<port>,target=8080 <core service>\`.` +
+      (tls
+        ? ''
+        : `\nNo operator credentials were found: core refuses plaintext clients unless it runs with AllowInsecure = true.\n` +
+          `Get a bundle with \`docker exec <core container> switchyard-core issue --role operator --name <you> > .switchyard/operator.pem\`\n` +
+          `(see docs/security.md), or name one with --credentials FILE or $SWITCHYARD_TLS_BUNDLE.`),
     { cause: err },
   );
 }
@@ -59,14 +105,14 @@ export interface CoreSession {
 }
 
 /** Opens a session to core (lazily: nothing is sent before the first call). */
-export function openCore(address: string, timeout: number): CoreSession {
-  const conn = connectExtensionClient(address);
+export function openCore(address: string, timeout: number, tls?: TlsCredentials): CoreSession {
+  const conn = connectExtensionClient(address, { tls });
   const client: ExtensionServiceClient = conn.client;
   const call = async <T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     try {
       return await fn(AbortSignal.timeout(timeout));
     } catch (err) {
-      throw unreachable(address, err, timeout);
+      throw unreachable(address, err, timeout, tls !== undefined);
     }
   };
   return {
@@ -80,7 +126,7 @@ export function openCore(address: string, timeout: number): CoreSession {
         // core answers UNAVAILABLE "no model yet ..." for a cluster it has no model of; anything
         // else means core itself is not there.
         if (!(err instanceof ClientError && err.code === Status.UNAVAILABLE && /no model/i.test(err.details))) {
-          throw unreachable(address, err, timeout);
+          throw unreachable(address, err, timeout, tls !== undefined);
         }
       }
       const status = await call((signal) => client.getStatus({}, { signal }));

@@ -77,7 +77,11 @@ const coreSchema = z
     TLSCACert: z.string().optional(),
     TLSCert: z.string().optional(),
     TLSKey: z.string().optional(),
+    // Interlock's key: only an explicit true lets core's gRPC API run without mutual TLS.
     AllowInsecure: z.boolean().default(false),
+    // Bring your own control-plane CA (PEM files, both or neither); default: core creates one.
+    ControlPlaneCACert: z.string().min(1).optional(),
+    ControlPlaneCAKey: z.string().min(1).optional(),
     PollInterval: duration.default('3s'),
     EndpointOverride: z.string().optional(),
     CoreAddress: z.string().min(1).default('switchyard-core:8080'),

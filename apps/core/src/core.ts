@@ -2,6 +2,8 @@ import { buildModel } from '@switchyard/model';
 import { ApplyResult, Delivery, Severity, configChecksum, type ProxyKind, type ProxyModel, type RenderedFile, type ReportProxyConfigRequest, type SwarmSnapshot } from '@switchyard/proto';
 import { Loop, SnapshotWatcher, errorMeta, type DockerPort, type Logger } from '@switchyard/reconciler';
 import type { CoreConfig, ExtensionConfig } from './config.js';
+import type { Caller } from './control-plane.js';
+import type { ServiceCredentials } from './credentials.js';
 import { DeliveryError, DockerConfigDelivery, type ConfigDelivery } from './delivery.js';
 import { createExtensionService, proxyKindOf, type SubmissionSink } from './grpc-service.js';
 import { ModelHub } from './hub.js';
@@ -22,6 +24,8 @@ export interface CoreOptions {
   delivery?: ConfigDelivery;
   /** Deploy and keep up to date the extension services (default true). */
   deployExtensions?: boolean;
+  /** Issues the deployed services' client certificates; absent when core runs with `AllowInsecure`. */
+  credentials?: ServiceCredentials;
 }
 
 /**
@@ -51,7 +55,13 @@ export class Core {
         options.docker,
         options.logger,
         options.config.CoreNetwork,
-        { hub: this.proxies, coreAddress: options.config.CoreAddress },
+        {
+          hub: this.proxies,
+          coreAddress: options.config.CoreAddress,
+          credentials: options.credentials
+            ? (ext) => options.credentials!.secretFor(ext.ProxyServiceName, { role: 'proxy', name: ext.ProxyServiceName, serviceCluster: ext.ServiceCluster })
+            : undefined,
+        },
         new ProxyPreflight(options.docker, options.logger, options.config.CoreNetwork),
       );
     this.watcher = new SnapshotWatcher({
@@ -76,7 +86,7 @@ export class Core {
       knownProxy: (name) => this.options.config.Extensions.some((e) => e.ProxyServiceName === name),
       onReport: (req) => this.onReplicaReport(req),
       onReplicas: () => this.replicaStatus(),
-    });
+    }, (_caller: Caller) => this.metrics.controlPlaneRefused.inc({ reason: 'permission-denied' }));
   }
 
   /** Logs and measures what a proxy replica reported about a configuration. */
@@ -264,7 +274,8 @@ export class Core {
       throw new Error(`CoreNetwork ${JSON.stringify(config.CoreNetwork)} not found: create it with 'docker network create --driver overlay --attachable ${config.CoreNetwork}' and attach core to it`);
     }
     for (const ext of config.Extensions) {
-      const desired = extensionServiceSpec(config, ext, coreNet.Id);
+      const credentials = await this.options.credentials?.secretFor(ext.ServiceName, { role: 'extension', name: ext.Name, serviceCluster: ext.ServiceCluster });
+      const desired = extensionServiceSpec(config, ext, coreNet.Id, credentials);
       const current = managed.find((s) => s.Spec?.Name === ext.ServiceName && s.Spec?.Labels?.[ROLE] === 'extension');
       if (!current) {
         await docker.createService(desired);

@@ -18,6 +18,7 @@ import {
   proxyServiceSpec,
   specFingerprint,
   type DeliveredConfig,
+  type MountedSecret,
 } from './specs.js';
 
 /** Docker refuses configs larger than this (swarmkit's limit: 500 KiB). */
@@ -45,6 +46,8 @@ export interface HitlessOptions {
   hub: ProxyConfigHub;
   /** core's gRPC address as the proxy agents reach it (CoreAddress). */
   coreAddress: string;
+  /** The secret holding a proxy service's client credentials (none when core runs without mutual TLS). */
+  credentials?: (ext: ExtensionConfig) => Promise<MountedSecret>;
 }
 
 /**
@@ -221,7 +224,10 @@ export class DockerConfigDelivery implements ConfigDelivery {
     if (hitless) {
       // The agents reach core over the core network.
       wanted.push(networkIds.get(this.installation) ?? this.installation);
-      env = proxyAgentEnv(hitless.coreAddress, ext);
+      // ... with their own client certificate (unless core runs without mutual TLS).
+      const credentials = await hitless.credentials?.(ext);
+      if (credentials) mounted.push(credentials);
+      env = proxyAgentEnv(hitless.coreAddress, ext, credentials);
     }
     let spec = proxyServiceSpec(this.installation, ext, delivered, wanted, mounted, env);
 

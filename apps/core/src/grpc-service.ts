@@ -1,6 +1,7 @@
 import { ServerError, Status } from 'nice-grpc';
 import { ProxyKind, configChecksum, type ExtensionServiceImplementation, type ProxyReplicaStatus, type RenderedFile, type ReportProxyConfigRequest } from '@switchyard/proto';
 import type { Logger } from '@switchyard/reconciler';
+import { authorize, type Caller, type CallerContext } from './control-plane.js';
 import type { ModelHub } from './hub.js';
 import type { ProxyConfigHub } from './proxy-hub.js';
 
@@ -59,7 +60,12 @@ export function createExtensionService(
   logger: Logger,
   knownClusters: () => string[],
   agents?: ProxyAgentSide,
-): ExtensionServiceImplementation {
+  onDenied?: (caller: Caller, reason: string) => void,
+): ExtensionServiceImplementation<CallerContext> {
+  const denied = (caller: Caller, reason: string) => {
+    logger.warn('control-plane call refused', { peer: caller.address, reason });
+    onDenied?.(caller, reason);
+  };
   const checkAgent = (proxyService: string, taskId: string | undefined): ProxyAgentSide => {
     if (!agents) throw new ServerError(Status.UNIMPLEMENTED, 'this core does not serve proxy agents');
     if (!agents.knownProxy(proxyService)) throw new ServerError(Status.NOT_FOUND, `unknown proxy service ${JSON.stringify(proxyService.slice(0, 80))}`);
@@ -67,7 +73,8 @@ export function createExtensionService(
     return agents;
   };
   return {
-    async register(req) {
+    async register(req, context) {
+      authorize(context.caller, { kind: 'register', name: req.name, serviceCluster: req.serviceCluster }, denied);
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(req.name)) throw new ServerError(Status.INVALID_ARGUMENT, 'name must be 1-64 letters, digits, "_", "." or "-"');
       if (!/^[A-Za-z0-9_.-]*$/.test(req.serviceCluster)) throw new ServerError(Status.INVALID_ARGUMENT, 'invalid service cluster');
       const ext = hub.register(req.name, req.serviceCluster, req.proxyKind);
@@ -75,17 +82,33 @@ export function createExtensionService(
       logger.info('extension registered', { extension: req.name, extensionId: ext.extensionId, serviceCluster: req.serviceCluster, proxyKind: req.proxyKind, version: req.version, configuredCluster: known });
       return { extensionId: ext.extensionId };
     },
-    async getModel(req) {
+    async getModel(req, context) {
+      authorize(context.caller, { kind: 'read-model', serviceCluster: req.serviceCluster }, denied);
       const model = hub.current(req.serviceCluster);
       if (!model) throw new ServerError(Status.UNAVAILABLE, `no model yet for service cluster ${JSON.stringify(req.serviceCluster)}`);
       return { model };
     },
     async *watchModel(req, context) {
-      for await (const model of hub.watch(req.serviceCluster, context.signal)) yield { model };
+      authorize(context.caller, { kind: 'read-model', serviceCluster: req.serviceCluster }, denied);
+      // A watch that names its registration holds it: the registration ends when the stream does.
+      let release: (() => void) | undefined;
+      if (req.extensionId) {
+        const ext = hub.extension(req.extensionId);
+        if (!ext) throw new ServerError(Status.NOT_FOUND, 'unknown extension id: register again');
+        authorize(context.caller, { kind: 'register', name: ext.name, serviceCluster: ext.serviceCluster }, denied);
+        if (ext.serviceCluster !== req.serviceCluster) throw new ServerError(Status.INVALID_ARGUMENT, `extension ${ext.name} is registered for service cluster ${JSON.stringify(ext.serviceCluster)}`);
+        release = hub.hold(req.extensionId);
+      }
+      try {
+        for await (const model of hub.watch(req.serviceCluster, context.signal)) yield { model };
+      } finally {
+        release?.();
+      }
     },
-    async submitConfig(req) {
-      const ext = hub.extension(req.extensionId);
+    async submitConfig(req, context) {
+      const ext = hub.extension(req.extensionId, true);
       if (!ext) return { accepted: false, reasons: ['unknown extension id: register first'], configName: '' };
+      authorize(context.caller, { kind: 'submit', name: ext.name, serviceCluster: ext.serviceCluster }, denied);
       const current = hub.current(ext.serviceCluster);
       const reasons = checkSubmission(req.files, req.checksum);
       if (!current) reasons.push('no model has been published for this service cluster yet');
@@ -104,10 +127,12 @@ export function createExtensionService(
         return { accepted: false, reasons: [reason], configName: '' };
       }
     },
-    async getStatus() {
+    async getStatus(_req, context) {
+      authorize(context.caller, { kind: 'status' }, denied);
       return { models: hub.all(), deliveries: hub.lastDeliveries(), extensions: hub.registeredExtensions(), replicas: agents?.onReplicas() ?? [] };
     },
     async *watchProxyConfig(req, context) {
+      authorize(context.caller, { kind: 'proxy-agent', proxyService: req.proxyService }, denied);
       const side = checkAgent(req.proxyService, req.replica?.taskId);
       const replica = req.replica!;
       logger.info('proxy agent connected', { proxyService: req.proxyService, task: replica.taskId, node: replica.nodeId, agentVersion: replica.agentVersion });
@@ -120,7 +145,8 @@ export function createExtensionService(
         logger.info('proxy agent disconnected', { proxyService: req.proxyService, task: replica.taskId });
       }
     },
-    async reportProxyConfig(req) {
+    async reportProxyConfig(req, context) {
+      authorize(context.caller, { kind: 'proxy-agent', proxyService: req.proxyService }, denied);
       const side = checkAgent(req.proxyService, req.replica?.taskId);
       side.onReport(req);
       return {};

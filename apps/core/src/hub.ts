@@ -8,6 +8,12 @@ import { followLatest } from './follow.js';
  * It also remembers registered extensions and the last delivery to each proxy (for status).
  */
 export class ModelHub {
+  /**
+   * How long a registration lives without a model watch holding it (each call of the extension
+   * renews it). A watch holds it for as long as the stream is open; when the last one ends, the
+   * registration ends.
+   */
+  static readonly LEASE_MS = 60_000;
   private version = 0;
   private readonly models = new Map<string, ProxyModel>();
   private readonly watchers = new Map<string, Set<(m: ProxyModel) => void>>();
@@ -55,21 +61,53 @@ export class ModelHub {
     );
   }
 
-  /** Registers an extension and returns its record (with a fresh id). */
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Registers an extension and returns its record (with a fresh id and a lease). */
   register(name: string, serviceCluster: string, proxyKind: ProxyKind): RegisteredExtension {
-    const ext: RegisteredExtension = { extensionId: randomUUID(), name, serviceCluster, proxyKind };
+    const ext: RegisteredExtension = { extensionId: randomUUID(), name, serviceCluster, proxyKind, leaseExpiresAtUnixMs: this.now() + ModelHub.LEASE_MS, watches: 0 };
     this.extensions.set(ext.extensionId, ext);
     return ext;
   }
 
-  /** The registered extension with this id, if any. */
-  extension(id: string): RegisteredExtension | undefined {
-    return this.extensions.get(id);
+  /**
+   * The live registration with this id, if any; `renew` extends its lease (a call from the
+   * extension itself).
+   */
+  extension(id: string, renew = false): RegisteredExtension | undefined {
+    this.expire();
+    const ext = this.extensions.get(id);
+    if (ext && renew && ext.watches === 0) ext.leaseExpiresAtUnixMs = this.now() + ModelHub.LEASE_MS;
+    return ext;
   }
 
-  /** Registered extensions, sorted by cluster then name. */
+  /**
+   * Holds a registration for as long as a model watch is open; the returned function releases
+   * it, and the registration ends when its last watch does. Undefined for an unknown id.
+   */
+  hold(id: string): (() => void) | undefined {
+    const ext = this.extension(id);
+    if (!ext) return undefined;
+    ext.watches += 1;
+    ext.leaseExpiresAtUnixMs = 0;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      ext.watches -= 1;
+      if (ext.watches === 0) this.extensions.delete(ext.extensionId);
+    };
+  }
+
+  /** Live registrations, sorted by cluster then name. */
   registeredExtensions(): RegisteredExtension[] {
-    return [...this.extensions.values()].sort((a, b) => `${a.serviceCluster}\0${a.name}`.localeCompare(`${b.serviceCluster}\0${b.name}`));
+    this.expire();
+    return [...this.extensions.values()].map((e) => ({ ...e })).sort((a, b) => `${a.serviceCluster}\0${a.name}`.localeCompare(`${b.serviceCluster}\0${b.name}`));
+  }
+
+  private expire(): void {
+    const now = this.now();
+    for (const [id, ext] of this.extensions) if (ext.watches === 0 && ext.leaseExpiresAtUnixMs <= now) this.extensions.delete(id);
   }
 
   /** Records a delivery (replacing the previous one for the same proxy service). */

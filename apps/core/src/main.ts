@@ -2,6 +2,8 @@
 /* Switchyard core entrypoint: wiring only (config, Docker, logger, gRPC and HTTP listeners). */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { createServer } from 'nice-grpc';
 import winston from 'winston';
@@ -9,14 +11,67 @@ import { ExtensionServiceDefinition } from '@switchyard/proto';
 import { DockerodePort } from '@switchyard/reconciler';
 import { parseHaproxyConfig } from '@switchyard/render-haproxy';
 import { parseNginxConfig } from '@switchyard/render-nginx';
+import { CA_SECRET_FILE, loadControlPlaneCa, type CaLocation } from './ca-store.js';
 import { parseCoreConfig, readConfigObject, type CoreConfig } from './config.js';
+import { ControlPlaneTls, insecureCallers } from './control-plane.js';
 import { Core } from './core.js';
 import { countingDockerPort } from './counting-port.js';
+import { ServiceCredentials } from './credentials.js';
 import { CoreMetrics } from './metrics.js';
+import { credentialsBundle, issueCertificate } from './pki.js';
+import { ROLES, type Role } from '@switchyard/proto';
 
 const USAGE = `usage: switchyard-core [--config FILE | --config-object NAME]
+       switchyard-core issue --role operator|extension|proxy --name NAME [--cluster CLUSTER]
   --config FILE          read the TOML config from FILE (default: $SWITCHYARD_CONFIG or /config.toml)
-  --config-object NAME   read it from the Docker Config object NAME (as Interlock does)`;
+  --config-object NAME   read it from the Docker Config object NAME (as Interlock does)
+  issue                  print a credentials bundle (certificate, key, CA) signed by this core's
+                         control-plane CA; run it inside core's container (docker exec), e.g. an
+                         operator certificate for the CLI, or one for a third-party extension`;
+
+/** Where core finds its control-plane CA (see ca-store.ts). */
+function caLocation(config: Pick<CoreConfig, 'ControlPlaneCACert' | 'ControlPlaneCAKey'> | undefined): CaLocation {
+  return {
+    certFile: config?.ControlPlaneCACert,
+    keyFile: config?.ControlPlaneCAKey,
+    mountedFile: process.env.SWITCHYARD_CA_FILE ?? join('/run/secrets', CA_SECRET_FILE),
+    dir: process.env.SWITCHYARD_PKI_DIR || undefined,
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `switchyard-core issue ...`: prints a credentials bundle for an operator or a third-party extension. */
+async function issue(logger: winston.Logger): Promise<void> {
+  const role = arg('--role') as Role | undefined;
+  const name = arg('--name');
+  if (!role || !ROLES.includes(role) || role === 'core' || !name) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  const configFile = arg('--config') ?? process.env.SWITCHYARD_CONFIG ?? '/config.toml';
+  let config: CoreConfig | undefined;
+  try {
+    config = parseCoreConfig(readFileSync(configFile, 'utf8'));
+  } catch {
+    config = undefined;
+  }
+  const outcome = await loadControlPlaneCa(caLocation(config), config?.CoreNetwork ?? 'switchyard', logger);
+  if ('restart' in outcome) throw new Error(outcome.restart);
+  const issued = issueCertificate(outcome.ca, { identity: { role, name, serviceCluster: arg('--cluster') ?? '' } });
+  process.stdout.write(credentialsBundle(issued, outcome.ca));
+  logger.info('issued credentials', { role, name, serviceCluster: arg('--cluster') ?? '', notAfter: issued.notAfter.toISOString() });
+}
+
+/** The ID of the swarm service this process runs in (from its own container's labels). */
+async function selfServiceId(docker: Docker): Promise<string | undefined> {
+  try {
+    const info = await docker.getContainer(hostname()).inspect();
+    return info.Config.Labels?.['com.docker.swarm.service.id'];
+  } catch {
+    return undefined;
+  }
+}
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -68,6 +123,11 @@ async function main(): Promise<void> {
     defaultMeta: { component: 'core' },
     transports: [new winston.transports.Console()],
   });
+  if (process.argv[2] === 'issue') {
+    logger.configure({ transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })] });
+    await issue(logger);
+    return;
+  }
   let config: CoreConfig;
   try {
     config = parseCoreConfig(await loadConfigText(logger), validateProxyConfig);
@@ -81,14 +141,44 @@ async function main(): Promise<void> {
   });
 
   const metrics = new CoreMetrics();
-  const docker = countingDockerPort(new DockerodePort(dockerFromUrl(config)), (method) => metrics.dockerCalls.inc({ method }));
-  const core = new Core({ config, docker, logger, metrics });
-
-  const grpc = createServer();
-  grpc.add(ExtensionServiceDefinition, core.service);
+  const dockerode = dockerFromUrl(config);
+  const docker = countingDockerPort(new DockerodePort(dockerode), (method) => metrics.dockerCalls.inc({ method }));
   const g = splitAddr(config.ListenAddr);
-  await grpc.listen(`${g.host}:${g.port}`);
-  logger.info('gRPC listening', { addr: config.ListenAddr });
+
+  let core: Core;
+  let front: ControlPlaneTls | undefined;
+  let grpcServer: { shutdown(): Promise<void> };
+  if (config.AllowInsecure) {
+    logger.warn(
+      'AllowInsecure = true: core\'s gRPC API runs WITHOUT TLS or authentication. Anything that reaches this port can register as an extension and push proxy configurations. Use it only on a network you trust completely.',
+      { addr: config.ListenAddr },
+    );
+    core = new Core({ config, docker, logger, metrics });
+    const grpc = createServer().use(insecureCallers());
+    grpcServer = grpc;
+    grpc.add(ExtensionServiceDefinition, core.service);
+    await grpc.listen(`${g.host}:${g.port}`);
+    logger.info('gRPC listening (plaintext)', { addr: config.ListenAddr });
+  } else {
+    const outcome = await loadControlPlaneCa(caLocation(config), config.CoreNetwork, logger, { docker, selfServiceId: () => selfServiceId(dockerode) });
+    if ('restart' in outcome) {
+      logger.info(outcome.restart);
+      // Swarm replaces this task with one that has the secret; do not serve meanwhile.
+      await sleep(120_000);
+      process.exit(1);
+    }
+    logger.info('control-plane CA loaded', { source: outcome.source });
+    const coreHost = config.CoreAddress.slice(0, config.CoreAddress.lastIndexOf(':')) || 'localhost';
+    const server = issueCertificate(outcome.ca, { identity: { role: 'core', name: coreHost.replace(/[^A-Za-z0-9_.-]/g, '-') || 'core', serviceCluster: '' }, dnsNames: [...new Set([coreHost, 'localhost', hostname()])], ipAddresses: ['127.0.0.1'] });
+    core = new Core({ config, docker, logger, metrics, credentials: new ServiceCredentials(docker, outcome.ca, config.CoreNetwork, logger) });
+    front = new ControlPlaneTls({ ca: outcome.ca.certPem, cert: server.certPem, key: server.keyPem, logger, onRefused: (reason) => metrics.controlPlaneRefused.inc({ reason }) });
+    const grpc = createServer().use(front.middleware());
+    grpcServer = grpc;
+    grpc.add(ExtensionServiceDefinition, core.service);
+    const inner = await grpc.listen('127.0.0.1:0');
+    await front.listen(g.host, g.port, inner);
+    logger.info('gRPC listening (mutual TLS)', { addr: config.ListenAddr });
+  }
 
   let ready = false;
   const http = createHttpServer((req, res) => {
@@ -116,8 +206,9 @@ async function main(): Promise<void> {
     logger.info('shutting down', { signal });
     ready = false;
     http.close();
+    front?.close();
     await core.stop();
-    await grpc.shutdown();
+    await grpcServer.shutdown();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -28,6 +28,12 @@ export class CoreMetrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [this.registry],
   });
+  readonly controlPlaneRefused = new Counter({
+    name: 'switchyard_control_plane_refused_total',
+    help: 'Connections and calls core refused on its gRPC port (plaintext, no or untrusted certificate, no identity, permission denied)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly dockerCalls = new Counter({ name: 'switchyard_docker_api_calls_total', help: 'Docker Engine API calls by method', labelNames: ['method'], registers: [this.registry] });
 
   constructor(collectDefaults = true) {

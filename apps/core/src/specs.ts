@@ -42,7 +42,7 @@ function placement(constraints: string[], preferences: string[]): Dockerode.Plac
  * The extension service core runs for one `[Extensions.<name>]` section. `coreNetworkId` is the ID
  * of the overlay network core and the extensions share (IDs, not names: Docker stores IDs).
  */
-export function extensionServiceSpec(core: CoreConfig, ext: ExtensionConfig, coreNetworkId: string): Dockerode.ServiceSpec {
+export function extensionServiceSpec(core: CoreConfig, ext: ExtensionConfig, coreNetworkId: string, credentials?: MountedSecret): Dockerode.ServiceSpec {
   const env = {
     config: ext.Config,
     httpPort: ext.TargetPort,
@@ -55,8 +55,9 @@ export function extensionServiceSpec(core: CoreConfig, ext: ExtensionConfig, cor
       ContainerSpec: {
         Image: ext.Image,
         Args: [...ext.Args, '--core', core.CoreAddress, '--proxy', ext.ProxyKind, '--cluster', ext.ServiceCluster, '--name', ext.Name],
-        Env: [`SWITCHYARD_PROXY_OPTIONS=${JSON.stringify(env)}`],
+        Env: [`SWITCHYARD_PROXY_OPTIONS=${JSON.stringify(env)}`, ...(credentials ? [`SWITCHYARD_TLS_BUNDLE=/run/secrets/${credentials.file}`] : [])],
         Labels: ext.ContainerLabels,
+        ...(credentials ? { Secrets: [{ SecretID: credentials.id, SecretName: credentials.name, File: { Name: credentials.file, UID: '0', GID: '0', Mode: 0o400 } }] } : {}),
       },
       Placement: placement(ext.Constraints, ext.PlacementPreferences),
       RestartPolicy: { Condition: 'any', Delay: 1000 * NS_PER_MS },
@@ -130,8 +131,9 @@ export function proxyServiceSpec(
  * is, which proxy service and kind this is, where Docker mounted the boot configuration, and the
  * task's identity (Swarm fills the `{{...}}` templates per task).
  */
-export function proxyAgentEnv(coreAddress: string, ext: ExtensionConfig): string[] {
+export function proxyAgentEnv(coreAddress: string, ext: ExtensionConfig, credentials?: MountedSecret): string[] {
   return [
+    ...(credentials ? [`SWITCHYARD_TLS_BUNDLE=/run/secrets/${credentials.file}`] : []),
     `SWITCHYARD_CORE_ADDRESS=${coreAddress}`,
     `SWITCHYARD_PROXY_SERVICE=${ext.ProxyServiceName}`,
     `SWITCHYARD_PROXY_KIND=${ext.ProxyKind}`,

@@ -101,9 +101,9 @@ describe('Core, a certificate the proxy refuses', () => {
       const first = await until(() => core.hub.current(''));
       expect(first.hosts.map((h) => h.host).sort()).toEqual(['tls.local', 'web.local']);
       const service = core.service;
-      const { extensionId = '' } = await service.register({ name: 'main', serviceCluster: '', proxyKind: ProxyKind.PROXY_KIND_NGINX, version: 't' }, {} as never);
+      const { extensionId = '' } = await service.register({ name: 'main', serviceCluster: '', proxyKind: ProxyKind.PROXY_KIND_NGINX, version: 't' }, { caller: { kind: 'insecure', address: 'test' } } as never);
       const files = [{ path: 'nginx.conf', content: 'x' }];
-      const res = await service.submitConfig({ extensionId, modelVersion: first.version, files, checksum: configChecksum(files) }, {} as never);
+      const res = await service.submitConfig({ extensionId, modelVersion: first.version, files, checksum: configChecksum(files) }, { caller: { kind: 'insecure', address: 'test' } } as never);
       expect(res.accepted).toBe(false);
       const next = await until(() => {
         const m = core.hub.current('');
@@ -115,7 +115,7 @@ describe('Core, a certificate the proxy refuses', () => {
         ['tls', 'com.docker.lb.ssl_key', 'certificate-refused'],
       ]);
       expect(next.diagnostics[0]!.message).toContain('cannot load certificate');
-      const ok = await service.submitConfig({ extensionId, modelVersion: next.version, files, checksum: configChecksum(files) }, {} as never);
+      const ok = await service.submitConfig({ extensionId, modelVersion: next.version, files, checksum: configChecksum(files) }, { caller: { kind: 'insecure', address: 'test' } } as never);
       expect(ok.accepted).toBe(true);
       expect(delivered).toEqual([next.version]);
     } finally {

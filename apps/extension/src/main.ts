@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /* Switchyard extension entrypoint: parses args, picks the renderer, runs the loop. */
 import winston from 'winston';
-import { ProxyKind } from '@switchyard/proto';
+import { ProxyKind, credentialsFromEnv } from '@switchyard/proto';
 import { parseHaproxyConfig, renderHaproxy } from '@switchyard/render-haproxy';
 import { parseNginxConfig, renderNginx } from '@switchyard/render-nginx';
 import { runExtension, type Renderer } from './runner.js';
@@ -52,6 +52,15 @@ function main(): void {
     logger.error(`invalid proxy options: ${(err as Error).message}`);
     process.exit(2);
   }
+  let tls;
+  try {
+    // core puts the extension's client certificate in a secret and names it here.
+    tls = credentialsFromEnv();
+  } catch (err) {
+    logger.error(`cannot load the control-plane credentials: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  if (!tls) logger.warn('no control-plane credentials (SWITCHYARD_TLS_BUNDLE): connecting without TLS, which only a core with AllowInsecure = true accepts');
   const controller = new AbortController();
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => controller.abort());
   const name = arg('--name', 'default') ?? 'default';
@@ -63,6 +72,7 @@ function main(): void {
       serviceCluster: arg('--cluster', '') ?? '',
       proxyKind: proxy === 'haproxy' ? ProxyKind.PROXY_KIND_HAPROXY : ProxyKind.PROXY_KIND_NGINX,
       version: '0.1.0',
+      tls,
       render,
       logger,
     },

@@ -1,10 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type {
-  ProxyKind} from '@switchyard/proto';
+import type { ProxyKind } from '@switchyard/proto';
 import {
   configChecksum,
   connectExtensionClient,
   type Diagnostic,
+  type TlsCredentials,
   type ProxyModel,
   type RenderedFile,
 } from '@switchyard/proto';
@@ -28,6 +28,8 @@ export interface RunnerOptions {
   serviceCluster: string;
   proxyKind: ProxyKind;
   version: string;
+  /** Mutual TLS credentials for core (absent only for a core with `AllowInsecure = true`). */
+  tls?: TlsCredentials;
   render: Renderer;
   logger: RunnerLogger;
   /** Retry delays when core is away (default 500 ms doubling to 10 s). */
@@ -46,7 +48,7 @@ export async function runExtension(options: RunnerOptions, signal: AbortSignal):
   const backoff = options.backoff ?? { initialMs: 500, maxMs: 10_000 };
   let attempt = 0;
   while (!signal.aborted) {
-    const conn = connectExtensionClient(options.coreAddress);
+    const conn = connectExtensionClient(options.coreAddress, { tls: options.tls });
     try {
       const { extensionId } = await conn.client.register(
         { name: options.name, serviceCluster: options.serviceCluster, proxyKind: options.proxyKind, version: options.version },
@@ -55,7 +57,7 @@ export async function runExtension(options: RunnerOptions, signal: AbortSignal):
       logger.info('registered with core', { core: options.coreAddress, extensionId, serviceCluster: options.serviceCluster });
       attempt = 0;
       let lastChecksum = '';
-      for await (const { model } of conn.client.watchModel({ serviceCluster: options.serviceCluster }, { signal })) {
+      for await (const { model } of conn.client.watchModel({ serviceCluster: options.serviceCluster, extensionId }, { signal })) {
         if (!model) continue;
         const started = Date.now();
         const { files, diagnostics } = options.render(model);

@@ -2,7 +2,7 @@
 /* Switchyard proxy agent entrypoint: reads the environment, wires logger, driver and gRPC client, runs the agent. */
 import { hostname } from 'node:os';
 import winston from 'winston';
-import { connectExtensionClient } from '@switchyard/proto';
+import { connectExtensionClient, credentialsFromEnv, type TlsCredentials } from '@switchyard/proto';
 import { haproxyDriver, nginxDriver, runProxyAgent } from '@switchyard/proxy-agent';
 import { ENV_USAGE, readAgentEnv } from './env.js';
 
@@ -27,6 +27,16 @@ function main(): void {
     process.exitCode = 2;
     return;
   }
+  let tls: TlsCredentials | undefined;
+  try {
+    // core puts this proxy service's client certificate in a secret and names it here.
+    tls = credentialsFromEnv(process.env);
+  } catch (err) {
+    logger.error(`cannot load the control-plane credentials: ${(err as Error).message}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (!tls) logger.warn('no control-plane credentials (SWITCHYARD_TLS_BUNDLE): connecting without TLS, which only a core with AllowInsecure = true accepts');
   const controller = new AbortController();
   for (const sig of FORWARDED) {
     process.on(sig, () => {
@@ -43,7 +53,7 @@ function main(): void {
       driver: env.kind === 'haproxy' ? haproxyDriver() : nginxDriver(),
       bootConfigPath: env.bootConfigPath,
       liveRoot: env.liveRoot,
-      connect: () => connectExtensionClient(env.coreAddress),
+      connect: () => connectExtensionClient(env.coreAddress, { tls }),
       logger,
       bootWaitMs: env.bootWaitMs,
       minReloadIntervalMs: env.minReloadIntervalMs,

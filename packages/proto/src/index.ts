@@ -51,4 +51,14 @@ export {
   type ServerStreamingMethodResult,
 } from './gen/switchyard/v1/extension.js';
 export { configChecksum } from './checksum.js';
-export { connectExtensionClient, type ConnectOptions, type ExtensionConnection } from './client.js';
+export {
+  connectExtensionClient,
+  parseCredentialsBundle,
+  loadCredentials,
+  credentialsFromEnv,
+  type ConnectOptions,
+  type ExtensionConnection,
+  type TlsCredentials,
+  type CredentialFiles,
+} from './client.js';
+export { identityUri, parseIdentityUri, identityFromSubjectAltName, describeIdentity, IDENTITY_URI_PREFIX, ROLES, type Identity, type Role } from './identity.js';

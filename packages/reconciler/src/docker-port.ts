@@ -146,6 +146,10 @@ export interface DockerPort {
   serviceLogs(id: string, tail: number): Promise<string>;
   /** `POST /configs/create`; resolves to the new config's ID. */
   createConfig(spec: DockerConfigSpec): Promise<string>;
+  /** `POST /secrets/create` (`Data` is base64); resolves to the new secret's ID. */
+  createSecret(spec: DockerConfigSpec): Promise<string>;
+  /** `DELETE /secrets/{id}`. */
+  removeSecret(id: string): Promise<void>;
   /** `DELETE /configs/{id}`. */
   removeConfig(id: string): Promise<void>;
   /**

@@ -124,6 +124,18 @@ export class DockerodePort implements DockerPort {
     return demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
   }
 
+  /** {@inheritDoc DockerPort.createSecret} */
+  async createSecret(spec: DockerConfigSpec): Promise<string> {
+    const options: RequestOptions = { _query: {}, _body: spec };
+    const secret = (await this.#docker.createSecret(options)) as { id: string };
+    return secret.id;
+  }
+
+  /** {@inheritDoc DockerPort.removeSecret} */
+  async removeSecret(id: string): Promise<void> {
+    await this.#docker.getSecret(id).remove();
+  }
+
   /** {@inheritDoc DockerPort.removeConfig} */
   async removeConfig(id: string): Promise<void> {
     await this.#docker.getConfig(id).remove();

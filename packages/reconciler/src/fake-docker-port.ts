@@ -29,6 +29,8 @@ const METHODS: readonly DockerPortMethod[] = [
   'serviceLogs',
   'createConfig',
   'removeConfig',
+  'createSecret',
+  'removeSecret',
   'events',
   'ping',
 ];
@@ -463,6 +465,29 @@ export class FakeDockerPort implements DockerPort {
     if (!config) throw new FakeDockerError(`config ${id} not found`, 404);
     this.configs = this.configs.filter((c) => c !== config);
     this.emitEvent('config', 'remove', config.ID, { name: config.Spec?.Name ?? '' });
+  }
+
+  /** Data of the secrets created through the port (base64, by ID): the Engine never returns it. */
+  readonly secretData = new Map<string, string>();
+
+  /** {@inheritDoc DockerPort.createSecret} */
+  async createSecret(spec: DockerConfigSpec): Promise<string> {
+    this.#enter('createSecret');
+    if (this.secrets.some((c) => c.Spec?.Name === spec.Name)) throw new FakeDockerError(`secret ${spec.Name} already exists`, 409);
+    const id = this.addSecret(spec.Name, spec.Labels ?? {});
+    this.secretData.set(id, spec.Data);
+    this.emitEvent('secret', 'create', id, { name: spec.Name });
+    return id;
+  }
+
+  /** {@inheritDoc DockerPort.removeSecret} */
+  async removeSecret(id: string): Promise<void> {
+    this.#enter('removeSecret');
+    const secret = this.secrets.find((c) => c.ID === id || c.Spec?.Name === id);
+    if (!secret) throw new FakeDockerError(`secret ${id} not found`, 404);
+    this.secrets = this.secrets.filter((c) => c !== secret);
+    this.secretData.delete(secret.ID);
+    this.emitEvent('secret', 'remove', secret.ID, { name: secret.Spec?.Name ?? '' });
   }
 
   /** {@inheritDoc DockerPort.ping} */

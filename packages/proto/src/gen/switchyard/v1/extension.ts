@@ -164,6 +164,11 @@ export interface GetModelResponse {
 
 export interface WatchModelRequest {
   serviceCluster: string;
+  /**
+   * The id Register returned. While this stream is open the registration stays live; when it
+   * ends, the registration ends with it. Empty: a plain watch that holds no registration.
+   */
+  extensionId: string;
 }
 
 export interface WatchModelResponse {
@@ -225,6 +230,13 @@ export interface RegisteredExtension {
   name: string;
   serviceCluster: string;
   proxyKind: ProxyKind;
+  /**
+   * When the registration lapses unless a model watch holds it or the extension calls again
+   * (Unix ms; 0 while a watch holds it).
+   */
+  leaseExpiresAtUnixMs: number;
+  /** Model watches currently holding the registration. */
+  watches: number;
 }
 
 export interface GetStatusResponse {
@@ -648,13 +660,16 @@ export const GetModelResponse: MessageFns<GetModelResponse> = {
 };
 
 function createBaseWatchModelRequest(): WatchModelRequest {
-  return { serviceCluster: "" };
+  return { serviceCluster: "", extensionId: "" };
 }
 
 export const WatchModelRequest: MessageFns<WatchModelRequest> = {
   encode(message: WatchModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.serviceCluster !== "") {
       writer.uint32(10).string(message.serviceCluster);
+    }
+    if (message.extensionId !== "") {
+      writer.uint32(18).string(message.extensionId);
     }
     return writer;
   },
@@ -680,6 +695,14 @@ export const WatchModelRequest: MessageFns<WatchModelRequest> = {
             message.serviceCluster = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.extensionId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -699,6 +722,11 @@ export const WatchModelRequest: MessageFns<WatchModelRequest> = {
         : isSet(object.service_cluster)
         ? globalThis.String(object.service_cluster)
         : "",
+      extensionId: isSet(object.extensionId)
+        ? globalThis.String(object.extensionId)
+        : isSet(object.extension_id)
+        ? globalThis.String(object.extension_id)
+        : "",
     };
   },
 
@@ -706,6 +734,9 @@ export const WatchModelRequest: MessageFns<WatchModelRequest> = {
     const obj: any = {};
     if (message.serviceCluster !== "") {
       obj.serviceCluster = message.serviceCluster;
+    }
+    if (message.extensionId !== "") {
+      obj.extensionId = message.extensionId;
     }
     return obj;
   },
@@ -716,6 +747,7 @@ export const WatchModelRequest: MessageFns<WatchModelRequest> = {
   fromPartial(object: DeepPartial<WatchModelRequest>): WatchModelRequest {
     const message = createBaseWatchModelRequest();
     message.serviceCluster = object.serviceCluster ?? "";
+    message.extensionId = object.extensionId ?? "";
     return message;
   },
 };
@@ -1413,7 +1445,14 @@ export const Delivery: MessageFns<Delivery> = {
 };
 
 function createBaseRegisteredExtension(): RegisteredExtension {
-  return { extensionId: "", name: "", serviceCluster: "", proxyKind: ProxyKind.PROXY_KIND_UNSPECIFIED };
+  return {
+    extensionId: "",
+    name: "",
+    serviceCluster: "",
+    proxyKind: ProxyKind.PROXY_KIND_UNSPECIFIED,
+    leaseExpiresAtUnixMs: 0,
+    watches: 0,
+  };
 }
 
 export const RegisteredExtension: MessageFns<RegisteredExtension> = {
@@ -1429,6 +1468,12 @@ export const RegisteredExtension: MessageFns<RegisteredExtension> = {
     }
     if (message.proxyKind !== ProxyKind.PROXY_KIND_UNSPECIFIED) {
       writer.uint32(32).int32(proxyKindToNumber(message.proxyKind));
+    }
+    if (message.leaseExpiresAtUnixMs !== 0) {
+      writer.uint32(40).int64(message.leaseExpiresAtUnixMs);
+    }
+    if (message.watches !== 0) {
+      writer.uint32(48).uint32(message.watches);
     }
     return writer;
   },
@@ -1478,6 +1523,22 @@ export const RegisteredExtension: MessageFns<RegisteredExtension> = {
             message.proxyKind = proxyKindFromJSON(reader.int32());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.leaseExpiresAtUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.watches = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1508,6 +1569,12 @@ export const RegisteredExtension: MessageFns<RegisteredExtension> = {
         : isSet(object.proxy_kind)
         ? proxyKindFromJSON(object.proxy_kind)
         : ProxyKind.PROXY_KIND_UNSPECIFIED,
+      leaseExpiresAtUnixMs: isSet(object.leaseExpiresAtUnixMs)
+        ? globalThis.Number(object.leaseExpiresAtUnixMs)
+        : isSet(object.lease_expires_at_unix_ms)
+        ? globalThis.Number(object.lease_expires_at_unix_ms)
+        : 0,
+      watches: isSet(object.watches) ? globalThis.Number(object.watches) : 0,
     };
   },
 
@@ -1525,6 +1592,12 @@ export const RegisteredExtension: MessageFns<RegisteredExtension> = {
     if (message.proxyKind !== ProxyKind.PROXY_KIND_UNSPECIFIED) {
       obj.proxyKind = proxyKindToJSON(message.proxyKind);
     }
+    if (message.leaseExpiresAtUnixMs !== 0) {
+      obj.leaseExpiresAtUnixMs = Math.round(message.leaseExpiresAtUnixMs);
+    }
+    if (message.watches !== 0) {
+      obj.watches = Math.round(message.watches);
+    }
     return obj;
   },
 
@@ -1537,6 +1610,8 @@ export const RegisteredExtension: MessageFns<RegisteredExtension> = {
     message.name = object.name ?? "";
     message.serviceCluster = object.serviceCluster ?? "";
     message.proxyKind = object.proxyKind ?? ProxyKind.PROXY_KIND_UNSPECIFIED;
+    message.leaseExpiresAtUnixMs = object.leaseExpiresAtUnixMs ?? 0;
+    message.watches = object.watches ?? 0;
     return message;
   },
 };
