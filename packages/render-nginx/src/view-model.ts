@@ -27,6 +27,24 @@ export const CA_BUNDLE_PATH = '/etc/ssl/certs/ca-certificates.crt';
 export const MODULES_INCLUDE = '/etc/nginx/modules-enabled/*.conf';
 /** File name of the internal TLS-termination socket (next to the pid file) used with SNI passthrough. */
 export const TLS_SOCKET_NAME = 'switchyard-tls.sock';
+/**
+ * Namespacing. Every name the renderer makes up starts with `switchyard_` (the TLS session cache zone
+ * {@link SSL_SESSION_ZONE}, the stream upstream {@link TLS_TERMINATE_UPSTREAM}, variables); a name
+ * derived from a service never does, because it always gets a fixed prefix in a namespace it shares
+ * with them: upstream zones are `up_<upstream>`, stream upstreams `sni_<upstream>`. HTTP upstream
+ * blocks keep the upstream's own name: nothing internal lives in that namespace.
+ */
+export const SSL_SESSION_ZONE = 'switchyard_ssl';
+/** Stream upstream of the internal TLS-termination socket. */
+export const TLS_TERMINATE_UPSTREAM = 'switchyard_tls_terminate';
+/** Shared-memory zone name of an HTTP upstream. */
+function zoneName(upstream: string): string {
+  return `up_${upstream}`;
+}
+/** Stream upstream name of an SNI passthrough pool. */
+function sniUpstreamName(upstream: string): string {
+  return `sni_${upstream}`;
+}
 /** Upstream keepalive connections cached per worker and upstream. */
 const UPSTREAM_KEEPALIVE = 32;
 /** Upper bound for an endpoint weight (huge weights make `hash ... consistent` expensive). */
@@ -96,6 +114,15 @@ export interface ServerView {
   locations: LocationView[];
 }
 
+/**
+ * A TLS server refusing the handshake for hosts without TLS of their own that a wildcard host of
+ * another service (with a certificate) would otherwise answer for.
+ */
+export interface RejectTlsView {
+  listen: string;
+  names: string[];
+}
+
 /** An `upstream` block (http or stream). */
 export interface UpstreamView {
   name: string;
@@ -135,6 +162,7 @@ export interface NginxView {
     sslProtocols: string;
     sslCiphers: string;
     sslDhParam: string | false;
+    sslSessionZone: string;
     infoHeaders: { name: string; value: string }[];
     proxyHeaders: { name: string; value: string }[];
     cookieMaps: { variable: string; pattern: string }[];
@@ -146,6 +174,8 @@ export interface NginxView {
     tlsListen: string | false;
     statusPath: string;
     defaultLocation: LocationView;
+    /** The TLS refusal for captured hosts, or false. */
+    rejectTls: RejectTlsView | false;
     servers: ServerView[];
     sslOpts: string[];
   };
@@ -154,7 +184,9 @@ export interface NginxView {
     mapHashBucketSize: number;
     listen: string;
     tlsSocket: string;
-    sniMap: { host: string; upstream: string }[];
+    terminateUpstream: string;
+    /** `key` is the escaped, quoted map key (never a map parameter such as `default` or `include`). */
+    sniMap: { host: string; key: string; upstream: string }[];
     upstreams: UpstreamView[];
     /** nginx time with its unit, e.g. `600s` or `1s`. */
     connectTimeout: string;
@@ -305,7 +337,7 @@ export function buildNginxView(
       }
     }
     if (balance === false && (upstream.ipHash || config.IPHash)) balance = 'ip_hash';
-    const zone = config.UpstreamZoneSize === 0 ? false : `${upstream.name} ${zoneSizeKb(config.UpstreamZoneSize, servers.length)}k`;
+    const zone = config.UpstreamZoneSize === 0 ? false : `${zoneName(upstream.name)} ${zoneSizeKb(config.UpstreamZoneSize, servers.length)}k`;
     httpUpstreams.push({ name: upstream.name, balance, zone, servers, keepalive: UPSTREAM_KEEPALIVE });
   }
   const cookieMaps = [...cookieVariables.entries()]
@@ -324,7 +356,7 @@ export function buildNginxView(
   }
 
   // ---- SNI passthrough -------------------------------------------------------------------------
-  const sniMap: { host: string; upstream: string }[] = [];
+  const sniMap: { host: string; key: string; upstream: string }[] = [];
   const sniUpstreams: UpstreamView[] = [];
   const sniUpstreamNames = new Set<string>();
   const sniHosts = new Set<string>();
@@ -350,7 +382,7 @@ export function buildNginxView(
       diags.warning(service, LABEL.passthrough, 'empty-upstream', `SNI host ${route.host}: upstream ${route.upstream} has no endpoints; its TLS connections are refused`);
       continue;
     }
-    const name = `sni_${route.upstream}`;
+    const name = sniUpstreamName(route.upstream);
     if (!sniUpstreamNames.has(name)) {
       sniUpstreamNames.add(name);
       const balance = info.upstream.ipHash || config.IPHash ? 'hash $remote_addr consistent' : false;
@@ -358,7 +390,7 @@ export function buildNginxView(
       sniUpstreams.push({ name, balance, zone: false, servers, keepalive: false });
     }
     if (!isTaskMode(info.upstream)) sniAllTasks = false;
-    sniMap.push({ host: route.host, upstream: name });
+    sniMap.push({ host: route.host, key: mapKey(route.host), upstream: name });
   }
   sniUpstreams.sort((a, b) => compare(a.name, b.name));
   const passthrough = sniMap.length > 0;
@@ -402,6 +434,8 @@ export function buildNginxView(
   const httpsSuffix = httpsPort === 443 ? '' : `:${httpsPort}`;
   let anyTlsServer = false;
   let longestName = 0;
+  /** Valid hosts and whether they have a TLS server of their own. */
+  const hostTls = new Map<string, boolean>();
   for (const host of [...model.hosts].sort((a, b) => compare(a.host, b.host))) {
     let serviceCache: string | undefined;
     const service = () => (serviceCache ??= hostService(host, upstreams));
@@ -431,6 +465,7 @@ export function buildNginxView(
     }
     const tlsServer = cert ? { tls: true, certPath: cert.certPath, keyPath: cert.keyPath } : { tls: false, certPath: '', keyPath: '' };
     anyTlsServer ||= tlsServer.tls;
+    hostTls.set(host.host, tlsServer.tls);
     if (host.sslOnly) {
       servers.push({ host: host.host, listen: [httpListen], sslOnlyRedirect: `https://$host${httpsSuffix}$request_uri`, tls: false, certPath: '', keyPath: '', locations: [] });
       if (tlsServer.tls) servers.push({ host: host.host, listen: [`${tlsAddress} ssl`], sslOnlyRedirect: false, ...tlsServer, locations });
@@ -439,6 +474,20 @@ export function buildNginxView(
       servers.push({ host: host.host, listen, sslOnlyRedirect: false, ...tlsServer, locations });
     }
   }
+
+  // ---- wildcards must not capture other hosts' TLS -------------------------------------------------
+  // A host without TLS of its own under a wildcard host with a certificate: its HTTPS would be answered
+  // by the wildcard's server. Under a wildcard SNI passthrough route: its TLS would go to the
+  // wildcard's tasks. The first are refused; the second go to termination (own certificate, or refused).
+  const tlsWildcards = [...hostTls].filter(([h, tls]) => tls && h.startsWith('*.')).map(([h]) => h);
+  const sniWildcards = sniMap.filter((e) => e.host.startsWith('*.')).map((e) => e.host);
+  const rejectNames: string[] = [];
+  for (const [h, tls] of hostTls) {
+    if (sniHosts.has(h)) continue;
+    if (!tls && tlsWildcards.some((w) => wildcardCovers(w, h))) rejectNames.push(h);
+    if (sniWildcards.some((w) => wildcardCovers(w, h))) sniMap.push({ host: h, key: mapKey(h), upstream: TLS_TERMINATE_UPSTREAM });
+  }
+  sniMap.sort((a, b) => compare(a.host, b.host));
 
   // ---- default server --------------------------------------------------------------------------
   let defaultLocation = unavailableLocation('/', shared);
@@ -454,6 +503,7 @@ export function buildNginxView(
 
   // ---- sizes -------------------------------------------------------------------------------------
   const tlsListen = anyTlsServer || passthrough ? tlsAddress : false;
+  const rejectTls = tlsListen !== false && rejectNames.length > 0 ? { listen: `${tlsListen} ssl`, names: rejectNames } : false;
   const serverNamesHashBucketSize = Math.max(config.ServerNamesHashBucketSize, bucketSizeFor(longestName));
   const serverNamesHashMaxSize = Math.max(512, nextPow2(seenHosts.size * 4));
   let longestSni = 0;
@@ -500,6 +550,7 @@ export function buildNginxView(
       sslProtocols: config.SSLProtocols,
       sslCiphers: config.SSLCiphers,
       sslDhParam: config.SSLDefaultDHParamPath === '' ? false : config.SSLDefaultDHParamPath,
+      sslSessionZone: SSL_SESSION_ZONE,
       infoHeaders,
       proxyHeaders,
       cookieMaps,
@@ -510,6 +561,7 @@ export function buildNginxView(
       tlsListen,
       statusPath: STATUS_PATH,
       defaultLocation,
+      rejectTls,
       servers,
       sslOpts,
     },
@@ -519,6 +571,7 @@ export function buildNginxView(
           mapHashBucketSize: Math.max(64, bucketSizeFor(longestSni)),
           listen: String(httpsPort),
           tlsSocket,
+          terminateUpstream: TLS_TERMINATE_UPSTREAM,
           sniMap,
           upstreams: sniUpstreams,
           connectTimeout: sniAllTasks ? taskConnect : `${config.ConnectTimeout}s`,
@@ -584,6 +637,20 @@ function rawArguments(text: string, fallback: string): string {
   if (parsed.ok) return parsed.value;
   const again = formatRawArguments(fallback);
   return again.ok ? again.value : quote('$remote_addr');
+}
+
+/**
+ * A host as a `map` key: a leading backslash (which nginx strips) keeps a name such as `default`,
+ * `include`, `hostnames` or `volatile` from being read as a map parameter, and the key is quoted.
+ */
+function mapKey(host: string): string {
+  return quote(`\\${host}`);
+}
+
+/** Whether the wildcard `*.suffix` covers `host` (a name, or a narrower wildcard) other than itself. */
+function wildcardCovers(wildcard: string, host: string): boolean {
+  const suffix = wildcard.slice(1);
+  return host !== wildcard && host.endsWith(suffix) && host.length > suffix.length;
 }
 
 function dirname(path: string): string {

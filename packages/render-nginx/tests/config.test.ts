@@ -156,10 +156,10 @@ describe('render options.config', () => {
   it('omits worker_rlimit_nofile when RLimitNoFile is 0 and upstream zones when UpstreamZoneSize is 0', () => {
     const defaults = renderNginx(model).files[0]?.content ?? '';
     expect(defaults).toContain('worker_rlimit_nofile 65535;');
-    expect(defaults).toContain('zone a 64k;');
+    expect(defaults).toContain('zone up_a 64k;');
     const text = renderNginx(model, { config: { RLimitNoFile: 0, UpstreamZoneSize: 0 } }).files[0]?.content ?? '';
     expect(text).not.toContain('worker_rlimit_nofile');
-    expect(text).not.toContain('zone a');
+    expect(text).not.toContain('zone up_a');
   });
 
   it('prints worker_shutdown_timeout in the main context, 5m by default', () => {

@@ -239,8 +239,8 @@ describe('large models', () => {
     const addresses = Array.from({ length: 300 }, (_v, k) => `10.9.${k >> 8}.${k & 255}`);
     const model = { hosts: [{ host: 'big.example.com', routes: [{ path: '/', upstream: 'big' }] }], upstreams: [upstream('big', ...addresses), upstream('small', '10.0.0.2')] };
     const conf = text({ ...model, hosts: [...model.hosts, { host: 'small.example.com', routes: [{ path: '/', upstream: 'small' }] }] });
-    expect(conf).toContain('zone big 384k;');
-    expect(conf).toContain('zone small 64k;');
+    expect(conf).toContain('zone up_big 384k;');
+    expect(conf).toContain('zone up_small 64k;');
     const check = nginxCheck(conf, secrets);
     expect(check.output).toBe('');
     expect(check.ok).toBe(true);

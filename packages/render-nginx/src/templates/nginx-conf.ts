@@ -145,7 +145,7 @@ http {
     ssl_protocols {{sslProtocols}};
     ssl_ciphers {{sslCiphers}};
     ssl_prefer_server_ciphers on;
-    ssl_session_cache shared:switchyard_ssl:10m;
+    ssl_session_cache shared:{{sslSessionZone}}:10m;
     ssl_session_timeout 10m;
 {{#if sslDhParam}}
     ssl_dhparam {{sslDhParam}};
@@ -202,6 +202,18 @@ ${LOCATION_BLOCK}{{/with}}
         ssl_reject_handshake on;
     }
 {{/if}}
+{{#if rejectTls}}
+
+    # TLS refused for hosts without TLS of their own that another service's wildcard would answer.
+    server {
+        listen {{rejectTls.listen}};
+{{#each rejectTls.names}}
+        server_name {{this}};
+{{/each}}
+        ssl_reject_handshake on;
+        return 421;
+    }
+{{/if}}
 ${HOST_SERVER_BLOCKS}{{/with}}
 }
 {{#if stream}}
@@ -219,13 +231,13 @@ stream {
 
     map $ssl_preread_server_name $switchyard_sni_upstream {
         hostnames;
-        default switchyard_tls_terminate;
+        default {{terminateUpstream}};
 {{#each sniMap}}
-        {{host}} {{upstream}};
+        {{key}} {{upstream}};
 {{/each}}
     }
 
-    upstream switchyard_tls_terminate {
+    upstream {{terminateUpstream}} {
         server unix:{{tlsSocket}};
     }
 {{#each upstreams}}
