@@ -117,8 +117,10 @@ const SUCCESS: ReadonlySet<OutcomeKind> = new Set<OutcomeKind>(['proxy', 'passth
 /**
  * Explains how the proxies of one service cluster answer a request for `host` + `path`: which host
  * of the model matches (exact names before `*.` wildcards, the longest wildcard first), which route
- * or redirect (the longest path prefix, matched on whole segments; a redirect wins over a route on
- * the same path), the TLS certificate or SNI passthrough route, the upstream with its endpoints, and
+ * or redirect (the longest path prefix, matched on whole segments, wins; a redirect wins over a route
+ * on the same path), the TLS certificate or SNI passthrough route (for TLS too the most specific name
+ * decides: a host of the model without a certificate is refused, never answered by another service's
+ * wildcard certificate or wildcard passthrough route), the upstream with its endpoints, and
  * which services claim the host without serving it, with their diagnostics.
  *
  * Pure: it reads only `model`. Never throws: any host or path string gives an explanation.
@@ -205,8 +207,11 @@ function explainHttps(
   uri: string,
   upstreams: ReadonlyMap<string, Upstream>,
 ): RequestOutcome {
+  // The most specific name decides, as on both proxies: another service's wildcard (SNI passthrough
+  // or certificate) never answers for a host the model has on its own; on the same name, passthrough.
   const sni = bestHost(model.sniRoutes, host);
-  if (sni) {
+  const named = bestHost(model.hosts, host);
+  if (sni && (!named || specificity(sni.item.host) >= specificity(named.item.host))) {
     const route: SniRoute = sni.item;
     const upstream = upstreams.get(route.upstream);
     const base = { matchedHost: route.host, hostMatch: sni.match, upstream: route.upstream };
@@ -219,16 +224,16 @@ function explainHttps(
     return { ...base, kind: 'passthrough', summary: `TLS for ${route.host} is passed through by SNI to upstream ${route.upstream} (the tasks terminate TLS)` };
   }
   const certificates = new Map(model.certificates.map((c) => [c.name, c] as const));
-  const terminated = bestHost(
-    model.hosts.filter((h) => h.certificate !== ''),
-    host,
-  );
+  const terminated = named && named.item.certificate !== '' ? named : undefined;
   if (!terminated) {
     return {
       kind: 'no-tls',
-      matchedHost: '',
+      matchedHost: named ? named.item.host : '',
+      ...(named ? { hostMatch: named.match } : {}),
       upstream: '',
-      summary: `no certificate and no SNI passthrough route for ${host}: HTTPS is not served for this host`,
+      summary: named
+        ? `host ${named.item.host} has no certificate and no SNI passthrough route: the TLS handshake for ${host} is refused (a wildcard of another service never answers for it)`
+        : `no certificate and no SNI passthrough route for ${host}: HTTPS is not served for this host`,
     };
   }
   const certificate = certificates.get(terminated.item.certificate);
@@ -326,6 +331,11 @@ function bestHost<T extends { host: string }>(items: readonly T[], host: string)
     if (hostMatches(item.host, host) && (!wildcard || item.host.length > wildcard.host.length)) wildcard = item;
   }
   return wildcard ? { item: wildcard, match: 'wildcard' } : undefined;
+}
+
+/** How specific a host pattern is: an exact name beats every wildcard, a longer wildcard a shorter one. */
+function specificity(pattern: string): number {
+  return pattern.startsWith('*.') ? pattern.length : Number.MAX_SAFE_INTEGER;
 }
 
 /** Whether `pattern` (a host or a `*.suffix` wildcard matching one or more leading labels) covers `host`. */
