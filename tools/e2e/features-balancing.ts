@@ -170,7 +170,7 @@ export function balancingSuite(kind: 'nginx' | 'haproxy', ports: BalancingPorts)
   beforeAll(async () => {
     await requireImages([E2E_IMAGES.echo, 'switchyard/core:latest', 'switchyard/extension:latest', `switchyard/proxy-${kind}:latest`]);
     appNet = await fx.createNetwork({ suffix: 'app-net' });
-    sy = deploySwitchyard(fx, ports.grpc, [{ name: 'bal', kind, httpPort: ports.http, httpsPort: ports.https, serviceCluster: cluster }]);
+    sy = await deploySwitchyard(fx, ports.grpc, [{ name: 'bal', kind, httpPort: ports.http, httpsPort: ports.https, serviceCluster: cluster }]);
     proxyService = sy.proxy('bal');
   }, 120_000);
 

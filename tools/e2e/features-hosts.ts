@@ -83,7 +83,7 @@ export function featuresHostsSuite(kind: 'nginx' | 'haproxy', ports: FeaturePort
   beforeAll(async () => {
     await requireImages([E2E_IMAGES.echo, 'switchyard/core:latest', 'switchyard/extension:latest', `switchyard/proxy-${kind}:latest`]);
     appNet = await fx.createNetwork({ suffix: 'app-net' });
-    sy = deploySwitchyard(fx, ports.grpc, [{ name: 'hosts', kind, httpPort: ports.http, httpsPort: ports.https, serviceCluster: cluster }]);
+    sy = await deploySwitchyard(fx, ports.grpc, [{ name: 'hosts', kind, httpPort: ports.http, httpsPort: ports.https, serviceCluster: cluster }]);
   }, 120_000);
 
   afterAll(async () => {

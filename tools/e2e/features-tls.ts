@@ -209,13 +209,17 @@ export function tlsFeaturesSuite(kind: 'nginx' | 'haproxy', ports: TlsSuitePorts
       { timeoutMs, intervalMs: 500, description: `200 over TLS from ${host} on port ${ports.https} (${kind})` },
     );
 
-  /** Issues a certificate for `host` and stores it as two secrets; resolves with their names. */
+  /**
+   * Issues a certificate for `host` and stores it as two secrets that allow the services routing
+   * `host` to use them (Switchyard's default secret policy); resolves with their names.
+   */
   const certSecrets = async (host: string, suffix: string): Promise<{ cert: string; key: string }> => {
     const c = pki.issue(host);
     issued.set(host, c);
+    const labels = { 'com.switchyard.lb.allowed-hosts': host };
     return {
-      cert: await fx.createSecret(c.cert, { suffix: `${suffix}-crt` }),
-      key: await fx.createSecret(c.key, { suffix: `${suffix}-key` }),
+      cert: await fx.createSecret(c.cert, { suffix: `${suffix}-crt`, labels }),
+      key: await fx.createSecret(c.key, { suffix: `${suffix}-key`, labels }),
     };
   };
 
@@ -242,7 +246,7 @@ export function tlsFeaturesSuite(kind: 'nginx' | 'haproxy', ports: TlsSuitePorts
     await requireImages([E2E_IMAGES.echo, NODE_IMAGE, 'switchyard/core:latest', 'switchyard/extension:latest', `switchyard/proxy-${kind}:latest`]);
     pki = new TestPki();
     appNet = await fx.createNetwork({ suffix: 'app-net' });
-    sy = deploySwitchyard(fx, ports.grpc, [{ name: 'tls', kind, httpPort: ports.http, httpsPort: ports.https }]);
+    sy = await deploySwitchyard(fx, ports.grpc, [{ name: 'tls', kind, httpPort: ports.http, httpsPort: ports.https }]);
   }, 120_000);
 
   afterAll(async () => {

@@ -129,7 +129,7 @@ export function hitlessSuite(kind: 'nginx' | 'haproxy', ports: HitlessPorts): vo
   beforeAll(async () => {
     await requireImages([E2E_IMAGES.echo, 'switchyard/core:latest', 'switchyard/extension:latest', `switchyard/proxy-${kind}:latest`]);
     appNet = await fx.createNetwork({ suffix: 'hitless-net' });
-    sy = deploySwitchyard(fx, ports.grpc, [{ name: 'hl', kind, httpPort: ports.http, httpsPort: ports.https, extra: `Networks = ["${appNet}"]` }], ports.metrics);
+    sy = await deploySwitchyard(fx, ports.grpc, [{ name: 'hl', kind, httpPort: ports.http, httpsPort: ports.https, extra: `Networks = ["${appNet}"]` }], ports.metrics);
     proxyService = sy.proxy('hl');
   }, 120_000);
 
@@ -244,7 +244,7 @@ export function hitlessSuite(kind: 'nginx' | 'haproxy', ports: HitlessPorts): vo
   it('3. a certificate the proxy refuses (not PEM): no proxy task replaced, every route keeps serving and updating, the refusal is in status and the log', async () => {
     const tasksBefore = await proxyTasks();
     const load = new Load(ports.http, 'a.hitless.local', 1, 120_000);
-    const bad = await fx.createSecret('this is not a certificate\n', { suffix: 'bad-pem' });
+    const bad = await fx.createSecret('this is not a certificate\n', { suffix: 'bad-pem', labels: { 'com.switchyard.lb.allowed-hosts': 'tls.hitless.local' } });
     const tls = await echo('tls', { 'com.docker.lb.hosts': 'tls.hitless.local', 'com.docker.lb.ssl_cert': bad, 'com.docker.lb.ssl_key': bad });
     // The proxy's own check (run before any rollout) refuses it; core leaves that service out.
     const refused = await waitFor(async () => {

@@ -57,7 +57,7 @@ export function routingSuite(kind: 'nginx' | 'haproxy', ports: SuitePorts): void
     await requireImages([E2E_IMAGES.echo, 'switchyard/core:latest', 'switchyard/extension:latest', `switchyard/proxy-${kind}:latest`]);
     appNet = await fx.createNetwork({ suffix: 'app-net' });
     // Interlock's rolling mode: every change replaces the proxy task (the hitless suites cover the default).
-    sy = deploySwitchyard(fx, ports.grpc, [{ name: 'e2e', kind, httpPort: ports.http, httpsPort: ports.https, extra: 'HitlessServiceUpdate = false' }]);
+    sy = await deploySwitchyard(fx, ports.grpc, [{ name: 'e2e', kind, httpPort: ports.http, httpsPort: ports.https, extra: 'HitlessServiceUpdate = false' }]);
     core = sy.core;
     proxyService = sy.proxy('e2e');
   }, 120_000);

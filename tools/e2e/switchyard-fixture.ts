@@ -3,11 +3,11 @@
  * TOML config (tools/swarm/up.sh), which then deploys the extension and proxy services itself.
  * Everything is named after the test's SwarmFixture id and removed by `teardown()`.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { connectExtensionClient, type ExtensionConnection } from '@switchyard/proto';
+import { connectExtensionClient, loadCredentials, type ExtensionConnection } from '@switchyard/proto';
 import { runCli } from '../../apps/cli/src/index.js';
 import { docker, dockerLines, httpGet, waitFor, type HttpResponse, type SwarmFixture } from '../e2e-harness/index.js';
 
@@ -42,7 +42,7 @@ export interface Switchyard {
  * Writes the config, runs tools/swarm/up.sh and connects to core's published gRPC port (and
  * publishes core's /metrics port when `metricsPort` is given).
  */
-export function deploySwitchyard(fx: SwarmFixture, grpcPort: number, extensions: ExtensionSpec[], metricsPort?: number): Switchyard {
+export async function deploySwitchyard(fx: SwarmFixture, grpcPort: number, extensions: ExtensionSpec[], metricsPort?: number): Promise<Switchyard> {
   const core = `${fx.id}-core`;
   const coreNetwork = `${fx.id}-core-net`;
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
@@ -69,7 +69,13 @@ ${e.config ? `[Extensions.${e.name}.Config]\n${e.config}` : ''}
     env: { ...process.env, SWITCHYARD_CORE_PUBLISH: String(grpcPort), ...(metricsPort ? { SWITCHYARD_METRICS_PUBLISH: String(metricsPort) } : {}) },
     stdio: 'pipe',
   });
-  const grpc = connectExtensionClient(`127.0.0.1:${grpcPort}`);
+  // The operator credentials the CLI and these tests use (core issues them from its CA).
+  const credentials = join(dir, 'operator.pem');
+  await new Promise<void>((resolve, reject) =>
+    execFile('bash', [join(root, 'tools/swarm/credentials.sh'), core, credentials, 'e2e'], { timeout: 150_000 }, (err, _out, stderr) => (err ? reject(new Error(`operator credentials: ${stderr || err.message}`)) : resolve())),
+  );
+  operatorCredentials = credentials;
+  const grpc = connectExtensionClient(`127.0.0.1:${grpcPort}`, { tls: loadCredentials({ bundle: credentials }) });
   return {
     core,
     coreNetwork,
@@ -115,11 +121,15 @@ export function until200(port: number, host: string, path = '/', timeoutMs = 150
   return waitFor(async () => echoOf(await viaProxy(port, host, path)), { timeoutMs, intervalMs: 300, description: `200 from ${host}${path} on port ${port}` });
 }
 
+/** The operator credentials of the last deployed core (what {@link cli} uses). */
+let operatorCredentials: string | undefined;
+
 /** Runs the `switchyard` CLI in-process and captures its output and exit code. */
 export async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runCli(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, cwd: process.cwd(), now: () => Date.now() });
+  const env = operatorCredentials ? { SWITCHYARD_TLS_BUNDLE: operatorCredentials } : {};
+  const code = await runCli(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), env, cwd: process.cwd(), now: () => Date.now() });
   return { code, out, err };
 }
 

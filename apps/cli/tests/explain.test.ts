@@ -14,7 +14,7 @@ describe('switchyard explain (live model from core)', () => {
     const lines = stdout.split('\n');
     expect(lines[0]).toBe('Request  web.example.com/api/live/feed  (cluster "" (default), model v12)');
     expect(lines).toContain('HTTP     proxy: route /api on web.example.com to upstream api (prefix /api stripped, WebSocket upgrades allowed)');
-    expect(lines).toContain('HTTPS    no-tls: no certificate and no SNI passthrough route for web.example.com: HTTPS is not served for this host');
+    expect(lines).toContain('HTTPS    no-tls: host web.example.com has no certificate and no SNI passthrough route: the TLS handshake for web.example.com is refused (a wildcard of another service never answers for it)');
     expect(lines).toContain('Route    /api -> upstream api; strip prefix yes, websocket yes; forwarded path /live/feed');
     expect(lines).toContain('Upstream api: mode task, sticky cookie none, ip_hash no, TLS to tasks no');
     expect(stdout).toMatch(/^ {4}10\.0\.1\.21:9000 +weight 1 +api +task api1$/m);

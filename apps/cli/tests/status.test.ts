@@ -59,7 +59,7 @@ describe('switchyard status', () => {
     const { code, stdout } = await run(['status', '--core', core.address, '--json']);
     expect(code).toBe(0);
     const json = JSON.parse(stdout);
-    expect(json.extensions[0]).toEqual({ extensionId: 'ext-1', name: 'default', proxyKind: 'PROXY_KIND_NGINX' });
+    expect(json.extensions[0]).toEqual({ extensionId: 'ext-1', name: 'default', proxyKind: 'PROXY_KIND_NGINX', watches: 1 });
     expect(json.models[0].diagnostics[0].severity).toBe('SEVERITY_ERROR');
     expect(GetStatusResponse.fromJSON(json)).toEqual(fixtureStatus());
   });

@@ -82,6 +82,9 @@ const coreSchema = z
     // Bring your own control-plane CA (PEM files, both or neither); default: core creates one.
     ControlPlaneCACert: z.string().min(1).optional(),
     ControlPlaneCAKey: z.string().min(1).optional(),
+    // Which services may use a secret as their certificate: only those the secret's labels allow
+    // ("labelled", the default), or any service that names it (Interlock's behaviour: "any").
+    SecretPolicy: z.enum(['labelled', 'any']).default('labelled'),
     PollInterval: duration.default('3s'),
     EndpointOverride: z.string().optional(),
     CoreAddress: z.string().min(1).default('switchyard-core:8080'),

@@ -170,7 +170,7 @@ export class Core {
     for (const cluster of this.clusters()) {
       let model: ProxyModel;
       try {
-        model = buildModel(snapshot, { serviceCluster: cluster, refusedSecrets });
+        model = buildModel(snapshot, { serviceCluster: cluster, refusedSecrets, secretPolicy: this.options.config.SecretPolicy });
       } catch (err) {
         this.metrics.errors.inc({ stage: 'model' });
         this.options.logger.error('building the model failed; keeping the previous one', { serviceCluster: cluster, ...errorMeta(err) });

@@ -74,7 +74,7 @@ describe('Core, a certificate the proxy refuses', () => {
     const docker = new FakeDockerPort();
     docker.addNetwork({ Name: 'switchyard' });
     const appNet = docker.addNetwork({ Name: 'app' });
-    docker.addSecret('bad.pem');
+    docker.addSecret('bad.pem', { 'com.switchyard.lb.allowed-services': '*' });
     const web = await docker.createService({ Name: 'web', Labels: { 'com.docker.lb.hosts': 'web.local', 'com.docker.lb.port': '8080' }, TaskTemplate: { Networks: [{ Target: appNet }] } });
     docker.addTask(web, { [appNet]: '10.0.1.5/24' });
     const tls = await docker.createService({

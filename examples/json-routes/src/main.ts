@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { ProxyKind, configChecksum, connectExtensionClient, type ExtensionServiceClient, type ProxyModel } from '@switchyard/proto';
+import { ProxyKind, configChecksum, connectExtensionClient, credentialsFromEnv, loadCredentials, type ExtensionServiceClient, type ProxyModel, type TlsCredentials } from '@switchyard/proto';
 import { renderFiles } from './render.js';
 
 /** Where the extension reports what it does; {@link jsonLogger} is the default. */
@@ -42,8 +42,10 @@ export interface RunOptions {
   cluster: string;
   /** File the route table is written to (atomically, by rename). */
   out: string;
-  /** Name registered with core (default `json-routes`). */
+  /** Name registered with core (default `json-routes`); it must be the name in the credentials. */
   name?: string;
+  /** Mutual TLS credentials issued by core for this extension (absent: plaintext, only for `AllowInsecure` cores). */
+  tls?: TlsCredentials;
   /** Version reported at registration (default `0.1.0`). */
   version?: string;
   /** Default: {@link jsonLogger} on stdout. */
@@ -119,7 +121,7 @@ export async function run(options: RunOptions, signal: AbortSignal): Promise<voi
   const name = options.name ?? 'json-routes';
   let attempt = 0;
   while (!signal.aborted) {
-    const conn = connectExtensionClient(options.core);
+    const conn = connectExtensionClient(options.core, { tls: options.tls });
     let why = 'model stream ended';
     try {
       const { extensionId } = await conn.client.register(
@@ -127,7 +129,7 @@ export async function run(options: RunOptions, signal: AbortSignal): Promise<voi
         { signal },
       );
       logger.info('registered with core', { core: options.core, extensionId, serviceCluster: options.cluster });
-      for await (const { model } of conn.client.watchModel({ serviceCluster: options.cluster }, { signal })) {
+      for await (const { model } of conn.client.watchModel({ serviceCluster: options.cluster, extensionId }, { signal })) {
         if (!model) continue;
         attempt = 0;
         await handleModel(conn.client, extensionId, model, options, logger, signal);
@@ -147,19 +149,21 @@ export async function run(options: RunOptions, signal: AbortSignal): Promise<voi
 }
 
 /** Command-line help. */
-export const USAGE = `usage: switchyard-json-routes --core HOST:PORT --out FILE [--cluster NAME] [--name NAME]
+export const USAGE = `usage: switchyard-json-routes --core HOST:PORT --out FILE [--cluster NAME] [--name NAME] [--credentials FILE]
   --core HOST:PORT  core's gRPC address
+  --credentials FILE  credentials bundle core issued for this extension (default: $SWITCHYARD_TLS_BUNDLE);
+                    get one with 'switchyard-core issue --role extension --name NAME --cluster CLUSTER'
   --out FILE        where to write the JSON route table
   --cluster NAME    service cluster to follow (default: the default cluster "")
   --name NAME       name to register with (default: json-routes)`;
 
 /** Parses the command line; bad arguments come back as an error message, never thrown. */
 export function parseCliArgs(argv: readonly string[]): { options: RunOptions } | { help: true } | { error: string } {
-  let values: { core?: string; out?: string; cluster?: string; name?: string; help?: boolean };
+  let values: { core?: string; out?: string; cluster?: string; name?: string; credentials?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { core: { type: 'string' }, out: { type: 'string' }, cluster: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean' } },
+      options: { core: { type: 'string' }, out: { type: 'string' }, cluster: { type: 'string' }, name: { type: 'string' }, credentials: { type: 'string' }, help: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -169,7 +173,13 @@ export function parseCliArgs(argv: readonly string[]): { options: RunOptions } |
   if (values.help) return { help: true };
   if (!values.core) return { error: '--core HOST:PORT is required' };
   if (!values.out) return { error: '--out FILE is required' };
-  return { options: { core: values.core, out: values.out, cluster: values.cluster ?? '', ...(values.name ? { name: values.name } : {}) } };
+  let tls: TlsCredentials | undefined;
+  try {
+    tls = values.credentials ? loadCredentials({ bundle: values.credentials }) : credentialsFromEnv();
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+  return { options: { core: values.core, out: values.out, cluster: values.cluster ?? '', ...(values.name ? { name: values.name } : {}), ...(tls ? { tls } : {}) } };
 }
 
 async function main(): Promise<void> {

@@ -66,11 +66,7 @@ export interface BuildModelOptions {
 /** How {@link BuildModelOptions.secretPolicy} lets services use secrets. */
 export type SecretPolicy = 'any' | 'labelled';
 
-/**
- * A snapshot secret with its labels. `labels` is read when present: `SwarmSecret` of the contract does
- * not carry it yet, so a snapshot that went through protobuf has none (then no secret allows anything
- * under the `labelled` policy).
- */
+/** A snapshot secret with its labels (kept as a name for callers written before `SwarmSecret.labels`). */
 export type LabelledSecret = SwarmSecret & { labels?: Readonly<Record<string, string>> };
 
 /** Label key prefix that makes a service "labelled" (and so reported in `ProxyModel.services`). */

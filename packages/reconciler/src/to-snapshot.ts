@@ -100,18 +100,10 @@ function mapNetwork(network: DockerNetwork): SwarmNetwork {
   };
 }
 
-/**
- * A snapshot secret with its `Spec.Labels` (which services may use it: see `secretPolicy` in
- * `@switchyard/model`). `SwarmSecret` of the contract has no labels field yet: until it does, they
- * ride along in memory only (not in the protobuf encoding), and {@link snapshotDigest} adds them.
- */
-type LabelledSecret = SwarmSecret & { labels?: Record<string, string> };
-
+/** A secret with its labels (which services may use it: see `secretPolicy` in `@switchyard/model`). */
 function mapSecret(secret: DockerSecret): SwarmSecret {
-  const mapped: LabelledSecret = { id: secret.ID, name: secret.Spec?.Name ?? '' };
   const labels = Object.entries(secret.Spec?.Labels ?? {}).sort(([a], [b]) => compare(a, b));
-  if (labels.length > 0) mapped.labels = Object.fromEntries(labels);
-  return mapped;
+  return { id: secret.ID, name: secret.Spec?.Name ?? '', labels: Object.fromEntries(labels) };
 }
 
 /**
@@ -152,12 +144,8 @@ export function encodeSnapshot(snapshot: SwarmSnapshot): Uint8Array {
 }
 
 /**
- * SHA-256 (hex) of the snapshot's protobuf encoding, plus the secrets' labels when any has some
- * (they are not in the encoding yet): equal digests mean equal snapshots.
+ * SHA-256 (hex) of the snapshot's protobuf encoding: equal digests mean equal snapshots.
  */
 export function snapshotDigest(snapshot: SwarmSnapshot): string {
-  const hash = createHash('sha256').update(encodeSnapshot(snapshot));
-  const labels = (snapshot.secrets as LabelledSecret[]).map((s) => s.labels ?? {});
-  if (labels.some((l) => Object.keys(l).length > 0)) hash.update(`\n${JSON.stringify(labels)}`);
-  return hash.digest('hex');
+  return createHash('sha256').update(encodeSnapshot(snapshot)).digest('hex');
 }

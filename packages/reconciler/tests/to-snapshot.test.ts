@@ -103,8 +103,8 @@ describe('toSnapshot', () => {
       { id: 'n-ingress', name: 'ingress', driver: 'overlay', scope: 'swarm', ingress: true },
     ]);
     expect(snap.secrets).toEqual([
-      { id: 's1', name: 'web.crt' },
-      { id: 's2', name: 'web.key' },
+      { id: 's1', name: 'web.crt', labels: {} },
+      { id: 's2', name: 'web.key', labels: {} },
     ]);
   });
 
@@ -145,7 +145,7 @@ describe('toSnapshot', () => {
     const sparse = toSnapshot({ services: [{ ID: 'x' }], tasks: [{ ID: 't' }], networks: [], secrets: [{ ID: 's' }] });
     expect(sparse.services[0]).toEqual({ id: 'x', name: '', labels: {}, networkIds: [], virtualIps: [], createdAtUnixMs: 0 });
     expect(sparse.tasks[0]).toEqual({ id: 't', serviceId: '', nodeId: '', slot: 0, state: '', desiredState: '', attachments: [] });
-    expect(sparse.secrets[0]).toEqual({ id: 's', name: '' });
+    expect(sparse.secrets[0]).toEqual({ id: 's', name: '', labels: {} });
   });
 });
 

@@ -82,7 +82,7 @@ describe('service clusters and backend_mode=vip on a real swarm (nginx pair "eas
     await requireImages([E2E_IMAGES.echo, 'switchyard/core:latest', 'switchyard/extension:latest', E2E_IMAGES.proxyNginx, E2E_IMAGES.proxyHaproxy]);
     appNet = await fx.createNetwork({ suffix: 'app-net' });
     appNetId = (await docker(['network', 'inspect', appNet, '--format', '{{.Id}}'])).stdout.trim();
-    sy = deploySwitchyard(
+    sy = await deploySwitchyard(
       fx,
       GRPC_PORT,
       [EAST, WEST].map((p) => ({ name: p.cluster, kind: p.kind, httpPort: p.httpPort, httpsPort: p.httpsPort, serviceCluster: p.cluster })),

@@ -107,7 +107,7 @@ describe('proxy tuning through [Extensions.*.Config] on a real swarm (nginx and 
   beforeAll(async () => {
     await requireImages([E2E_IMAGES.echo, 'switchyard/core:latest', 'switchyard/extension:latest', E2E_IMAGES.proxyNginx, E2E_IMAGES.proxyHaproxy]);
     appNet = await fx.createNetwork({ suffix: 'app-net' });
-    sy = deploySwitchyard(fx, GRPC_PORT, [
+    sy = await deploySwitchyard(fx, GRPC_PORT, [
       {
         name: NGINX.name,
         kind: 'nginx',

@@ -10,7 +10,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ProxyKind, connectExtensionClient, type ExtensionConnection } from '@switchyard/proto';
+import { ProxyKind, connectExtensionClient, loadCredentials, type ExtensionConnection } from '@switchyard/proto';
 import { E2E_IMAGES, SwarmFixture, docker, requireImages, waitFor } from '../../e2e-harness/index.js';
 
 const root = resolve(__dirname, '../../..');
@@ -87,12 +87,18 @@ CoreNetwork = "${coreNet}"
       env: { ...process.env, SWITCHYARD_CORE_PUBLISH: String(GRPC_PORT) },
       stdio: 'pipe',
     });
-    grpc = connectExtensionClient(`127.0.0.1:${GRPC_PORT}`);
+    // Credentials as the docs tell a third-party author to get them: issued by core's CA, one for
+    // the extension (its name and cluster) and one for an operator.
+    const credentials = join(dir, 'extension.pem');
+    const operator = join(dir, 'operator.pem');
+    execFileSync('bash', [join(root, 'tools/swarm/credentials.sh'), core, credentials, EXTENSION_NAME, 'extension', CLUSTER], { stdio: 'pipe', timeout: 150_000 });
+    execFileSync('bash', [join(root, 'tools/swarm/credentials.sh'), core, operator, 'e2e'], { stdio: 'pipe', timeout: 150_000 });
+    grpc = connectExtensionClient(`127.0.0.1:${GRPC_PORT}`, { tls: loadCredentials({ bundle: operator }) });
     await waitFor(() => grpc!.client.getStatus({}).then(() => true), { timeoutMs: 90_000, intervalMs: 500, description: "core's gRPC port to answer" });
 
     child = spawn(
       process.execPath,
-      [join(root, 'examples/json-routes/dist/main.js'), '--core', `127.0.0.1:${GRPC_PORT}`, '--cluster', CLUSTER, '--out', out, '--name', EXTENSION_NAME],
+      [join(root, 'examples/json-routes/dist/main.js'), '--core', `127.0.0.1:${GRPC_PORT}`, '--cluster', CLUSTER, '--out', out, '--name', EXTENSION_NAME, '--credentials', credentials],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout?.on('data', (chunk: Buffer) => (childOutput += chunk.toString('utf8')));

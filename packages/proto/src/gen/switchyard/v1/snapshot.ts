@@ -82,6 +82,16 @@ export interface SwarmNetwork {
 export interface SwarmSecret {
   id: string;
   name: string;
+  /**
+   * The secret's labels (com.switchyard.lb.allowed-services / allowed-hosts say which services
+   * may use it as a certificate).
+   */
+  labels: { [key: string]: string };
+}
+
+export interface SwarmSecret_LabelsEntry {
+  key: string;
+  value: string;
 }
 
 function createBaseSwarmSnapshot(): SwarmSnapshot {
@@ -974,7 +984,7 @@ export const SwarmNetwork: MessageFns<SwarmNetwork> = {
 };
 
 function createBaseSwarmSecret(): SwarmSecret {
-  return { id: "", name: "" };
+  return { id: "", name: "", labels: {} };
 }
 
 export const SwarmSecret: MessageFns<SwarmSecret> = {
@@ -985,6 +995,9 @@ export const SwarmSecret: MessageFns<SwarmSecret> = {
     if (message.name !== "") {
       writer.uint32(18).string(message.name);
     }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      SwarmSecret_LabelsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
     return writer;
   },
 
@@ -1017,6 +1030,17 @@ export const SwarmSecret: MessageFns<SwarmSecret> = {
             message.name = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = SwarmSecret_LabelsEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.labels[entry3.key] = entry3.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1033,6 +1057,20 @@ export const SwarmSecret: MessageFns<SwarmSecret> = {
     return {
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -1044,6 +1082,15 @@ export const SwarmSecret: MessageFns<SwarmSecret> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
+    if (message.labels) {
+      const entries = globalThis.Object.entries(message.labels) as [string, string][];
+      if (entries.length > 0) {
+        obj.labels = {};
+        entries.forEach(([k, v]) => {
+          obj.labels[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -1054,6 +1101,100 @@ export const SwarmSecret: MessageFns<SwarmSecret> = {
     const message = createBaseSwarmSecret();
     message.id = object.id ?? "";
     message.name = object.name ?? "";
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseSwarmSecret_LabelsEntry(): SwarmSecret_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const SwarmSecret_LabelsEntry: MessageFns<SwarmSecret_LabelsEntry> = {
+  encode(message: SwarmSecret_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SwarmSecret_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSwarmSecret_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SwarmSecret_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: SwarmSecret_LabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SwarmSecret_LabelsEntry>): SwarmSecret_LabelsEntry {
+    return SwarmSecret_LabelsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SwarmSecret_LabelsEntry>): SwarmSecret_LabelsEntry {
+    const message = createBaseSwarmSecret_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
