@@ -2,7 +2,8 @@
 # README command 1 (`npm run demo`): swarm + Switchyard + a sample app, then a routed request.
 # Deploys Switchyard exactly as docs/deploy.md tells users to: `docker stack deploy -c docs/stack.yml`.
 # Idempotent. `npm run demo:down` (tools/demo.sh --down) removes everything it created.
-# Ports: SWITCHYARD_HTTP_PORT (default 80) and SWITCHYARD_HTTPS_PORT (default 443) must be free.
+# Ports: SWITCHYARD_HTTP_PORT (default 80), SWITCHYARD_HTTPS_PORT (default 443) and
+# SWITCHYARD_CORE_PORT (core's mutual-TLS gRPC port for the CLI, default 8080) must be free.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { echo "[demo] $*"; }
@@ -22,6 +23,8 @@ fi
 
 http_port=${SWITCHYARD_HTTP_PORT:-80}
 https_port=${SWITCHYARD_HTTPS_PORT:-443}
+core_port=${SWITCHYARD_CORE_PORT:-8080}
+export SWITCHYARD_CORE_PORT=$core_port
 bash tools/setup.sh
 
 work=$(mktemp -d)
@@ -55,6 +58,11 @@ for i in $(seq 1 180); do
     echo
     say "services:"
     docker service ls --format '  {{.Name}}  {{.Replicas}}  {{.Image}}'
+    # core's API speaks mutual TLS only: leave an operator certificate where the CLI looks.
+    bash tools/swarm/credentials.sh switchyard_core .switchyard/operator.pem
+    say "the CLI in this checkout now works with no extra step:"
+    echo "\$ npx switchyard status --core 127.0.0.1:$core_port"
+    npx --no-install switchyard status --core "127.0.0.1:$core_port" || say "(switchyard status failed; see above)"
     say "done. Tear down with: npm run demo:down"
     exit 0
   fi

@@ -1,4 +1,4 @@
-import { Severity, type Diagnostic, type ProxyModel, type SwarmSnapshot } from '@switchyard/proto';
+import { Severity, SwarmSnapshot, type Diagnostic, type ProxyModel } from '@switchyard/proto';
 import type { ServiceRouteSpec } from '@switchyard/labels';
 import { buildModel, RESERVED_NAME_PREFIXES, tlsExclusions, upstreamName, type ServiceLabelParser } from '../src/index.js';
 import { lb, SnapshotBuilder } from './snapshot-builder.js';
@@ -248,9 +248,9 @@ describe('secrets by reference only where allowed', () => {
     expect(host(model, 'w.test')).toBeUndefined();
   });
 
-  it('treats a secret without a labels field (a snapshot through protobuf today) as allowing nobody', () => {
+  it('treats a secret without labels as allowing nobody, also after a protobuf round trip', () => {
     const snap = withSecrets({}).service('web', lb('w.test', 80, tls)).build();
-    const bare: SwarmSnapshot = { ...snap, secrets: snap.secrets.map((s) => ({ id: s.id, name: s.name })) };
+    const bare: SwarmSnapshot = SwarmSnapshot.decode(SwarmSnapshot.encode({ ...snap, secrets: snap.secrets.map((s) => ({ id: s.id, name: s.name, labels: {} })) }).finish());
     expect(diagnosticsOf(buildModel(bare), 'secret-not-allowed')).toHaveLength(2);
   });
 
