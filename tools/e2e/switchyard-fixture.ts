@@ -29,6 +29,8 @@ export interface ExtensionSpec {
 /** A deployed Switchyard. */
 export interface Switchyard {
   core: string;
+  /** Scratch directory of this deployment (config, operator.pem). */
+  dir: string;
   coreNetwork: string;
   grpc: ExtensionConnection;
   /** Proxy service name of an extension. */
@@ -78,6 +80,7 @@ ${e.config ? `[Extensions.${e.name}.Config]\n${e.config}` : ''}
   const grpc = connectExtensionClient(`127.0.0.1:${grpcPort}`, { tls: loadCredentials({ bundle: credentials }) });
   return {
     core,
+    dir,
     coreNetwork,
     grpc,
     proxy: (name) => `${fx.id}-${name}-proxy`,

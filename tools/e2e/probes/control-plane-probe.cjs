@@ -36,8 +36,10 @@ function selfSigned() {
 async function attempt(name, client, calls) {
   for (const [call, fn] of calls) {
     try {
-      await fn(client);
-      console.log(JSON.stringify({ attempt: name, call, ok: true }));
+      const res = await fn(client);
+      // A submission can also be answered "not accepted" (unknown registration) without an error.
+      if (res && res.accepted === false) console.log(JSON.stringify({ attempt: name, call, ok: false, details: res.reasons.join('; ') }));
+      else console.log(JSON.stringify({ attempt: name, call, ok: true }));
     } catch (err) {
       console.log(JSON.stringify({ attempt: name, call, ok: false, code: err.code, details: String(err.details || err.message).slice(0, 200) }));
     }
@@ -45,10 +47,19 @@ async function attempt(name, client, calls) {
 }
 
 const files = [{ path: 'nginx.conf', content: 'events {} http { server { listen 80; return 200 "owned"; } }' }];
+/** The real extension's registration id when the caller can read the status (an extension can), else a guess. */
+async function victimId(c) {
+  try {
+    const status = await c.getStatus({}, deadline());
+    return status.extensions.find((e) => e.serviceCluster === '')?.extensionId ?? 'guess';
+  } catch {
+    return 'guess';
+  }
+}
 const calls = [
   ['register', (c) => c.register({ name: 'default', serviceCluster: '', proxyKind: ProxyKind.PROXY_KIND_NGINX, version: 'x' }, deadline())],
   ['getModel', (c) => c.getModel({ serviceCluster: '' }, deadline())],
-  ['submitConfig', (c) => c.submitConfig({ extensionId: 'guess', modelVersion: 1, files, checksum: configChecksum(files) }, deadline())],
+  ['submitConfig', async (c) => c.submitConfig({ extensionId: await victimId(c), modelVersion: 1, files, checksum: configChecksum(files) }, deadline())],
 ];
 
 (async () => {
