@@ -126,7 +126,9 @@ function formatCluster(cluster: string, model: ProxyModel | undefined, deliverie
     out.push(...table(replicaRows(mine, d, now), '    '));
   }
   out.push(`  extensions   ${extensions.length === 0 ? 'none registered' : extensions.length}`);
-  out.push(...table(extensions.map((e) => [e.name, proxyKindName(e.proxyKind), `id ${e.extensionId}`]), '    '));
+  const lease = (e: (typeof extensions)[number]) =>
+    e.watches > 0 ? `watching (${e.watches})` : e.leaseExpiresAtUnixMs > 0 ? `not watching; lease ends in ${Math.max(0, Math.round((e.leaseExpiresAtUnixMs - now) / 1000))}s` : '';
+  out.push(...table(extensions.map((e) => [e.name, proxyKindName(e.proxyKind), `id ${e.extensionId}`, lease(e)]), '    '));
   return out;
 }
 

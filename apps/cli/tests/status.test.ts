@@ -28,7 +28,7 @@ describe('switchyard status', () => {
     expect(lines).toContain(
       '    switchyard-default-proxy  hitless  config switchyard-default-proxy-11-ab12cd  model v11 (behind v12)  2026-11-03T09:59:55.000Z (5s ago)',
     );
-    expect(lines).toContain('    default  nginx  id ext-1');
+    expect(lines).toContain('    default  nginx  id ext-1  watching (1)');
     // The failed delivery, and each replica: what it serves, reloads, draining, its last rejection.
     expect(lines).toContain(
       "    switchyard-default-proxy: LAST DELIVERY FAILED (model v12, 2s ago; still serving model v11): the proxy's own check refused the configuration: nginx: [emerg] cannot load certificate",
@@ -46,7 +46,7 @@ describe('switchyard status', () => {
       '  model        none yet (core has not built a model for this cluster)',
       '  deliveries   none yet',
       '  extensions   1',
-      '    edge  haproxy  id ext-2',
+      '    edge  haproxy  id ext-2  not watching; lease ends in 30s',
       '',
     ]);
   });
