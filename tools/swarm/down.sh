@@ -28,6 +28,14 @@ for _ in 1 2 3 4 5; do
   for c in $left; do docker config rm "$c" >/dev/null 2>&1 || true; done
   sleep 2
 done
+# The control-plane CA and the credentials core issued (removed with the installation: a new one
+# starts with a new CA).
+for _ in 1 2 3 4 5; do
+  left=$(docker secret ls -q --filter label=com.switchyard.core-network="$network")
+  [ -z "$left" ] && break
+  for s in $left; do docker secret rm "$s" >/dev/null 2>&1 || true; done
+  sleep 2
+done
 if docker network inspect "$network" >/dev/null 2>&1; then
   for _ in 1 2 3 4 5 6 7 8 9 10; do docker network rm "$network" >/dev/null 2>&1 && break; sleep 1; done
 fi
