@@ -108,11 +108,12 @@ export class ControlPlaneTls {
 
   /** nice-grpc middleware: refuses calls that did not come through the relay, adds `caller`. */
   middleware(): ServerMiddleware<CallerContext> {
-    const self = this;
+    const peerOf = (p: string) => this.peerOf(p);
+    const refuse = (reason: RefusalReason, address: string, detail: string) => this.refuse(reason, address, detail);
     return async function* authenticate<Request, Response>(call: ServerMiddlewareCall<Request, Response, CallerContext>, context: CallContext) {
-      const peer = self.peerOf(context.peer);
+      const peer = peerOf(context.peer);
       if (!peer) {
-        self.refuse('unknown-peer', context.peer, 'a call that did not come through the mutual-TLS listener');
+        refuse('unknown-peer', context.peer, 'a call that did not come through the mutual-TLS listener');
         throw new ServerError(Status.UNAUTHENTICATED, 'mutual TLS required');
       }
       return yield* call.next(call.request, { ...context, caller: { kind: 'identity', identity: peer.identity, address: peer.address } });

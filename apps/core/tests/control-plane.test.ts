@@ -10,7 +10,7 @@ import {
   type ExtensionConnection,
   type Identity,
 } from '@switchyard/proto';
-import { ControlPlaneTls, type RefusalReason } from '../src/control-plane.js';
+import { ControlPlaneTls, type CallerContext, type RefusalReason } from '../src/control-plane.js';
 import { createExtensionService } from '../src/grpc-service.js';
 import { ModelHub } from '../src/hub.js';
 import { createCertificateAuthority, credentialsBundle, issueCertificate } from '../src/pki.js';
@@ -20,7 +20,7 @@ const other = createCertificateAuthority('someone-else');
 const creds = (identity: Identity, by = ca) => parseCredentialsBundle(credentialsBundle(issueCertificate(by, { identity }), by));
 
 describe('core gRPC API with mutual TLS (real TLS and gRPC on loopback)', () => {
-  let server: Server<{ caller: unknown }>;
+  let server: Server<CallerContext>;
   let front: ControlPlaneTls;
   let port: number;
   const refused: RefusalReason[] = [];
@@ -109,11 +109,11 @@ describe('core gRPC API with mutual TLS (real TLS and gRPC on loopback)', () => 
   it('plaintext, certificate-less and foreign-CA clients are refused before any RPC, and counted', async () => {
     const before = refused.length;
     const plain = createClient(ExtensionServiceDefinition, createChannel(`127.0.0.1:${port}`, ChannelCredentials.createInsecure()));
-    await expect(plain.getStatus({}, { deadline: new Date(Date.now() + 3000) })).rejects.toMatchObject({ code: expect.any(Number) });
+    await expect(plain.getStatus({}, { signal: AbortSignal.timeout(3000) })).rejects.toMatchObject({ code: expect.any(Number) });
     const noCert = createClient(ExtensionServiceDefinition, createChannel(`127.0.0.1:${port}`, ChannelCredentials.createSsl(Buffer.from(ca.certPem), null, null, { checkServerIdentity: () => undefined })));
-    await expect(noCert.getStatus({}, { deadline: new Date(Date.now() + 3000) })).rejects.toMatchObject({ code: expect.any(Number) });
+    await expect(noCert.getStatus({}, { signal: AbortSignal.timeout(3000) })).rejects.toMatchObject({ code: expect.any(Number) });
     const foreign = connect({ role: 'operator', name: 'mallory', serviceCluster: '' }, other);
-    await expect(foreign.getStatus({}, { deadline: new Date(Date.now() + 3000) })).rejects.toMatchObject({ code: expect.any(Number) });
+    await expect(foreign.getStatus({}, { signal: AbortSignal.timeout(3000) })).rejects.toMatchObject({ code: expect.any(Number) });
     const seen = new Set(refused.slice(before));
     expect(seen).toEqual(new Set(['plaintext', 'no-certificate', 'untrusted-certificate']));
   });
@@ -126,7 +126,7 @@ describe('core gRPC API with mutual TLS (real TLS and gRPC on loopback)', () => 
     probe.close();
     await impostor.listen('127.0.0.1', p, 1);
     const c = connectExtensionClient(`127.0.0.1:${p}`, { tls: { ...creds({ role: 'operator', name: 'a', serviceCluster: '' }), ca: ca.certPem } });
-    await expect(c.client.getStatus({}, { deadline: new Date(Date.now() + 3000) })).rejects.toMatchObject({ code: 14 });
+    await expect(c.client.getStatus({}, { signal: AbortSignal.timeout(3000) })).rejects.toMatchObject({ code: 14 });
     c.close();
     impostor.close();
   });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'nice-grpc';
 import { noopLogger } from '@switchyard/reconciler';
 import { ExtensionServiceDefinition, ProxyKind, ProxyModel, configChecksum, connectExtensionClient, type ExtensionConnection } from '@switchyard/proto';
-import { insecureCallers } from '../src/control-plane.js';
+import { insecureCallers, type CallerContext } from '../src/control-plane.js';
 import { checkSubmission, createExtensionService } from '../src/grpc-service.js';
 import { ModelHub } from '../src/hub.js';
 
@@ -27,7 +27,7 @@ describe('checkSubmission', () => {
 });
 
 describe('ExtensionService over real gRPC on loopback', () => {
-  let server: Server<{ caller: unknown }>;
+  let server: Server<CallerContext>;
   let conn: ExtensionConnection;
   const hub = new ModelHub();
   const delivered: { name: string; version: number; files: number }[] = [];
