@@ -8,6 +8,8 @@ export interface DockerOptions {
   input?: string;
   /** Resolve instead of rejecting when the command exits non-zero (default false). */
   allowFailure?: boolean;
+  /** Environment of the command (default: this process's), e.g. variables a compose file interpolates. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** What a finished `docker` command printed and how it exited. */
@@ -54,7 +56,7 @@ export function docker(args: readonly string[], options: DockerOptions = {}): Pr
   const timeoutMs = options.timeoutMs ?? 60_000;
   const shown = `docker ${args.join(' ')}`;
   return new Promise((resolve, reject) => {
-    const child = spawn('docker', [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('docker', [...args], { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;

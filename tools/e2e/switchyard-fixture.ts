@@ -42,9 +42,9 @@ export interface Switchyard {
 
 /**
  * Writes the config, runs tools/swarm/up.sh and connects to core's published gRPC port (and
- * publishes core's /metrics port when `metricsPort` is given).
+ * publishes core's /metrics port when `metricsPort` is given); `topLevel` is TOML put before the sections.
  */
-export async function deploySwitchyard(fx: SwarmFixture, grpcPort: number, extensions: ExtensionSpec[], metricsPort?: number): Promise<Switchyard> {
+export async function deploySwitchyard(fx: SwarmFixture, grpcPort: number, extensions: ExtensionSpec[], metricsPort?: number, topLevel = ''): Promise<Switchyard> {
   const core = `${fx.id}-core`;
   const coreNetwork = `${fx.id}-core-net`;
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
@@ -66,7 +66,7 @@ ${e.config ? `[Extensions.${e.name}.Config]\n${e.config}` : ''}
 `,
   );
   const file = join(dir, 'switchyard.toml');
-  writeFileSync(file, `ListenAddr = ":8080"\nPollInterval = "2s"\nCoreAddress = "${core}:8080"\nCoreNetwork = "${coreNetwork}"\n${sections.join('\n')}`);
+  writeFileSync(file, `ListenAddr = ":8080"\nPollInterval = "2s"\nCoreAddress = "${core}:8080"\nCoreNetwork = "${coreNetwork}"\n${topLevel}\n${sections.join('\n')}`);
   execFileSync('bash', [join(root, 'tools/swarm/up.sh'), file, core, coreNetwork], {
     env: { ...process.env, SWITCHYARD_CORE_PUBLISH: String(grpcPort), ...(metricsPort ? { SWITCHYARD_METRICS_PUBLISH: String(metricsPort) } : {}) },
     stdio: 'pipe',
