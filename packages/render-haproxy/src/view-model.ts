@@ -890,9 +890,20 @@ function httpFrontend(input: HttpFrontendInput): HaproxySection {
   };
 }
 
+/**
+ * Passive ejection of task endpoints: the first connection that fails to a task (it stopped, its
+ * node went away) takes it out of the pool at once, so the next requests skip it instead of each
+ * paying a connect timeout and a retry; a TCP check every 2 s puts a live one back. The same role as
+ * nginx's default `max_fails=1`. Until the next reload drops a stopped task, this is what keeps
+ * requests off it.
+ */
+export const TASK_SERVER_HEALTH = 'check inter 2s fall 3 rise 1 observe layer4 error-limit 1 on-error mark-down';
+
 function serverLines(up: UpstreamView, http: boolean): string[] {
   return up.servers.map((s) => {
     let line = `server ${s.name} ${s.target} weight ${s.weight}`;
+    // The check is a plain TCP connect, also for TLS backends (no handshake, no SNI to guess).
+    if (up.connectTimeout !== undefined) line += ` ${TASK_SERVER_HEALTH}${http && up.tls ? ' no-check-ssl' : ''}`;
     if (http && up.tls) {
       line += up.tlsVerify
         ? ' ssl verify required ca-file @system-ca sni req.hdr(host),host_only'

@@ -141,8 +141,8 @@ describe('renderHaproxy', () => {
         ],
       }),
     );
-    expect(result.files[0]!.content).toContain('server task-t1 10.0.0.2:80 weight 1\n');
-    expect(result.files[0]!.content).toContain('server task-t2 10.0.0.3:80 weight 256\n');
+    expect(result.files[0]!.content).toContain('server task-t1 10.0.0.2:80 weight 1 check inter 2s fall 3 rise 1 observe layer4 error-limit 1 on-error mark-down\n');
+    expect(result.files[0]!.content).toContain('server task-t2 10.0.0.3:80 weight 256 check inter 2s fall 3 rise 1 observe layer4 error-limit 1 on-error mark-down\n');
     expect(result.diagnostics).toEqual([expect.objectContaining({ code: 'weight-clamped', severity: Severity.SEVERITY_WARNING, service: 'u' })]);
   });
 
