@@ -10,7 +10,9 @@
 // same JSON (minus body), then echoes every text/binary message back unchanged, answers pings and
 // closes when asked. Frames up to 1 MiB; fragmented messages are echoed frame by frame.
 //
-// Environment: PORT (default 8080), ECHO_TASK. SIGTERM/SIGINT stop it at once (fast test cleanup).
+// Environment: PORT (default 8080), ECHO_TASK, ECHO_DRAIN_MS. SIGTERM/SIGINT stop it at once (fast
+// test cleanup), or, with ECHO_DRAIN_MS, after serving that long still, as an application behind a
+// load balancer should: the load balancer learns that the task stopped only after Swarm told it.
 'use strict';
 /* global require, process, Buffer */
 /* eslint-disable @typescript-eslint/no-require-imports -- plain CommonJS, runs without a build step */
@@ -131,9 +133,11 @@ server.listen(port, () => {
   process.stdout.write(`echo-server: task=${task} listening on :${port}\n`);
 });
 
+const drainMs = Number(process.env.ECHO_DRAIN_MS ?? 0) || 0;
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => {
-    process.stdout.write(`echo-server: ${signal}, exiting\n`);
-    process.exit(0);
+    process.stdout.write(`echo-server: ${signal}, exiting${drainMs > 0 ? ` in ${drainMs} ms` : ''}\n`);
+    setTimeout(() => process.exit(0), drainMs);
+    if (drainMs === 0) process.exit(0);
   });
 }

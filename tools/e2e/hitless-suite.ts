@@ -122,8 +122,8 @@ export function hitlessSuite(kind: 'nginx' | 'haproxy', ports: HitlessPorts): vo
     waitFor(async () => (await get(host)).status === status, { timeoutMs, intervalMs: 200, description: `${status} for ${host}` });
   /** Every task the proxy service ever had (IDs), so a replacement shows up as a new one. */
   const proxyTasks = async (): Promise<string[]> => (await dockerLines(['service', 'ps', '--no-trunc', '--quiet', proxyService])).sort();
-  const echo = (suffix: string, labels: Record<string, string>, extraFlags: string[] = []) =>
-    fx.createService({ image: E2E_IMAGES.echo, suffix, networks: [appNet], env: { ECHO_TASK: '{{.Task.Name}}' }, labels: { 'com.docker.lb.port': '8080', ...labels }, extraFlags });
+  const echo = (suffix: string, labels: Record<string, string>, extraFlags: string[] = [], env: Record<string, string> = {}) =>
+    fx.createService({ image: E2E_IMAGES.echo, suffix, networks: [appNet], env: { ECHO_TASK: '{{.Task.Name}}', ...env }, labels: { 'com.docker.lb.port': '8080', ...labels }, extraFlags });
   const metrics = async (): Promise<string> => (await httpGet({ port: ports.metrics, host: 'localhost', path: '/metrics', timeoutMs: 5000 })).body;
 
   beforeAll(async () => {
@@ -140,12 +140,20 @@ export function hitlessSuite(kind: 'nginx' | 'haproxy', ports: HitlessPorts): vo
   }, 180_000);
 
   it('1+2. under constant load and open WebSockets: 20 services created, relabelled and removed, A scaled 1 → 10 → 1 and force-updated start-first: 0 failed requests, WebSockets stay open, no proxy task replaced', async () => {
-    // A: health-checked, start-first updates (so Swarm itself never leaves A without a ready task).
-    appA = await echo('a', { 'com.docker.lb.hosts': 'a.hitless.local', 'com.docker.lb.websocket_endpoints': '/ws' }, [
-      '--health-cmd', `node -e "require('http').get('http://127.0.0.1:8080/',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"`,
-      '--health-interval', '1s', '--health-start-period', '1s', '--health-retries', '2',
-      '--update-order', 'start-first',
-    ]);
+    // A: health-checked, start-first updates (so Swarm itself never leaves A without a ready task),
+    // and a backend that keeps serving for 1.5 s after SIGTERM, as one behind any load balancer must:
+    // Swarm stops a replaced or scaled-down task the moment it decides to, and every proxy learns it
+    // only afterwards (through core). An app that exits at once fails the requests of that moment.
+    appA = await echo(
+      'a',
+      { 'com.docker.lb.hosts': 'a.hitless.local', 'com.docker.lb.websocket_endpoints': '/ws' },
+      [
+        '--health-cmd', `node -e "require('http').get('http://127.0.0.1:8080/',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"`,
+        '--health-interval', '1s', '--health-start-period', '1s', '--health-retries', '2',
+        '--update-order', 'start-first',
+      ],
+      { ECHO_DRAIN_MS: '1500' },
+    );
     // B: another WebSocket route whose backend nothing touches.
     await echo('b', { 'com.docker.lb.hosts': 'b.hitless.local', 'com.docker.lb.websocket_endpoints': '/ws' });
     await until200('a.hitless.local', 150_000);
