@@ -54,7 +54,7 @@ function uniqueSorted(values: Iterable<string>): string[] {
 
 function mapService(service: DockerService, networkIdOf: (target: string) => string): SwarmService {
   const spec = service.Spec;
-  const template = spec?.TaskTemplate as { Networks?: { Target?: string }[] } | undefined;
+  const template = spec?.TaskTemplate as { Networks?: { Target?: string }[]; ContainerSpec?: { Labels?: Record<string, string> } } | undefined;
   const targets = [...(template?.Networks ?? []), ...(spec?.Networks ?? [])].map((n) => n.Target ?? '');
   const virtualIps: VirtualIp[] = (service.Endpoint?.VirtualIPs ?? [])
     .map((vip) => ({ networkId: vip.NetworkID ?? '', address: stripPrefixLength(vip.Addr ?? '') }))
@@ -67,6 +67,7 @@ function mapService(service: DockerService, networkIdOf: (target: string) => str
     networkIds: uniqueSorted(targets.map(networkIdOf)),
     virtualIps,
     createdAtUnixMs: parseDockerTime(service.CreatedAt),
+    containerLabels: sortedRecord(template?.ContainerSpec?.Labels),
   };
 }
 
@@ -110,7 +111,8 @@ function mapSecret(secret: DockerSecret): SwarmSecret {
  * Maps the Engine's service, task, network and secret lists to a {@link SwarmSnapshot}. Pure and
  * deterministic: the same input (in any order) gives a byte-identical encoding.
  *
- * - services: `Spec.Name`, `Spec.Labels` (service labels, not container labels), network IDs
+ * - services: `Spec.Name`, `Spec.Labels` (service labels), `Spec.TaskTemplate.ContainerSpec.Labels`
+ *   (container labels, kept apart so the model can report `com.docker.lb.*` put there by mistake), network IDs
  *   declared in `Spec.TaskTemplate.Networks` (and the legacy `Spec.Networks`; network names are
  *   resolved to IDs through `networks`), `Endpoint.VirtualIPs` without prefix length, `CreatedAt`
  *   as Unix ms. Sorted by name, then ID.

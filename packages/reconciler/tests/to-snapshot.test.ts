@@ -60,7 +60,7 @@ const raw: RawSwarmState = { services, tasks, networks, secrets };
 describe('toSnapshot', () => {
   const snap = toSnapshot(raw);
 
-  it('maps services: spec labels only, network targets as IDs, VIPs without prefix, created ms', () => {
+  it('maps services: spec labels and container labels apart, network targets as IDs, VIPs without prefix, created ms', () => {
     expect(snap.services.map((s) => s.name)).toEqual(['api', 'web']);
     const web = snap.services[1];
     expect(web).toEqual({
@@ -73,9 +73,30 @@ describe('toSnapshot', () => {
         { networkId: 'n-ingress', address: '10.0.0.7' },
       ],
       createdAtUnixMs: Date.UTC(2024, 4, 1, 10, 0, 0, 123),
+      containerLabels: { 'container.only': 'yes' },
     });
     expect(Object.keys(web?.labels ?? {})).toEqual(['com.docker.lb.hosts', 'com.docker.lb.port']);
-    expect(snap.services[0]).toMatchObject({ id: 'svc-api', networkIds: ['n-front'], labels: {}, virtualIps: [] });
+    expect(snap.services[0]).toMatchObject({ id: 'svc-api', networkIds: ['n-front'], labels: {}, virtualIps: [], containerLabels: {} });
+  });
+
+  it('keeps com.docker.lb.* container labels (compose `labels:` instead of `deploy.labels:`) apart from service labels, sorted', () => {
+    const misplaced: DockerService = {
+      ID: 'svc-compose',
+      Spec: {
+        Name: 'compose',
+        TaskTemplate: {
+          ContainerSpec: { Image: 'x', Labels: { 'com.docker.lb.port': '80', 'com.docker.lb.hosts': 'app.local', 'com.docker.stack.namespace': 'st' } },
+        },
+      },
+    };
+    const [svc] = toSnapshot({ services: [misplaced], tasks: [], networks: [], secrets: [] }).services;
+    expect(svc?.labels).toEqual({});
+    expect(svc?.containerLabels).toEqual({ 'com.docker.lb.hosts': 'app.local', 'com.docker.lb.port': '80', 'com.docker.stack.namespace': 'st' });
+    expect(Object.keys(svc?.containerLabels ?? {})).toEqual(['com.docker.lb.hosts', 'com.docker.lb.port', 'com.docker.stack.namespace']);
+    // The field survives the protobuf and JSON forms the CLI reads and writes.
+    const snap = toSnapshot({ services: [misplaced], tasks: [], networks: [], secrets: [] });
+    expect(SwarmSnapshot.decode(encodeSnapshot(snap)).services[0]?.containerLabels).toEqual(svc?.containerLabels);
+    expect(SwarmSnapshot.fromJSON(SwarmSnapshot.toJSON(snap)).services[0]?.containerLabels).toEqual(svc?.containerLabels);
   });
 
   it('maps tasks: states, slot (0 for global), node and addresses without prefix, sorted', () => {
@@ -143,7 +164,7 @@ describe('toSnapshot', () => {
 
   it('tolerates missing fields', () => {
     const sparse = toSnapshot({ services: [{ ID: 'x' }], tasks: [{ ID: 't' }], networks: [], secrets: [{ ID: 's' }] });
-    expect(sparse.services[0]).toEqual({ id: 'x', name: '', labels: {}, networkIds: [], virtualIps: [], createdAtUnixMs: 0 });
+    expect(sparse.services[0]).toEqual({ id: 'x', name: '', labels: {}, networkIds: [], virtualIps: [], createdAtUnixMs: 0, containerLabels: {} });
     expect(sparse.tasks[0]).toEqual({ id: 't', serviceId: '', nodeId: '', slot: 0, state: '', desiredState: '', attachments: [] });
     expect(sparse.secrets[0]).toEqual({ id: 's', name: '', labels: {} });
   });

@@ -35,9 +35,20 @@ export interface SwarmService {
   virtualIps: VirtualIp[];
   /** Creation time in Unix milliseconds: the older claim wins a conflict. */
   createdAtUnixMs: number;
+  /**
+   * Container labels of the task template (Spec.TaskTemplate.ContainerSpec.Labels). Swarm routing
+   * reads service labels only; com.docker.lb.* labels here (compose `labels:` instead of
+   * `deploy.labels:`) are reported by the model as `container-label`.
+   */
+  containerLabels: { [key: string]: string };
 }
 
 export interface SwarmService_LabelsEntry {
+  key: string;
+  value: string;
+}
+
+export interface SwarmService_ContainerLabelsEntry {
   key: string;
   value: string;
 }
@@ -216,7 +227,7 @@ export const SwarmSnapshot: MessageFns<SwarmSnapshot> = {
 };
 
 function createBaseSwarmService(): SwarmService {
-  return { id: "", name: "", labels: {}, networkIds: [], virtualIps: [], createdAtUnixMs: 0 };
+  return { id: "", name: "", labels: {}, networkIds: [], virtualIps: [], createdAtUnixMs: 0, containerLabels: {} };
 }
 
 export const SwarmService: MessageFns<SwarmService> = {
@@ -239,6 +250,9 @@ export const SwarmService: MessageFns<SwarmService> = {
     if (message.createdAtUnixMs !== 0) {
       writer.uint32(48).uint64(message.createdAtUnixMs);
     }
+    globalThis.Object.entries(message.containerLabels).forEach(([key, value]: [string, string]) => {
+      SwarmService_ContainerLabelsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
     return writer;
   },
 
@@ -306,6 +320,17 @@ export const SwarmService: MessageFns<SwarmService> = {
             message.createdAtUnixMs = longToNumber(reader.uint64());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = SwarmService_ContainerLabelsEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.containerLabels[entry7.key] = entry7.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -351,6 +376,33 @@ export const SwarmService: MessageFns<SwarmService> = {
         : isSet(object.created_at_unix_ms)
         ? globalThis.Number(object.created_at_unix_ms)
         : 0,
+      containerLabels: isObject(object.containerLabels)
+        ? (globalThis.Object.entries(object.containerLabels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.container_labels)
+        ? (globalThis.Object.entries(object.container_labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -380,6 +432,15 @@ export const SwarmService: MessageFns<SwarmService> = {
     if (message.createdAtUnixMs !== 0) {
       obj.createdAtUnixMs = Math.round(message.createdAtUnixMs);
     }
+    if (message.containerLabels) {
+      const entries = globalThis.Object.entries(message.containerLabels) as [string, string][];
+      if (entries.length > 0) {
+        obj.containerLabels = {};
+        entries.forEach(([k, v]) => {
+          obj.containerLabels[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -402,6 +463,15 @@ export const SwarmService: MessageFns<SwarmService> = {
     message.networkIds = object.networkIds?.map((e) => e) || [];
     message.virtualIps = object.virtualIps?.map((e) => VirtualIp.fromPartial(e)) || [];
     message.createdAtUnixMs = object.createdAtUnixMs ?? 0;
+    message.containerLabels = (globalThis.Object.entries(object.containerLabels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
     return message;
   },
 };
@@ -485,6 +555,91 @@ export const SwarmService_LabelsEntry: MessageFns<SwarmService_LabelsEntry> = {
   },
   fromPartial(object: DeepPartial<SwarmService_LabelsEntry>): SwarmService_LabelsEntry {
     const message = createBaseSwarmService_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseSwarmService_ContainerLabelsEntry(): SwarmService_ContainerLabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const SwarmService_ContainerLabelsEntry: MessageFns<SwarmService_ContainerLabelsEntry> = {
+  encode(message: SwarmService_ContainerLabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SwarmService_ContainerLabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSwarmService_ContainerLabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SwarmService_ContainerLabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: SwarmService_ContainerLabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SwarmService_ContainerLabelsEntry>): SwarmService_ContainerLabelsEntry {
+    return SwarmService_ContainerLabelsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SwarmService_ContainerLabelsEntry>): SwarmService_ContainerLabelsEntry {
+    const message = createBaseSwarmService_ContainerLabelsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
     return message;
