@@ -114,6 +114,24 @@ function isLabelled(labels: Record<string, string>): boolean {
   return Object.keys(labels).some((k) => k.startsWith(LABEL_PREFIX));
 }
 
+/** The service's `com.docker.lb.*` container labels (compose `labels:` instead of `deploy.labels:`), sorted. */
+function misplacedLabels(service: SwarmService): string[] {
+  // Snapshots built before `container_labels` existed may lack the map.
+  const labels: Record<string, string> = service.containerLabels ?? {};
+  return Object.keys(labels)
+    .filter((k) => k.startsWith(LABEL_PREFIX))
+    .sort(compareStrings);
+}
+
+/** The `container-label` diagnostic of a service with `com.docker.lb.*` container labels. */
+function containerLabelDiagnostic(service: string, keys: readonly string[], hasServiceLabels: boolean): Diagnostic {
+  const named = `${keys.length === 1 ? 'label' : 'labels'} ${keys.join(', ')}`;
+  const move = 'move them under deploy.labels (service labels) in the stack file, or use docker service update --label-add';
+  return hasServiceLabels
+    ? warning(service, '', ModelCode.containerLabel, `container ${named} (compose "labels:") are ignored: routing reads service labels only; ${move}`)
+    : error(service, '', ModelCode.containerLabel, `not routed: ${named} are set on the containers (compose "labels:"), not on the service; routing reads service labels only; ${move}`);
+}
+
 function diag(service: string, label: string, code: string, message: string, severity: Severity): Diagnostic {
   return { service, label, code, message, severity };
 }
@@ -339,12 +357,30 @@ export function buildModel(snapshot: SwarmSnapshot, options: BuildModelOptions =
   const services = [...snapshot.services].sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.id, b.id));
   const candidates: Candidate[] = [];
   for (const service of services) {
-    if (!isLabelled(service.labels)) continue;
+    const misplaced = misplacedLabels(service);
+    if (!isLabelled(service.labels)) {
+      if (misplaced.length > 0) {
+        // Listed (not routed) in the cluster its container labels name, so `status` and `explain` say why.
+        const containerLabels = service.containerLabels ?? {};
+        if ((containerLabels[ModelLabel.serviceCluster] ?? '').trim() !== cluster) continue;
+        diagnostics.push(containerLabelDiagnostic(service.name, misplaced, false));
+        statuses.push({
+          id: service.id,
+          name: service.name,
+          serviceCluster: cluster,
+          hosts: claimedHosts(containerLabels),
+          routed: false,
+          runningTasks: tasksByService.get(service.id)?.length ?? 0,
+        });
+      }
+      continue;
+    }
     const result = parse(service.name, service.labels);
     const spec = result.spec;
     const serviceCluster = spec ? spec.serviceCluster : rawCluster(service.labels, result);
     if (serviceCluster !== undefined && serviceCluster !== cluster) continue;
     diagnostics.push(...result.diagnostics);
+    if (misplaced.length > 0) diagnostics.push(containerLabelDiagnostic(service.name, misplaced, true));
     const running = tasksByService.get(service.id) ?? [];
     const status: ServiceStatus = {
       id: service.id,

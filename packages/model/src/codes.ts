@@ -69,6 +69,13 @@ export const ModelCode = {
    * those out of the wildcard. Warning naming the excluded hosts, on the wildcard's services.
    */
   wildcardExclusion: 'wildcard-excludes-host',
+  /**
+   * `com.docker.lb.*` labels set on the service's containers (`Spec.TaskTemplate.ContainerSpec.Labels`,
+   * compose `labels:`) instead of the service (compose `deploy.labels:`); routing reads service labels only.
+   * Error when the service has no `com.docker.lb.*` service label (it is listed, not routed); warning
+   * when it has some (the container labels are ignored). Label `""`; the message names the labels.
+   */
+  containerLabel: 'container-label',
 } as const;
 
 /** One conflict rule of the model builder, as documented in the README. */

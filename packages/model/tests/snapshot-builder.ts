@@ -14,6 +14,8 @@ export interface ServiceOptions {
   replicas?: number;
   /** Virtual IPs by network name. */
   vips?: Record<string, string>;
+  /** Container labels (`Spec.TaskTemplate.ContainerSpec.Labels`). Default none. */
+  containerLabels?: Record<string, string>;
 }
 
 /** Options of {@link SnapshotBuilder.task}. */
@@ -66,6 +68,7 @@ export class SnapshotBuilder {
       networkIds: ids,
       virtualIps: Object.entries(opts.vips ?? {}).map(([net, address]) => ({ networkId: this.netId(net), address })),
       createdAtUnixMs: opts.createdAt ?? (this.services.length + 1) * 1000,
+      containerLabels: opts.containerLabels ?? {},
     });
     for (let i = 0; i < (opts.replicas ?? 1); i++) this.task(name);
     return this;
