@@ -1,12 +1,13 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { buildModel, explainRequest } from '@switchyard/model';
-import { GetStatusResponse, ProxyModel, RenderedFile, SwarmSnapshot, Diagnostic, type Diagnostic as DiagnosticType } from '@switchyard/proto';
+import { GetStatusResponse, RenderedFile, Diagnostic, type ProxyModel, type Diagnostic as DiagnosticType } from '@switchyard/proto';
 import { parseHaproxyConfig, renderHaproxy } from '@switchyard/render-haproxy';
 import { parseNginxConfig, renderNginx } from '@switchyard/render-nginx';
 import { coreAddress, coreCredentials, openCore, timeoutMs } from './core-client.js';
 import { formatDiagnostic, formatExplanation, formatStatus } from './format.js';
+import { readModelFile, readSnapshotFile, readText } from './input-files.js';
 import { ExitCode, resolvePath, usageError, type CliIo, type ExitCodeValue } from './io.js';
 
 /** Parsed flags of one command (values as given; booleans for switches). */
@@ -65,23 +66,6 @@ function explanationJson(e: ReturnType<typeof explainRequest>): unknown {
   return { ...e, claimants: claims(e.claimants), unreadable: claims(e.unreadable) };
 }
 
-async function readText(io: CliIo, path: string, what: string): Promise<string> {
-  try {
-    return await readFile(resolvePath(io, path), 'utf8');
-  } catch (err) {
-    throw usageError(`${what} ${path}: ${(err as Error).message}`, err);
-  }
-}
-
-async function readJson(io: CliIo, path: string, what: string): Promise<unknown> {
-  const text = await readText(io, path, what);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw usageError(`${what} ${path} is not valid JSON: ${(err as Error).message}`, err);
-  }
-}
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -94,16 +78,8 @@ async function loadModel(flags: Flags, io: CliIo, cluster: string): Promise<Prox
   const modelFile = str(flags, 'model');
   const snapshotFile = str(flags, 'snapshot');
   if (modelFile !== undefined && snapshotFile !== undefined) throw usageError('use either --model or --snapshot, not both');
-  if (modelFile !== undefined) {
-    const json = await readJson(io, modelFile, 'model file');
-    if (!isObject(json)) throw usageError(`model file ${modelFile}: expected a ProxyModel JSON object`);
-    return ProxyModel.fromJSON(json);
-  }
-  if (snapshotFile !== undefined) {
-    const json = await readJson(io, snapshotFile, 'snapshot file');
-    if (!isObject(json)) throw usageError(`snapshot file ${snapshotFile}: expected a SwarmSnapshot JSON object`);
-    return buildModel(SwarmSnapshot.fromJSON(json), { serviceCluster: cluster });
-  }
+  if (modelFile !== undefined) return readModelFile(io, modelFile);
+  if (snapshotFile !== undefined) return buildModel(await readSnapshotFile(io, snapshotFile), { serviceCluster: cluster });
   return withCore(flags, io, (core) => core.model(cluster));
 }
 
