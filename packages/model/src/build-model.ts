@@ -125,11 +125,12 @@ function misplacedLabels(service: SwarmService): string[] {
 
 /** The `container-label` diagnostic of a service with `com.docker.lb.*` container labels. */
 function containerLabelDiagnostic(service: string, keys: readonly string[], hasServiceLabels: boolean): Diagnostic {
-  const named = `${keys.length === 1 ? 'label' : 'labels'} ${keys.join(', ')}`;
+  const one = keys.length === 1;
+  const named = `${one ? 'label' : 'labels'} ${keys.join(', ')}`;
   const move = 'move them under deploy.labels (service labels) in the stack file, or use docker service update --label-add';
   return hasServiceLabels
-    ? warning(service, '', ModelCode.containerLabel, `container ${named} (compose "labels:") are ignored: routing reads service labels only; ${move}`)
-    : error(service, '', ModelCode.containerLabel, `not routed: ${named} are set on the containers (compose "labels:"), not on the service; routing reads service labels only; ${move}`);
+    ? warning(service, '', ModelCode.containerLabel, `container ${named} (compose "labels:") ${one ? 'is' : 'are'} ignored: routing reads service labels only; ${move}`)
+    : error(service, '', ModelCode.containerLabel, `not routed: ${named} ${one ? 'is' : 'are'} set on the containers (compose "labels:"), not on the service; routing reads service labels only; ${move}`);
 }
 
 function diag(service: string, label: string, code: string, message: string, severity: Severity): Diagnostic {
