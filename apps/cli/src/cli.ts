@@ -4,12 +4,16 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_CORE_ADDRESS, DEFAULT_CREDENTIALS, DEFAULT_TIMEOUT_MS } from './core-client.js';
 import { explainCommand, renderCommand, statusCommand, type Flags } from './commands.js';
 import { CliExit, ExitCode, processIo, type CliIo, type ExitCodeValue } from './io.js';
+import { lintCommand } from './lint-command.js';
+import { snapshotCommand } from './snapshot-command.js';
 
 const EXIT_CODES = `Exit codes:
-  0  ok (status shown, request routed, config rendered)
-  1  the answer is "bad": explain found the request not routed, or core has no model for the cluster
-  2  usage or input error (unknown command or flag, missing argument, unreadable or invalid file)
-  3  core unreachable (or failing) at the given address`;
+  0  ok (status shown, request routed, config rendered, snapshot written, lint found nothing at --fail-on)
+  1  the answer is "bad": explain found the request not routed, core has no model for the cluster,
+     or lint found something at or above --fail-on
+  2  usage or input error (unknown command or flag, missing argument, unreadable or invalid file,
+     a file of the wrong kind: {}, an array, a model given as a snapshot)
+  3  core unreachable (or failing) at the given address; for snapshot: the Docker Engine`;
 
 const CORE_FLAGS = `  --core HOST:PORT   core's gRPC address (default: $SWITCHYARD_CORE, else ${DEFAULT_CORE_ADDRESS})
   --timeout MS       how long to wait for core (default ${DEFAULT_TIMEOUT_MS})
@@ -29,6 +33,8 @@ Commands:
   status                 models, routed services, diagnostics, deliveries and extensions per cluster
   explain <host>[/path]  which route, upstream and endpoints serve a request, and why services are not routed
   render --proxy KIND    dry run: render the nginx or HAProxy config from the live model or a file
+  snapshot [--out FILE]  capture the live swarm (read-only, Docker socket or DOCKER_HOST) as snapshot JSON
+  lint --snapshot FILE   per service: what will be routed, what will not and why; exit 1 on problems
 
 Run \`switchyard <command> --help\` for a command's options. \`switchyard --version\` prints the version.
 
@@ -86,6 +92,34 @@ ${CORE_FLAGS}
   --json             print files and diagnostics as JSON
 
 ${EXIT_CODES}`,
+  snapshot: `Usage: switchyard snapshot [--out FILE.json]
+
+Captures the live swarm's services (service and container labels, networks, virtual IPs), tasks,
+networks and secrets (names and labels, never data) into the SwarmSnapshot JSON that --snapshot
+reads, as core's reconciler sees them. Read-only. Talks to the Docker Engine on the local socket or
+at $DOCKER_HOST (with $DOCKER_TLS_VERIFY / $DOCKER_CERT_PATH); it must be a swarm manager. Prints
+the JSON on stdout (or writes FILE) and a one-line summary on stderr. Exit 3 when the Engine is
+unreachable or refuses.
+
+Options:
+  --out FILE         write the snapshot to FILE instead of stdout
+
+${EXIT_CODES}`,
+  lint: `Usage: switchyard lint --snapshot FILE.json [--config FILE.toml] [--fail-on error|warning] [--json]
+
+Lint before you switch: builds the model of every service cluster the snapshot names, as core
+would, and prints per labelled service what will be routed (host/path, TLS passthrough, default
+backend) or that it will not be, with the diagnostics that say why (bad labels, conflicts,
+com.docker.lb.* labels on the containers instead of the service). With --config, also checks core's
+TOML file. Exits 1 when a diagnostic at or above --fail-on was found.
+
+Options:
+  --snapshot FILE    SwarmSnapshot JSON (from \`switchyard snapshot --out FILE\`); required
+  --config FILE      core's Interlock TOML file
+  --fail-on LEVEL    error (default) or warning: the lowest severity that makes lint exit 1
+  --json             print the report as JSON
+
+${EXIT_CODES}`,
 };
 
 const OPTIONS = {
@@ -105,6 +139,7 @@ const OPTIONS = {
   cert: { type: 'string' },
   key: { type: 'string' },
   insecure: { type: 'boolean' },
+  'fail-on': { type: 'string' },
 } as const;
 
 const TLS_FLAGS = ['credentials', 'ca', 'cert', 'key', 'insecure'];
@@ -114,6 +149,8 @@ const ACCEPTED: Readonly<Record<string, readonly string[]>> = {
   status: ['help', 'json', 'core', 'timeout', ...TLS_FLAGS],
   explain: ['help', 'json', 'core', 'timeout', 'cluster', 'snapshot', 'model', ...TLS_FLAGS],
   render: ['help', 'json', 'core', 'timeout', 'cluster', 'snapshot', 'model', 'proxy', 'config', 'extension', 'out', ...TLS_FLAGS],
+  snapshot: ['help', 'out'],
+  lint: ['help', 'json', 'snapshot', 'config', 'fail-on'],
 };
 
 /** The CLI's version, from its package.json. */
@@ -176,6 +213,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
       return await statusCommand(flags, io);
     }
     if (command === 'explain') return await explainCommand(positionals, flags, io);
+    if (command === 'snapshot') return await snapshotCommand(positionals, flags, io);
+    if (command === 'lint') return await lintCommand(positionals, flags, io);
     return await renderCommand(positionals, flags, io);
   } catch (err) {
     if (err instanceof CliExit) {

@@ -1,14 +1,15 @@
 import { resolve } from 'node:path';
+import type { DockerPort } from '@switchyard/reconciler';
 
 /** Process exit codes of the `switchyard` CLI. */
 export const ExitCode = {
   /** The command did what was asked (status shown, request routed, config rendered). */
   ok: 0,
-  /** The answer is "bad": `explain` found that the request is not routed. */
+  /** The answer is "bad": `explain` found that the request is not routed; `lint` found a problem at or above `--fail-on`. */
   notRouted: 1,
   /** Usage or input error: unknown command or flag, missing argument, unreadable or invalid file. */
   usage: 2,
-  /** core could not be reached (or failed to answer) at the given address. */
+  /** core (for `snapshot`: the Docker Engine) could not be reached or failed to answer. */
   coreUnreachable: 3,
 } as const;
 
@@ -27,6 +28,11 @@ export interface CliIo {
   cwd: string;
   /** Current time in Unix milliseconds (for "delivered 5s ago"). */
   now(): number;
+  /**
+   * The Docker Engine `switchyard snapshot` reads (tests pass a `FakeDockerPort`). Absent: a
+   * `DockerodePort` on the local socket or `DOCKER_HOST`, created on first use.
+   */
+  docker?: () => DockerPort;
 }
 
 /** The {@link CliIo} of the running process. */

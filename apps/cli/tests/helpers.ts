@@ -10,6 +10,7 @@ import {
   type GetStatusResponse,
   type ProxyModel,
 } from '@switchyard/proto';
+import type { DockerPort } from '@switchyard/reconciler';
 import { runCli, type CliIo } from '../src/index.js';
 
 /** Directory of the test fixtures. */
@@ -135,8 +136,8 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the CLI in-process with captured output, a fixed clock and the given environment. */
-export async function run(argv: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
+/** Runs the CLI in-process with captured output, a fixed clock, the given environment and Docker port. */
+export async function run(argv: string[], options: { env?: Record<string, string>; cwd?: string; docker?: DockerPort } = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
@@ -145,6 +146,7 @@ export async function run(argv: string[], options: { env?: Record<string, string
     env: options.env ?? {},
     cwd: options.cwd ?? FIXTURES,
     now: () => NOW,
+    ...(options.docker ? { docker: () => options.docker as DockerPort } : {}),
   };
   const code = await runCli(argv, io);
   return { code, stdout, stderr };

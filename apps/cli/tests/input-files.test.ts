@@ -33,6 +33,7 @@ describe('--snapshot and --model files of the wrong kind → 2, naming the file 
     [files.servicesScalars, /snapshot file services-scalars\.json: "services"\[0\] must be an object, got a string/],
   ];
   const commands: [string, string[]][] = [
+    ['lint', ['lint']],
     ['explain', ['explain', 'web.example.com', '--core', '127.0.0.1:1']],
     ['render', ['render', '--proxy', 'nginx', '--core', '127.0.0.1:1']],
   ];

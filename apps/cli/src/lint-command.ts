@@ -1,0 +1,206 @@
+import { parse as parseToml } from 'smol-toml';
+import { buildModel } from '@switchyard/model';
+import { Diagnostic, Severity, type ProxyModel, type SwarmSnapshot } from '@switchyard/proto';
+import { clusterLabel, severityName } from './format.js';
+import { readSnapshotFile, readText } from './input-files.js';
+import { ExitCode, usageError, type CliIo, type ExitCodeValue } from './io.js';
+import type { Flags } from './commands.js';
+
+const CLUSTER_LABEL = 'com.docker.lb.service_cluster';
+
+/** The lowest severity that makes `lint` exit 1 (`--fail-on`). */
+export type FailOn = 'error' | 'warning';
+
+/** One finding about the core config file (`--config`): a key that is ignored or behaves differently. */
+export interface ConfigFinding {
+  /** Dotted key, e.g. `Extensions.default.Config.WorkerProcesses`. */
+  key: string;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+/** What `lint` says of one labelled service. */
+export interface ServiceLint {
+  id: string;
+  name: string;
+  serviceCluster: string;
+  routed: boolean;
+  /** Hosts the service claims (for services that are not routed: those its labels meant). */
+  hosts: string[];
+  /** What the proxies will serve for it: `host/path` (HTTP routes), `host (TLS passthrough)`, `(default backend)`. */
+  routes: string[];
+  runningTasks: number;
+  /** The model's diagnostics about the service (why it is not routed, or what is ignored). */
+  diagnostics: Diagnostic[];
+}
+
+/** The result of `lint` (also its `--json` form, with diagnostics in proto JSON). */
+export interface LintReport {
+  /** Service clusters looked at, sorted ("" first). */
+  clusters: string[];
+  /** Labelled services, by cluster then name; a service whose cluster is unknown is listed once. */
+  services: ServiceLint[];
+  /** Diagnostics naming no listed service. */
+  otherDiagnostics: Diagnostic[];
+  /** Findings about the config file (empty without `--config`). */
+  config: ConfigFinding[];
+  errors: number;
+  warnings: number;
+}
+
+/** The clusters a snapshot's services name (service or container `service_cluster` labels), plus "". */
+export function snapshotClusters(snapshot: SwarmSnapshot): string[] {
+  const clusters = new Set<string>(['']);
+  for (const s of snapshot.services) {
+    for (const labels of [s.labels, s.containerLabels ?? {}]) {
+      const name = labels[CLUSTER_LABEL];
+      if (name !== undefined) clusters.add(name.trim());
+    }
+  }
+  return [...clusters].sort();
+}
+
+/** What the model routes to `service`: HTTP routes, SNI routes and the default backend. */
+function routesOf(model: ProxyModel, service: string): string[] {
+  const upstreams = new Set(model.upstreams.filter((u) => u.services.includes(service)).map((u) => u.name));
+  const out: string[] = [];
+  for (const h of model.hosts) {
+    for (const r of h.routes) if (upstreams.has(r.upstream)) out.push(`${h.host}${r.path}${r.websocket ? ' (websocket)' : ''}`);
+  }
+  for (const s of model.sniRoutes) if (upstreams.has(s.upstream)) out.push(`${s.host} (TLS passthrough)`);
+  if (model.defaultUpstream !== '' && upstreams.has(model.defaultUpstream)) out.push('(default backend)');
+  return out;
+}
+
+/**
+ * Lints a snapshot: builds the model of every service cluster the snapshot names (as core would, with
+ * its default options) and reports per labelled service what is routed and what is not, and why.
+ * Pure; `config` findings are passed through and counted.
+ */
+export function lintSnapshot(snapshot: SwarmSnapshot, config: readonly ConfigFinding[] = []): LintReport {
+  const clusters = snapshotClusters(snapshot);
+  const services: ServiceLint[] = [];
+  const seen = new Set<string>();
+  const otherDiagnostics: Diagnostic[] = [];
+  const seenOther = new Set<string>();
+  for (const cluster of clusters) {
+    const model = buildModel(snapshot, { serviceCluster: cluster });
+    for (const s of model.services) {
+      if (seen.has(s.id)) continue;
+      seen.add(s.id);
+      services.push({
+        id: s.id,
+        name: s.name,
+        serviceCluster: s.serviceCluster,
+        routed: s.routed,
+        hosts: [...s.hosts],
+        routes: routesOf(model, s.name),
+        runningTasks: s.runningTasks,
+        diagnostics: model.diagnostics.filter((d) => d.service === s.name),
+      });
+    }
+    const names = new Set(model.services.map((s) => s.name));
+    for (const d of model.diagnostics) {
+      const key = JSON.stringify(Diagnostic.toJSON(d));
+      if (!names.has(d.service) && !seenOther.has(key)) {
+        seenOther.add(key);
+        otherDiagnostics.push(d);
+      }
+    }
+  }
+  const all = [...services.flatMap((s) => s.diagnostics), ...otherDiagnostics];
+  const errors = all.filter((d) => d.severity === Severity.SEVERITY_ERROR).length + config.filter((f) => f.severity === 'error').length;
+  const warnings = all.filter((d) => d.severity === Severity.SEVERITY_WARNING).length + config.filter((f) => f.severity === 'warning').length;
+  return { clusters, services, otherDiagnostics, config: [...config], errors, warnings };
+}
+
+/** Whether `report` has something at or above `failOn`. */
+export function lintFails(report: LintReport, failOn: FailOn): boolean {
+  return report.errors > 0 || (failOn === 'warning' && report.warnings > 0);
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The text report: per cluster, one block per service; then config findings and a summary line. */
+export function formatLint(report: LintReport, files: { snapshot: string; config?: string }, failOn: FailOn): string {
+  const lines: string[] = [];
+  const width = Math.max(0, ...report.services.map((s) => s.name.length));
+  for (const cluster of report.clusters) {
+    const list = report.services.filter((s) => s.serviceCluster === cluster);
+    if (list.length === 0) continue;
+    const routed = list.filter((s) => s.routed).length;
+    lines.push(`cluster ${clusterLabel(cluster)}: ${routed} of ${plural(list.length, 'labelled service')} routed`);
+    for (const s of list) {
+      const what = s.routed ? s.routes.join(', ') || '(redirects only)' : s.hosts.length > 0 ? `meant for ${s.hosts.join(', ')}` : '';
+      lines.push(`  ${s.name.padEnd(width)}  ${s.routed ? 'routed    ' : 'NOT ROUTED'}  ${what}`.trimEnd());
+      for (const d of s.diagnostics) lines.push(`  ${' '.repeat(width)}  ${severityName(d.severity).padEnd(7)}  ${d.label || '(service)'}  ${d.code}: ${d.message}`);
+    }
+    lines.push('');
+  }
+  if (report.services.length === 0) lines.push(`no service in ${files.snapshot} has com.docker.lb.* labels`, '');
+  if (report.otherDiagnostics.length > 0) {
+    lines.push('other diagnostics:');
+    for (const d of report.otherDiagnostics) lines.push(`  ${severityName(d.severity).padEnd(7)}  ${d.service || '-'}  ${d.label || '(service)'}  ${d.code}: ${d.message}`);
+    lines.push('');
+  }
+  if (files.config !== undefined) {
+    lines.push(`config ${files.config}: ${report.config.length === 0 ? 'valid TOML (key-by-key check not available in this build)' : `${plural(report.config.length, 'key')} ignored or behaving differently`}`);
+    for (const f of report.config) lines.push(`  ${f.severity.padEnd(7)}  ${f.key}: ${f.message}`);
+    lines.push('');
+  }
+  const verdict = lintFails(report, failOn) ? `FAIL (--fail-on ${failOn})` : 'ok';
+  lines.push(`${plural(report.errors, 'error')}, ${plural(report.warnings, 'warning')}: ${verdict}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The `--json` form of a report. */
+export function lintJson(report: LintReport, files: { snapshot: string; config?: string }, failOn: FailOn): unknown {
+  return {
+    snapshot: files.snapshot,
+    config: files.config ?? null,
+    failOn,
+    failed: lintFails(report, failOn),
+    errors: report.errors,
+    warnings: report.warnings,
+    clusters: report.clusters,
+    services: report.services.map((s) => ({ ...s, diagnostics: s.diagnostics.map((d) => Diagnostic.toJSON(d)) })),
+    otherDiagnostics: report.otherDiagnostics.map((d) => Diagnostic.toJSON(d)),
+    configFindings: report.config,
+  };
+}
+
+/**
+ * Checks the core config file given with `--config`: it must be valid TOML (else an input error,
+ * exit 2, naming the file and the parser's message). Key by key findings (ignored keys, keys that
+ * behave differently) are not available in this build: the result is always empty.
+ */
+export async function lintConfigFile(io: CliIo, file: string): Promise<ConfigFinding[]> {
+  const text = await readText(io, file, 'config file');
+  try {
+    parseToml(text);
+  } catch (err) {
+    throw usageError(`config file ${file} is not valid TOML: ${(err as Error).message}`, err);
+  }
+  return [];
+}
+
+/**
+ * `switchyard lint --snapshot FILE [--config FILE.toml] [--fail-on warning|error] [--json]`: what will
+ * and will not be routed, and why; exit 1 when something at or above `--fail-on` (default error) was found.
+ */
+export async function lintCommand(positionals: readonly string[], flags: Flags, io: CliIo): Promise<ExitCodeValue> {
+  if (positionals.length > 0) throw usageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const snapshotFile = typeof flags.snapshot === 'string' ? flags.snapshot : undefined;
+  if (snapshotFile === undefined) throw usageError('--snapshot FILE.json is required (capture one with `switchyard snapshot --out FILE.json`)');
+  const failOnFlag = flags['fail-on'] ?? 'error';
+  if (failOnFlag !== 'error' && failOnFlag !== 'warning') throw usageError(`--fail-on: expected error or warning, got ${JSON.stringify(failOnFlag)}`);
+  const failOn: FailOn = failOnFlag;
+  const configFile = typeof flags.config === 'string' ? flags.config : undefined;
+  const snapshot = await readSnapshotFile(io, snapshotFile);
+  const config = configFile !== undefined ? await lintConfigFile(io, configFile) : [];
+  const report = lintSnapshot(snapshot, config);
+  const files = { snapshot: snapshotFile, config: configFile };
+  if (flags.json === true) io.stdout(`${JSON.stringify(lintJson(report, files, failOn), null, 2)}\n`);
+  else io.stdout(formatLint(report, files, failOn));
+  return lintFails(report, failOn) ? ExitCode.notRouted : ExitCode.ok;
+}
