@@ -149,30 +149,41 @@ export function parseRawDirectives(text: string): { ok: true; directives: string
 /**
  * Checks operator-provided text that is printed as the arguments of a directive (e.g. a
  * `log_format` definition). Text that is already a sequence of nginx tokens (it starts with a
- * quote or with `escape=`) is kept as tokens; any other text is quoted as one string.
+ * quote or with `escape=`) is kept as tokens, joined by single spaces; any other text is quoted
+ * as one string. Interlock writes its log formats as nginx source — several quoted parts on
+ * several lines, ending in `;` — so line breaks between tokens and one final `;` are accepted
+ * (a line break inside a quoted part is not).
  */
 export function formatRawArguments(text: string): { ok: true; value: string } | { ok: false; reason: string } {
   const trimmed = text.trim();
   if (trimmed.length === 0) return { ok: false, reason: 'is empty' };
-  if (CONTROL_RE.test(trimmed)) return { ok: false, reason: 'contains a line break or control character' };
   if (/^['"]/.test(trimmed) || /^escape=/.test(trimmed)) {
-    const tokens = tokenize(trimmed);
+    const tokens = tokenize(trimmed, true);
     if (!tokens.ok) return tokens;
-    if (tokens.tokens.includes(';')) return { ok: false, reason: "contains ';' outside quotes" };
-    return { ok: true, value: tokens.tokens.join(' ') };
+    const list = tokens.tokens[tokens.tokens.length - 1] === ';' ? tokens.tokens.slice(0, -1) : tokens.tokens;
+    if (list.includes(';')) return { ok: false, reason: "contains ';' outside quotes" };
+    if (list.length === 0) return { ok: false, reason: 'is empty' };
+    return { ok: true, value: list.join(' ') };
   }
+  if (CONTROL_RE.test(trimmed)) return { ok: false, reason: 'contains a line break or control character' };
   return { ok: true, value: quote(trimmed) };
 }
 
 type TokenResult = { ok: true; tokens: string[] } | { ok: false; reason: string };
 
-function tokenize(text: string): TokenResult {
-  if (CONTROL_RE.test(text)) return { ok: false, reason: 'contains a line break or control character' };
+/** Splits one-line nginx text into tokens; with `lineBreaks`, CR and LF between tokens count as spaces. */
+function tokenize(text: string, lineBreaks = false): TokenResult {
+  if (lineBreaks) {
+    if (CONTROL_RE.test(text.replace(/[\r\n]/g, ' '))) return { ok: false, reason: 'contains a control character' };
+    if (/[\r\n]/.test(quotedContents(text))) return { ok: false, reason: 'has a line break inside a quoted string' };
+  } else if (CONTROL_RE.test(text)) {
+    return { ok: false, reason: 'contains a line break or control character' };
+  }
   const tokens: string[] = [];
   let i = 0;
   while (i < text.length) {
     const ch = text[i] as string;
-    if (ch === ' ' || ch === '\t') {
+    if (ch === ' ' || ch === '\t' || (lineBreaks && (ch === '\n' || ch === '\r'))) {
       i++;
       continue;
     }
@@ -200,7 +211,7 @@ function tokenize(text: string): TokenResult {
       }
       if (!closed) return { ok: false, reason: 'has an unterminated quoted string' };
       const next = text[j + 1];
-      if (next !== undefined && next !== ' ' && next !== '\t' && next !== ';') {
+      if (next !== undefined && next !== ' ' && next !== '\t' && next !== ';' && !(lineBreaks && (next === '\n' || next === '\r'))) {
         return { ok: false, reason: 'has a quoted string not followed by a separator' };
       }
       tokens.push(text.slice(i, j + 1));
@@ -210,7 +221,7 @@ function tokenize(text: string): TokenResult {
     let j = i;
     while (j < text.length) {
       const c = text[j] as string;
-      if (c === ' ' || c === '\t' || c === ';') break;
+      if (c === ' ' || c === '\t' || c === ';' || (lineBreaks && (c === '\n' || c === '\r'))) break;
       if (c === '{' || c === '}' || c === '#' || c === '"' || c === "'" || c === '\\') {
         return { ok: false, reason: `contains '${c}' inside a bare word` };
       }
@@ -220,4 +231,24 @@ function tokenize(text: string): TokenResult {
     i = j;
   }
   return { ok: true, tokens };
+}
+
+/** The characters inside the quoted strings of `text` (an unterminated quote runs to the end). */
+function quotedContents(text: string): string {
+  let out = '';
+  let quoteChar = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quoteChar === '') {
+      if (c === '"' || c === "'") quoteChar = c;
+    } else if (c === '\\') {
+      out += text.slice(i, i + 2);
+      i++;
+    } else if (c === quoteChar) {
+      quoteChar = '';
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }

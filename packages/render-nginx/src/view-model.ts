@@ -1,5 +1,5 @@
 import { BackendMode, Severity, type Diagnostic, type HttpHost, type ProxyModel, type Upstream } from '@switchyard/proto';
-import { NGINX_CONFIG_DEFAULTS, collectConfigIssues, nginxConfigSchema, nginxTimeMs, type NginxConfig } from './config.js';
+import { NGINX_CONFIG_DEFAULTS, NGINX_IGNORED_KEYS, collectConfigIssues, nginxConfigSchema, nginxTimeMs, type NginxConfig } from './config.js';
 import {
   escapeRegex,
   formatEndpoint,
@@ -155,6 +155,8 @@ export interface NginxView {
     serverNamesHashMaxSize: number;
     mainLogFormat: string;
     traceLogFormat: string;
+    /** Whether a log format uses Interlock's `$reqid` (defined by a map: the client's X-Request-ID, else `$request_id`). */
+    reqidMap: boolean;
     accessLog: string;
     connectTimeout: number;
     sendTimeout: number;
@@ -249,7 +251,7 @@ function validPort(value: number | undefined, fallback: number, what: string, di
 /** Merges and validates the config; invalid keys fall back to their defaults with a diagnostic. */
 function resolveConfig(partial: Partial<NginxConfig> | undefined, diags: Diagnostics): NginxConfig {
   const input: Record<string, unknown> = { ...(partial ?? {}) };
-  for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
+  for (const key of Object.keys(input)) if (input[key] === undefined || key in NGINX_IGNORED_KEYS) delete input[key];
   for (let attempt = 0; attempt < 3; attempt++) {
     const result = nginxConfigSchema.safeParse(input);
     if (result.success) return result.data;
@@ -521,6 +523,8 @@ export function buildNginxView(
       ];
 
   const globalOptions = config.GlobalOptions.flatMap(rawDirectives);
+  const mainLogFormat = rawArguments(config.MainLogFormat, NGINX_CONFIG_DEFAULTS.MainLogFormat);
+  const traceLogFormat = rawArguments(config.TraceLogFormat, NGINX_CONFIG_DEFAULTS.TraceLogFormat);
   const view: NginxView = {
     user: config.User,
     workerProcesses: config.WorkerProcesses,
@@ -541,8 +545,9 @@ export function buildNginxView(
       underscoresInHeaders: config.UnderscoresInHeaders ? 'on' : 'off',
       serverNamesHashBucketSize,
       serverNamesHashMaxSize,
-      mainLogFormat: rawArguments(config.MainLogFormat, NGINX_CONFIG_DEFAULTS.MainLogFormat),
-      traceLogFormat: rawArguments(config.TraceLogFormat, NGINX_CONFIG_DEFAULTS.TraceLogFormat),
+      mainLogFormat,
+      traceLogFormat,
+      reqidMap: /\$(?:reqid\b|\{reqid\})/.test(`${mainLogFormat} ${traceLogFormat}`),
       accessLog: config.AccessLogPath === 'off' ? 'off' : `${config.AccessLogPath} main`,
       connectTimeout: config.ConnectTimeout,
       sendTimeout: config.SendTimeout,

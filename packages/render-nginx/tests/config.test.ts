@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { ProxyModel, Severity } from '@switchyard/proto';
 import {
   NGINX_CONFIG_DEFAULTS,
+  NGINX_IGNORED_KEYS,
   NginxConfigError,
+  inspectNginxConfig,
   nginxConfigSchema,
   parseNginxConfig,
   renderNginx,
@@ -49,14 +51,29 @@ describe('parseNginxConfig', () => {
     expect(parseNginxConfig({ TaskConnectTimeout: value }).TaskConnectTimeout).toBe(value);
   });
 
-  it.each(['', '0', '0s', '0ms', '500', '1.5s', '1m30s', '1 s', '1w', '2d', '86401s', '1y', '-1s', '1s; proxy_pass x', 1])(
+  it.each([
+    ['1.5s', '1500ms'],
+    ['1m30s', '90000ms'],
+    ['250ms', '250ms'],
+  ])('accepts the Go duration %j as TaskConnectTimeout (printed as %j)', (value, printed) => {
+    expect(parseNginxConfig({ TaskConnectTimeout: value }).TaskConnectTimeout).toBe(printed);
+  });
+
+  it('accepts Go durations in WorkerShutdownTimeout, KeepaliveTimeout and ClientBodyTimeout', () => {
+    const config = parseNginxConfig({ WorkerShutdownTimeout: '1m30s', KeepaliveTimeout: '1.5s 60s', ClientBodyTimeout: '2m30s' });
+    expect([config.WorkerShutdownTimeout, config.KeepaliveTimeout, config.ClientBodyTimeout]).toEqual(['90000ms', '1500ms 60s', '150000ms']);
+  });
+
+  it.each(['', '0', '0s', '0ms', '500', '1500us', '1 s', '1w', '2d', '86401s', '1y', '-1s', '1s; proxy_pass x', 1])(
     'rejects TaskConnectTimeout %j, naming the key',
     (value) => {
       const error = errorOf({ TaskConnectTimeout: value });
       expect(error.issues.map((i) => i.key)).toEqual(['TaskConnectTimeout']);
       expect(error.message).toContain('TaskConnectTimeout: ');
       if (typeof value === 'string') {
-        expect(error.issues[0]?.message).toBe("must be an nginx time with a unit, above zero and at most 1d, such as '1s' or '500ms' (units ms, s, m, h, d)");
+        expect(error.issues[0]?.message).toBe(
+          "must be a time with a unit, above zero and at most 1d, such as '1s', '500ms' or '1.5s' (nginx units ms, s, m, h, d, or a Go duration)",
+        );
       }
     },
   );
@@ -125,7 +142,6 @@ describe('parseNginxConfig', () => {
     ['a year', '1y'],
     ['zero (would cut every connection at each reload; "" omits the directive)', '0'],
     ['zero seconds', '0s'],
-    ['a compound time', '1m30s'],
     ['a directive injection', '5m; user root'],
     ['a space', '5 m'],
     ['a number', 300],
@@ -233,5 +249,35 @@ describe('nginx time values', () => {
       expect([value, nginxAccepts(directive, value, http)]).toEqual([value, false]);
       expect(accepted).not.toContain(value);
     }
+  });
+});
+
+describe("Interlock's documented nginx Config", () => {
+  const MAIN = "'$remote_addr - $remote_user [$time_local] \"$request\" '\n\t\t    '$status $body_bytes_sent \"$http_referer\" '\n\t\t    '\"$http_user_agent\" \"$http_x_forwarded_for\"';";
+  const TRACE = "'$remote_addr $status '\n\t\t    '\"$http_x_forwarded_for\" $reqid $msec $request_time';";
+
+  it('lists the keys it ignores, with a reason, and keeps them out of the config', () => {
+    const { config, ignored } = inspectNginxConfig({ Version: '', AdminUser: '', AdminPass: '', HTTPVersion: '1.1', MaxConnections: 2048 });
+    expect(ignored.map((i) => i.key)).toEqual(['AdminPass', 'AdminUser', 'HTTPVersion', 'Version']);
+    for (const i of ignored) expect(i.reason).toBe(NGINX_IGNORED_KEYS[i.key]);
+    expect(config.MaxConnections).toBe(2048);
+    expect(config).not.toHaveProperty('Version');
+    expect(() => parseNginxConfig({ Versoin: '' })).toThrow(/Versoin: unknown key/);
+  });
+
+  it('renders multi-line log formats as one log_format line of quoted parts, and defines $reqid when used', () => {
+    const config = parseNginxConfig({ MainLogFormat: MAIN, TraceLogFormat: TRACE });
+    const text = renderNginx(model, { config }).files[0]?.content ?? '';
+    expect(text).toContain(
+      'log_format main \'$remote_addr - $remote_user [$time_local] "$request" \' \'$status $body_bytes_sent "$http_referer" \' \'"$http_user_agent" "$http_x_forwarded_for"\';\n',
+    );
+    expect(text).toContain("log_format trace '$remote_addr $status ' '\"$http_x_forwarded_for\" $reqid $msec $request_time';\n");
+    expect(text).toContain('map $http_x_request_id $reqid {');
+    expect(renderNginx(model, {}).files[0]?.content).not.toContain('$reqid');
+  });
+
+  it('refuses a line break inside a quoted part and unknown variables, naming the key', () => {
+    expect(() => parseNginxConfig({ MainLogFormat: "'a\nb'" })).toThrow(/MainLogFormat: .*line break inside a quoted string/);
+    expect(() => parseNginxConfig({ TraceLogFormat: "'$nope $status'" })).toThrow(/TraceLogFormat: uses unknown nginx variables: \$nope/);
   });
 });

@@ -158,6 +158,13 @@ http {
         default upgrade;
         '' '';
     }
+{{#if reqidMap}}
+
+    map $http_x_request_id $reqid {
+        default $http_x_request_id;
+        '' $request_id;
+    }
+{{/if}}
 {{#each cookieMaps}}
 
     map $http_cookie {{variable}} {
