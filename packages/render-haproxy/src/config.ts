@@ -1,10 +1,12 @@
 /**
  * Interlock's `[Extensions.<name>.Config]` table for the HAProxy extension: schema, defaults and parser.
  */
+import { durationMs } from '@switchyard/duration';
 import { z } from 'zod';
-import { isSafeAbsolutePath, optionLineProblem } from './safe.js';
+import { cipherListProblem, isSafeAbsolutePath, optionLineProblem, sslBindOptionsProblem } from './safe.js';
 
-const SSL_PROTOCOLS = ['SSLv3', 'TLSv1', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+/** Protocol names `SSLProtocols` takes for HAProxy (SSLv3 is gone from the OpenSSL builds HAProxy links). */
+export const HAPROXY_SSL_PROTOCOLS = ['TLSv1', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
 const optionLine = z.string().superRefine((s, ctx) => {
   const problem = optionLineProblem(s);
@@ -36,6 +38,31 @@ export function haproxyTimeMs(s: string): number | undefined {
   return ms <= MAX_TIMER_MS ? ms : undefined;
 }
 
+/**
+ * The text to print for a time: an HAProxy time as written (no unit = ms), or a Go duration HAProxy does not
+ * read (`1m30s`, `1.5s`) as whole milliseconds (`90000ms`); `undefined` when neither (or a fraction of a
+ * millisecond, or more than ~24.8 days). Never throws.
+ */
+export function haproxyTime(s: string): string | undefined {
+  if (haproxyTimeMs(s) !== undefined) return s;
+  const ms = durationMs(s);
+  if (ms === undefined || !Number.isInteger(ms) || ms > MAX_TIMER_MS) return undefined;
+  return `${ms}ms`;
+}
+
+/** A time with a unit (HAProxy's or a Go duration), normalized by {@link haproxyTime}. */
+const unitTime = (what: string, check: (ms: number, value: string) => boolean, emptyOmits = false) =>
+  z.string().transform((v, ctx) => {
+    if (emptyOmits && v === '') return v;
+    const out = haproxyTime(v);
+    const ms = out === undefined ? undefined : haproxyTimeMs(out);
+    if (out === undefined || ms === undefined || !check(ms, v)) {
+      ctx.addIssue({ code: 'custom', message: `must be ${what}` });
+      return z.NEVER;
+    }
+    return out;
+  });
+
 /** Largest `TaskConnectTimeout` in milliseconds: the largest `ConnectTimeout`. */
 const MAX_TASK_CONNECT_MS = 2_147_483_000;
 
@@ -55,20 +82,18 @@ export const haproxyConfigSchema = z.strictObject({
       `must be an absolute path of letters, digits and "._-/" without ".." segments, at most ${MAX_ADMIN_SOCKET_PATH} characters (or "" to omit the socket)`,
     )
     .optional(),
-  HardStopAfter: z
-    .string()
-    .refine((s) => s === '' || (haproxyTimeMs(s) ?? 0) > 0, {
-      message: 'must be an HAProxy time above zero such as "5m" (units us, ms, s, m, h, d; at most 24d), or "" to omit the directive',
-    })
-    .optional(),
-  MaxConnections: z.number().int('must be a whole number').min(1).max(10_000_000).optional(),
+  HardStopAfter: unitTime(
+    'an HAProxy time above zero such as "5m" or "1m30s" (units us, ms, s, m, h, d, or a Go duration; at most 24d), or "" to omit the directive',
+    (ms) => ms > 0,
+    true,
+  ).optional(),
+  // HAProxy needs a few connections for its own listeners before it serves anyone.
+  MaxConnections: z.number().int('must be a whole number').min(16).max(10_000_000).optional(),
   ConnectTimeout: seconds.optional(),
-  TaskConnectTimeout: z
-    .string()
-    .refine((s) => /[a-z]$/.test(s) && (haproxyTimeMs(s) ?? 0) >= 1 && (haproxyTimeMs(s) ?? 0) <= MAX_TASK_CONNECT_MS, {
-      message: 'must be an HAProxy time with a unit, at least 1ms, such as "1s" or "500ms" (units us, ms, s, m, h, d; at most 24d)',
-    })
-    .optional(),
+  TaskConnectTimeout: unitTime(
+    'a time with a unit, at least 1ms, such as "1s", "500ms" or "1.5s" (units us, ms, s, m, h, d, or a Go duration; at most 24d)',
+    (ms, v) => /[a-z]$/.test(v) && ms >= 1 && ms <= MAX_TASK_CONNECT_MS,
+  ).optional(),
   ClientTimeout: seconds.optional(),
   ServerTimeout: seconds.optional(),
   AdminUser: z
@@ -79,19 +104,30 @@ export const haproxyConfigSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9!%&()*+,./:;<=>?@^_`|~[\]-]{0,128}$/, 'must be at most 128 printable characters without spaces, quotes, "#", "$", "\\" or braces')
     .optional(),
-  SSLOpts: optionLine.optional(),
+  SSLOpts: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = optionLineProblem(v) ?? sslBindOptionsProblem(v);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `must be HAProxy bind SSL options (such as "no-tls-tickets alpn h2,http/1.1"): ${problem}` });
+    })
+    .optional(),
+  // Below 2048 bits OpenSSL 3 refuses the parameters: Interlock's 1024 is accepted and printed as 2048.
   SSLDefaultDHParam: z.number().int().min(1024).max(16384).optional(),
   SSLVerify: z.enum(['none', 'required']).optional(),
   SSLCiphers: z
     .string()
     .regex(/^[A-Za-z0-9!+:@_.=-]*$/, 'must be an OpenSSL cipher list (letters, digits and "!+:@_.=-")')
     .max(2048)
+    .superRefine((v, ctx) => {
+      const problem = v === '' || !/^[A-Za-z0-9!+:@_.=-]*$/.test(v) ? undefined : cipherListProblem(v);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `must be an OpenSSL cipher list: ${JSON.stringify(v)} ${problem}` });
+    })
     .optional(),
   SSLProtocols: z
     .string()
     .refine(
-      (s) => s.trim() === '' || s.trim().split(/\s+/).every((p) => (SSL_PROTOCOLS as readonly string[]).includes(p)),
-      `must be a space-separated list of ${SSL_PROTOCOLS.join(', ')}`,
+      (s) => s.trim() === '' || s.trim().split(/\s+/).every((p) => (HAPROXY_SSL_PROTOCOLS as readonly string[]).includes(p)),
+      `must be a space-separated list of ${HAPROXY_SSL_PROTOCOLS.join(', ')} (HAProxy's OpenSSL has no SSLv3)`,
     )
     .optional(),
   GlobalOptions: z.array(optionLine).optional(),
@@ -224,19 +260,67 @@ function crossCheck(c: HaproxyConfig): HaproxyConfigIssue[] {
   return [];
 }
 
+/** A key of a configuration table that Switchyard accepts but does not use, and why. */
+export interface IgnoredConfigKey {
+  key: string;
+  reason: string;
+}
+
+const NGINX_ONLY = 'an nginx option; HAProxy does not use it';
+
 /**
- * Validates Interlock's HAProxy `Config` table (PascalCase keys as in the TOML) and fills the defaults.
- * `undefined`/`null` give the defaults.
- * @throws HaproxyConfigError naming each bad or unknown key.
- * @example parseHaproxyConfig({ MaxConnections: 4096 }).ClientTimeout // 600
+ * Keys Interlock documents (or writes in its default configuration) that an HAProxy extension accepts and
+ * ignores: Interlock's extension Config struct is shared by nginx and HAProxy, so each proxy's table may
+ * carry the other's keys.
  */
-export function parseHaproxyConfig(raw: unknown): HaproxyConfig {
-  const result = haproxyConfigSchema.safeParse(raw ?? {});
+export const HAPROXY_IGNORED_KEYS: Readonly<Record<string, string>> = Object.freeze({
+  Version: "Interlock's extension version stamp; Switchyard reports its own version in x-server-info",
+  HTTPVersion: 'Switchyard always speaks HTTP/1.1 to upstreams',
+  ...Object.fromEntries(
+    [
+      'User', 'WorkerProcesses', 'RLimitNoFile', 'SendTimeout', 'ReadTimeout', 'IPHash', 'SSLDefaultDHParamPath', 'AccessLogPath',
+      'ErrorLogPath', 'MainLogFormat', 'TraceLogFormat', 'KeepaliveTimeout', 'ClientMaxBodySize', 'ClientBodyBufferSize',
+      'ClientHeaderBufferSize', 'LargeClientHeaderBuffers', 'ClientBodyTimeout', 'UnderscoresInHeaders', 'ServerNamesHashBucketSize',
+      'UpstreamZoneSize', 'HTTPOptions', 'TCPOptions',
+    ].map((key) => [key, NGINX_ONLY]),
+  ),
+});
+
+/**
+ * Validates Interlock's HAProxy `Config` table (PascalCase keys as in the TOML), fills the defaults and lists
+ * the keys it ignores ({@link HAPROXY_IGNORED_KEYS}, sorted). `undefined`/`null` give the defaults.
+ * @throws HaproxyConfigError naming each bad or unknown key.
+ */
+export function inspectHaproxyConfig(raw: unknown): { config: HaproxyConfig; ignored: IgnoredConfigKey[] } {
+  const { known, ignored } = splitIgnored(raw ?? {});
+  const result = haproxyConfigSchema.safeParse(known);
   if (!result.success) throw new HaproxyConfigError(configIssues(result.error), { cause: result.error });
   const merged = mergeConfig(result.data);
   const issues = crossCheck(merged);
   if (issues.length > 0) throw new HaproxyConfigError(issues);
-  return merged;
+  return { config: merged, ignored };
+}
+
+/**
+ * Validates Interlock's HAProxy `Config` table (PascalCase keys as in the TOML) and fills the defaults
+ * (see {@link inspectHaproxyConfig}, which also lists the ignored keys). `undefined`/`null` give the defaults.
+ * @throws HaproxyConfigError naming each bad or unknown key.
+ * @example parseHaproxyConfig({ MaxConnections: 4096 }).ClientTimeout // 600
+ */
+export function parseHaproxyConfig(raw: unknown): HaproxyConfig {
+  return inspectHaproxyConfig(raw).config;
+}
+
+function splitIgnored(raw: unknown): { known: unknown; ignored: IgnoredConfigKey[] } {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { known: raw, ignored: [] };
+  const known: Record<string, unknown> = {};
+  const ignored: IgnoredConfigKey[] = [];
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    const reason = HAPROXY_IGNORED_KEYS[key];
+    if (reason !== undefined) ignored.push({ key, reason });
+    else known[key] = value;
+  }
+  return { known, ignored: ignored.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) };
 }
 
 function mergeConfig(partial: z.infer<typeof haproxyConfigSchema>): HaproxyConfig {
@@ -256,7 +340,7 @@ function mergeConfig(partial: z.infer<typeof haproxyConfigSchema>): HaproxyConfi
  * defaults apply) and reported as issues instead of throwing.
  */
 export function resolveHaproxyConfig(raw: unknown): { config: HaproxyConfig; issues: HaproxyConfigIssue[] } {
-  const input = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? { ...(raw as Record<string, unknown>) } : {};
+  const input = { ...((splitIgnored(raw).known ?? {}) as Record<string, unknown>) };
   const issues: HaproxyConfigIssue[] = [];
   const first = haproxyConfigSchema.safeParse(input);
   let data: z.infer<typeof haproxyConfigSchema>;

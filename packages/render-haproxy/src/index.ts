@@ -13,9 +13,14 @@ export {
 export { HAPROXY_SPLIT_DIR } from './split.js';
 export {
   parseHaproxyConfig,
+  inspectHaproxyConfig,
+  haproxyTime,
+  HAPROXY_IGNORED_KEYS,
+  HAPROXY_SSL_PROTOCOLS,
   haproxyConfigSchema,
   HAPROXY_CONFIG_DEFAULTS,
   HaproxyConfigError,
   type HaproxyConfig,
   type HaproxyConfigIssue,
+  type IgnoredConfigKey,
 } from './config.js';

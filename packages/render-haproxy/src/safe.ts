@@ -3,6 +3,7 @@
  * printed as a single HAProxy word (no quoting needed): it contains no whitespace, no `#`, no quote, no
  * backslash, no `%` (log-format), no `$` (environment expansion) and no braces or brackets.
  */
+import { createSecureContext } from 'node:tls';
 import { isIP } from 'node:net';
 
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -102,7 +103,70 @@ export function optionLineProblem(s: string): string | undefined {
   if (/[{}]/.test(s)) return 'contains "{" or "}"';
   const first = s.trim().split(/\s+/)[0] ?? '';
   if (SECTION_KEYWORDS.has(first.toLowerCase())) return `starts a new section ("${first}")`;
+  if (unbalancedQuote(s)) return 'has an unmatched quote';
   return undefined;
+}
+
+/** Whether HAProxy's word splitter would find an unterminated quote (`'` or `"`; `\\` escapes outside `'`). */
+function unbalancedQuote(s: string): boolean {
+  let quote = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\' && quote !== "'") {
+      i++;
+    } else if (quote === '' && (c === '"' || c === "'")) {
+      quote = c;
+    } else if (c === quote) {
+      quote = '';
+    }
+  }
+  return quote !== '';
+}
+
+/** Bind keywords `SSLOpts` may hold, with the number of arguments each takes. */
+const SSL_BIND_KEYWORDS: Readonly<Record<string, number>> = Object.freeze({
+  alpn: 1, npn: 1, ciphers: 1, ciphersuites: 1, curves: 1, ecdhe: 1, sigalgs: 1, 'client-sigalgs': 1, 'ssl-min-ver': 1,
+  'ssl-max-ver': 1, 'ca-file': 1, 'crl-file': 1, verify: 1, 'ca-ignore-err': 1, 'crt-ignore-err': 1, 'tls-ticket-keys': 1,
+  'no-tls-tickets': 0, 'no-sslv3': 0, 'no-tlsv10': 0, 'no-tlsv11': 0, 'no-tlsv12': 0, 'no-tlsv13': 0, 'force-tlsv10': 0,
+  'force-tlsv11': 0, 'force-tlsv12': 0, 'force-tlsv13': 0, 'prefer-client-ciphers': 0, 'allow-0rtt': 0, 'no-ca-names': 0,
+  'strict-sni': 0, 'generate-certificates': 0,
+});
+const SSL_VERSIONS = ['TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+/**
+ * Why HAProxy would refuse `text` as SSL options of a `bind` line (a keyword it does not take there, a
+ * missing argument, an unknown TLS version), or `undefined`. Quoting is checked by {@link optionLineProblem}.
+ */
+export function sslBindOptionsProblem(text: string): string | undefined {
+  const words = text.trim() === '' ? [] : text.trim().split(/\s+/);
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as string;
+    const args = SSL_BIND_KEYWORDS[word];
+    if (args === undefined) return `"${word}" is not an SSL bind option (${Object.keys(SSL_BIND_KEYWORDS).sort().join(', ')})`;
+    if (args > 0 && i + args >= words.length) return `"${word}" needs a value`;
+    if ((word === 'ssl-min-ver' || word === 'ssl-max-ver') && !SSL_VERSIONS.includes(words[i + 1] ?? '')) {
+      return `${word} takes one of ${SSL_VERSIONS.join(', ')}`;
+    }
+    if (word === 'verify' && !['none', 'optional', 'required'].includes(words[i + 1] ?? '')) return 'verify takes none, optional or required';
+    i += args;
+  }
+  return undefined;
+}
+
+/**
+ * Why OpenSSL (the library HAProxy links, checked through Node's own OpenSSL) refuses a cipher list, or
+ * `undefined` when it selects at least one cipher. TLS 1.3 suite names (`TLS_…`) are not part of a cipher
+ * list: a list of only those is refused. Never throws.
+ */
+export function cipherListProblem(value: string): string | undefined {
+  const legacy = value.split(':').filter((c) => c !== '' && !c.startsWith('TLS_'));
+  if (legacy.length === 0) return 'selects no TLS 1.2 cipher (TLS 1.3 suites "TLS_..." are not set by this key)';
+  try {
+    createSecureContext({ ciphers: legacy.join(':') });
+    return undefined;
+  } catch {
+    return 'selects no cipher OpenSSL knows (e.g. "HIGH:!aNULL:!MD5")';
+  }
 }
 
 const SECTION_KEYWORDS = new Set([

@@ -727,7 +727,8 @@ export function globalSection(c: HaproxyConfig): HaproxySection {
   // the old workers drain for at most HardStopAfter. A GlobalOptions line printed later wins.
   if (c.AdminSocketPath !== '') lines.push(`stats socket ${c.AdminSocketPath} mode 600 level admin expose-fd listeners`);
   if (c.HardStopAfter !== '') lines.push(`hard-stop-after ${c.HardStopAfter}`);
-  lines.push(`tune.ssl.default-dh-param ${c.SSLDefaultDHParam}`);
+  // OpenSSL 3 refuses DH parameters below 2048 bits (Interlock's default is 1024).
+  lines.push(`tune.ssl.default-dh-param ${Math.max(2048, c.SSLDefaultDHParam)}`);
   if (c.SSLCiphers !== '') lines.push(`ssl-default-bind-ciphers ${c.SSLCiphers}`);
   const range = sslVersionRange(c.SSLProtocols);
   const bindOptions = [range.min ? `ssl-min-ver ${range.min}` : '', range.max ? `ssl-max-ver ${range.max}` : '']
