@@ -315,7 +315,7 @@ function splitIgnored(raw: unknown): { known: unknown; ignored: IgnoredConfigKey
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { known: raw, ignored: [] };
   const known: Record<string, unknown> = {};
   const ignored: IgnoredConfigKey[] = [];
-  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+  for (const [key, value] of Object.entries(canonicalKeys(raw as Record<string, unknown>))) {
     const reason = HAPROXY_IGNORED_KEYS[key];
     if (reason !== undefined) ignored.push({ key, reason });
     else known[key] = value;
@@ -374,4 +374,19 @@ export function sslVersionRange(protocols: string): { min?: string; max?: string
     .filter((i) => i >= 0);
   if (idx.length === 0) return {};
   return { min: order[Math.min(...idx)], max: order[Math.max(...idx)] };
+}
+
+/**
+ * `raw` with its keys spelled as this table's keys when they differ only in case (`RlimitNoFile` →
+ * `RLimitNoFile`): Interlock's Go TOML decoder matches keys case-insensitively, and its own docs rely on it.
+ */
+function canonicalKeys(raw: Record<string, unknown>): Record<string, unknown> {
+  const names = new Map([...Object.keys(haproxyConfigSchema.shape), ...Object.keys(HAPROXY_IGNORED_KEYS)].map((k) => [k.toLowerCase(), k]));
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const canonical = names.get(key.toLowerCase());
+    const name = canonical !== undefined && !(canonical !== key && canonical in raw) ? canonical : key;
+    out[name] = value;
+  }
+  return out;
 }

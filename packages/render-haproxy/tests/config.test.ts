@@ -192,3 +192,10 @@ describe('parseHaproxyConfig', () => {
     expect(haproxyConfigSchema.safeParse({ Nope: 5 }).success).toBe(false);
   });
 });
+
+describe('key spelling', () => {
+  it("matches keys case-insensitively, as Interlock's Go TOML decoder does", () => {
+    expect(parseHaproxyConfig({ maxconnections: 2048, ADMINUSER: 'a', AdminPass: 'b' })).toMatchObject({ MaxConnections: 2048, AdminUser: 'a' });
+    expect(inspectHaproxyConfig({ RlimitNoFile: 1 }).ignored.map((i) => i.key)).toEqual(['RLimitNoFile']);
+  });
+});

@@ -434,7 +434,7 @@ export function inspectNginxConfig(raw: unknown): { config: NginxConfig; ignored
   const known: Record<string, unknown> = {};
   const ignored: IgnoredConfigKey[] = [];
   if (typeof table === 'object' && !Array.isArray(table)) {
-    for (const [key, value] of Object.entries(table as Record<string, unknown>)) {
+    for (const [key, value] of Object.entries(canonicalKeys(table as Record<string, unknown>))) {
       const reason = NGINX_IGNORED_KEYS[key];
       if (reason !== undefined) ignored.push({ key, reason });
       else known[key] = value;
@@ -454,4 +454,19 @@ export function inspectNginxConfig(raw: unknown): { config: NginxConfig; ignored
  */
 export function parseNginxConfig(raw: unknown): NginxConfig {
   return inspectNginxConfig(raw).config;
+}
+
+/**
+ * `raw` with its keys spelled as this table's keys when they differ only in case (`RlimitNoFile` →
+ * `RLimitNoFile`): Interlock's Go TOML decoder matches keys case-insensitively, and its own docs rely on it.
+ */
+function canonicalKeys(raw: Record<string, unknown>): Record<string, unknown> {
+  const names = new Map([...Object.keys(nginxConfigSchema.shape), ...Object.keys(NGINX_IGNORED_KEYS)].map((k) => [k.toLowerCase(), k]));
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const canonical = names.get(key.toLowerCase());
+    const name = canonical !== undefined && !(canonical !== key && canonical in raw) ? canonical : key;
+    out[name] = value;
+  }
+  return out;
 }

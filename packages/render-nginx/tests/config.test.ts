@@ -88,11 +88,11 @@ describe('parseNginxConfig', () => {
   });
 
   it('rejects unknown keys (typos) by name', () => {
-    const error = errorOf({ MaxConnection: 10, IpHash: true });
+    const error = errorOf({ MaxConnection: 10, IPHashing: true });
     expect(error.code).toBe('invalid-nginx-config');
-    expect(error.issues.map((i) => i.key)).toEqual(['IpHash', 'MaxConnection']);
+    expect(error.issues.map((i) => i.key)).toEqual(['IPHashing', 'MaxConnection']);
     expect(error.message).toContain('MaxConnection: unknown key');
-    expect(error.message).toContain('IpHash: unknown key');
+    expect(error.message).toContain('IPHashing: unknown key');
   });
 
   it('names every invalid key in the message', () => {
@@ -279,5 +279,13 @@ describe("Interlock's documented nginx Config", () => {
   it('refuses a line break inside a quoted part and unknown variables, naming the key', () => {
     expect(() => parseNginxConfig({ MainLogFormat: "'a\nb'" })).toThrow(/MainLogFormat: .*line break inside a quoted string/);
     expect(() => parseNginxConfig({ TraceLogFormat: "'$nope $status'" })).toThrow(/TraceLogFormat: uses unknown nginx variables: \$nope/);
+  });
+});
+
+describe('key spelling', () => {
+  it("matches keys case-insensitively, as Interlock's Go TOML decoder does (RlimitNoFile in its host-mode docs)", () => {
+    expect(parseNginxConfig({ RlimitNoFile: 4096, maxconnections: 2048 })).toMatchObject({ RLimitNoFile: 4096, MaxConnections: 2048 });
+    expect(inspectNginxConfig({ version: '' }).ignored.map((i) => i.key)).toEqual(['Version']);
+    expect(() => parseNginxConfig({ RLimitNoFile: 1, RlimitNoFile: 2 })).toThrow(/RlimitNoFile: unknown key/);
   });
 });
