@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
-import { parse as parseToml } from 'smol-toml';
+import { describeIgnoredKeys, parseCoreConfig, type CoreConfig } from '@switchyard/config';
 import { buildModel, explainRequest } from '@switchyard/model';
 import { GetStatusResponse, RenderedFile, Diagnostic, type ProxyModel, type Diagnostic as DiagnosticType } from '@switchyard/proto';
 import { parseHaproxyConfig, renderHaproxy } from '@switchyard/render-haproxy';
@@ -66,10 +66,6 @@ function explanationJson(e: ReturnType<typeof explainRequest>): unknown {
   return { ...e, claimants: claims(e.claimants), unreadable: claims(e.unreadable) };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * The model to work on: from `--model FILE` (ProxyModel JSON), `--snapshot FILE` (SwarmSnapshot JSON,
  * built with `buildModel`) or core's live model (GetModel).
@@ -83,7 +79,7 @@ async function loadModel(flags: Flags, io: CliIo, cluster: string): Promise<Prox
   return withCore(flags, io, (core) => core.model(cluster));
 }
 
-/** An extension section of an Interlock TOML, as far as rendering needs it. */
+/** An extension section of core's TOML, as far as rendering needs it. */
 interface ExtensionSection {
   name: string;
   kind: 'nginx' | 'haproxy';
@@ -93,23 +89,19 @@ interface ExtensionSection {
   serviceCluster: string;
 }
 
-function port(value: unknown, fallback: number, key: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) throw usageError(`${key}: expected a port number`);
-  return value;
-}
-
-/** Reads `[Extensions.<name>]` from core's TOML: its `Config` table, proxy kind, ports and cluster. */
+/**
+ * Reads `[Extensions.<name>]` from core's TOML with core's own parser (@switchyard/config), so the CLI
+ * accepts and refuses exactly what core does; the keys core would ignore are listed on stderr.
+ */
 async function readExtension(io: CliIo, file: string, wanted: string | undefined): Promise<ExtensionSection> {
   const text = await readText(io, file, 'config file');
-  let doc: unknown;
+  let config: CoreConfig;
   try {
-    doc = parseToml(text);
+    config = parseCoreConfig(text);
   } catch (err) {
-    throw usageError(`config file ${file} is not valid TOML: ${(err as Error).message}`, err);
+    throw usageError(`config file ${file}: ${(err as Error).message}`, err);
   }
-  const extensions = isObject(doc) && isObject(doc.Extensions) ? doc.Extensions : {};
-  const names = Object.keys(extensions).sort();
+  const names = config.Extensions.map((e) => e.Name);
   let name = wanted;
   if (name === undefined) {
     if (names.length !== 1) {
@@ -117,27 +109,10 @@ async function readExtension(io: CliIo, file: string, wanted: string | undefined
     }
     name = names[0] as string;
   }
-  const ext = extensions[name];
-  if (!isObject(ext)) throw usageError(`config file ${file} has no [Extensions.${name}] section${names.length > 0 ? ` (it has: ${names.join(', ')})` : ''}`);
-  const config = ext.Config === undefined ? {} : ext.Config;
-  if (!isObject(config)) throw usageError(`Extensions.${name}.Config must be a table`);
-  const image = `${String(ext.Image ?? '')} ${String(ext.ProxyImage ?? '')}`.toLowerCase();
-  const kind =
-    ext.ProxyKind === 'haproxy' || ext.ProxyKind === 'nginx'
-      ? ext.ProxyKind
-      : image.includes('haproxy') || name.toLowerCase().includes('haproxy')
-        ? 'haproxy'
-        : 'nginx';
-  const cluster = ext.ServiceCluster ?? '';
-  if (typeof cluster !== 'string') throw usageError(`Extensions.${name}.ServiceCluster must be a string`);
-  return {
-    name,
-    kind,
-    config,
-    httpPort: port(ext.TargetPort, 80, `Extensions.${name}.TargetPort`),
-    httpsPort: port(ext.TargetSSLPort, 443, `Extensions.${name}.TargetSSLPort`),
-    serviceCluster: cluster,
-  };
+  const ext = config.Extensions.find((e) => e.Name === name);
+  if (ext === undefined) throw usageError(`config file ${file} has no [Extensions.${name}] section${names.length > 0 ? ` (it has: ${names.join(', ')})` : ''}`);
+  for (const line of describeIgnoredKeys(config.IgnoredKeys)) io.stderr(`config: ${line}\n`);
+  return { name, kind: ext.ProxyKind, config: ext.Config, httpPort: ext.TargetPort, httpsPort: ext.TargetSSLPort, serviceCluster: ext.ServiceCluster };
 }
 
 /** A path from the renderer, checked so it cannot leave the output directory. */

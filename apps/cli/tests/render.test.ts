@@ -113,9 +113,26 @@ describe('switchyard render offline', () => {
     const { code, stderr, stdout } = await run(['render', '--proxy', 'nginx', '--snapshot', 'snapshot.json', '--config', file]);
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toContain('invalid [Extensions.x.Config] for nginx');
+    expect(stderr).toContain('Extensions.x.Config: invalid nginx extension config');
     expect(stderr).toContain('MaxConnections');
     expect(stderr).toContain('NoSuchKey: unknown key');
+  });
+
+  it("refuses what core refuses: an unknown top-level key (core's own parser)", async () => {
+    const file = join(tmp, 'typo.toml');
+    writeFileSync(file, 'PolInterval = "3s"\n[Extensions.x]\n');
+    const { code, stderr } = await run(['render', '--proxy', 'nginx', '--snapshot', 'snapshot.json', '--config', file]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('PolInterval: unknown key');
+  });
+
+  it("renders Interlock's documented default configuration unchanged, listing the keys it ignores", async () => {
+    const file = join(__dirname, '..', '..', '..', 'tools', 'fixtures', 'interlock', 'default-nginx.toml');
+    const { code, stdout, stderr } = await run(['render', '--snapshot', 'snapshot.json', '--config', file]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("log_format main '$remote_addr - $remote_user [$time_local] \"$request\" ' '$status");
+    expect(stderr).toContain('config: Extensions.default.Config.Version: ignored (');
+    expect(stderr).toContain('config: Extensions.default.Config.AdminUser: ignored (');
   });
 
   it.each([
@@ -127,7 +144,7 @@ describe('switchyard render offline', () => {
     [['render', '--snapshot', 'snapshot.json', '--config', 'core.toml'], /several extensions \(default, lb-haproxy\): pick one with --extension NAME/],
     [['render', '--snapshot', 'snapshot.json', '--config', 'core.toml', '--extension', 'nope'], /no \[Extensions\.nope\] section \(it has: default, lb-haproxy\)/],
     [['render', '--proxy', 'nginx', '--extension', 'default'], /--extension needs --config/],
-    [['render', '--proxy', 'nginx', '--config', 'snapshot.json'], /config file snapshot\.json is not valid TOML/],
+    [['render', '--proxy', 'nginx', '--config', 'snapshot.json'], /config file snapshot\.json: config is not valid TOML/],
   ])('%j is a usage error (exit 2)', async (argv, message) => {
     const { code, stderr, stdout } = await run(argv);
     expect(code).toBe(2);

@@ -1,4 +1,4 @@
-export { parseCoreConfig, parseDuration, readConfigObject, CoreConfigError, type CoreConfig, type ExtensionConfig, type ProxyKindName } from './config.js';
+export { parseCoreConfig, parseDuration, describeIgnoredKeys, readConfigObject, CoreConfigError, type CoreConfig, type ExtensionConfig, type IgnoredKey, type ProxyKindName } from './config.js';
 export { ModelHub } from './hub.js';
 export { Core, type CoreOptions } from './core.js';
 export { DockerConfigDelivery, DeliveryError, MAX_CONFIG_BYTES, type ConfigDelivery, type DeliveryRequest, type DeliveryResult } from './delivery.js';

@@ -9,8 +9,6 @@ import { createServer } from 'nice-grpc';
 import winston from 'winston';
 import { ExtensionServiceDefinition } from '@switchyard/proto';
 import { DockerodePort } from '@switchyard/reconciler';
-import { parseHaproxyConfig } from '@switchyard/render-haproxy';
-import { parseNginxConfig } from '@switchyard/render-nginx';
 import { CA_SECRET_FILE, loadControlPlaneCa, type CaLocation } from './ca-store.js';
 import { parseCoreConfig, readConfigObject, type CoreConfig } from './config.js';
 import { ControlPlaneTls, insecureCallers } from './control-plane.js';
@@ -95,11 +93,6 @@ function splitAddr(addr: string): { host: string; port: number } {
   return { host: addr.slice(0, i) || '0.0.0.0', port: Number(addr.slice(i + 1)) };
 }
 
-function validateProxyConfig(kind: 'nginx' | 'haproxy', raw: Record<string, unknown>): void {
-  if (kind === 'haproxy') parseHaproxyConfig(raw);
-  else parseNginxConfig(raw);
-}
-
 async function loadConfigText(logger: winston.Logger): Promise<string> {
   if (process.argv.includes('--help')) {
     console.log(USAGE);
@@ -130,11 +123,13 @@ async function main(): Promise<void> {
   }
   let config: CoreConfig;
   try {
-    config = parseCoreConfig(await loadConfigText(logger), validateProxyConfig);
+    config = parseCoreConfig(await loadConfigText(logger));
   } catch (err) {
     logger.error((err as Error).message);
     process.exit(2);
   }
+  // Interlock keys Switchyard accepts but does not use: said once, at start (and shown by `switchyard status`).
+  for (const ignored of config.IgnoredKeys) logger.warn('config key ignored', { key: ignored.key, reason: ignored.reason });
   logger.info('config loaded', {
     listenAddr: config.ListenAddr,
     extensions: config.Extensions.map((e) => ({ name: e.Name, proxyKind: e.ProxyKind, serviceCluster: e.ServiceCluster, proxyService: e.ProxyServiceName, ports: [e.PublishedPort, e.PublishedSSLPort], publishMode: e.PublishMode })),

@@ -1,0 +1,298 @@
+/**
+ * Core's TOML configuration: Interlock 3's format (`ListenAddr`, `[Extensions.<name>]`,
+ * `[Extensions.<name>.Config]`) plus Switchyard's documented additions. One parser for core and the CLI.
+ */
+import { durationMs } from '@switchyard/duration';
+import { inspectHaproxyConfig } from '@switchyard/render-haproxy';
+import { inspectNginxConfig } from '@switchyard/render-nginx';
+import { parse as parseToml } from 'smol-toml';
+import { z } from 'zod';
+
+/** Proxies Switchyard renders for out of the box. */
+export type ProxyKindName = 'nginx' | 'haproxy';
+
+/**
+ * A key of the configuration that Switchyard accepts (so an Interlock file loads unchanged) but does not
+ * use. `key` is the full dotted path, e.g. `Extensions.default.Config.Version`.
+ */
+export interface IgnoredKey {
+  key: string;
+  reason: string;
+}
+
+/** Thrown when core's TOML configuration is unreadable or invalid; the message names each bad key. */
+export class CoreConfigError extends Error {
+  /** Stable machine-readable code. */
+  readonly code = 'invalid-core-config';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CoreConfigError';
+  }
+}
+
+/** A Go duration (`"3s"`, `"1m30s"`, `"500ms"`) within bounds, in milliseconds. */
+const duration = (minMs: number, maxMs: number) =>
+  z.string().refine(
+    (v) => {
+      const ms = durationMs(v);
+      return ms !== undefined && ms >= minMs && ms <= maxMs;
+    },
+    { message: `expected a Go duration such as "500ms", "3s" or "1m30s" (from ${minMs} ms to ${maxMs / 3_600_000} h)` },
+  );
+const HOUR = 3_600_000;
+const port = z.number().int().min(1).max(65535);
+const stringMap = z.record(z.string(), z.string());
+const serviceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected a Docker service name');
+
+/** Extension keys Interlock documents that Switchyard accepts and ignores, with the reason. */
+export const IGNORED_EXTENSION_KEYS: Readonly<Record<string, string>> = Object.freeze({
+  ConfigImage: "Interlock's separate config service (hitless updates); Switchyard's core delivers proxy configs itself",
+  ConfigServiceName: "Interlock's separate config service (hitless updates); Switchyard's core delivers proxy configs itself",
+  Template: 'custom extension templates are not supported: Switchyard renders its own template (use GlobalOptions, HTTPOptions, TCPOptions or DefaultOptions)',
+  TemplatePath: 'custom extension templates are not supported: Switchyard renders its own template (use GlobalOptions, HTTPOptions, TCPOptions or DefaultOptions)',
+});
+
+const extensionSchema = z
+  .object({
+    Image: z.string().min(1).default('switchyard/extension:latest'),
+    Args: z.array(z.string()).default([]),
+    Labels: stringMap.default({}),
+    ContainerLabels: stringMap.default({}),
+    Constraints: z.array(z.string()).default([]),
+    PlacementPreferences: z.array(z.string()).default([]),
+    ServiceName: serviceName.optional(),
+    ProxyKind: z.enum(['nginx', 'haproxy']).optional(),
+    ProxyImage: z.string().min(1).optional(),
+    ProxyArgs: z.array(z.string()).default([]),
+    ProxyLabels: stringMap.default({}),
+    ProxyContainerLabels: stringMap.default({}),
+    ProxyServiceName: serviceName.optional(),
+    ProxyConfigPath: z.string().regex(/^\/[A-Za-z0-9_./-]+$/, 'expected an absolute file path').optional(),
+    ProxyReplicas: z.number().int().min(0).max(100).default(2),
+    // Default by proxy kind: nginx drains on SIGQUIT, HAProxy in master-worker mode on SIGUSR1.
+    ProxyStopSignal: z.string().regex(/^SIG[A-Z0-9]+$/, 'expected a signal name like "SIGQUIT"').optional(),
+    ProxyStopGracePeriod: duration(0, 24 * HOUR).default('5s'),
+    ProxyConstraints: z.array(z.string()).default([]),
+    ProxyPlacementPreferences: z.array(z.string()).default([]),
+    ProxyUpdateDelay: duration(0, 24 * HOUR).default('1s'),
+    PublishMode: z.enum(['host', 'ingress']).default('host'),
+    PublishedPort: port.default(80),
+    TargetPort: port.default(80),
+    PublishedSSLPort: port.default(443),
+    TargetSSLPort: port.default(443),
+    ServiceCluster: z.string().regex(/^[A-Za-z0-9_.-]*$/, 'expected letters, digits, "_", "." or "-"').default(''),
+    Networks: z.array(z.string()).default([]),
+    // In-place updates by the proxy agent (Switchyard's default); false = Interlock's rolling updates.
+    HitlessServiceUpdate: z.boolean().default(true),
+    Config: z.record(z.string(), z.unknown()).default({}),
+    ConfigImage: z.string().optional(),
+    ConfigServiceName: z.string().optional(),
+    Template: z.string().optional(),
+    TemplatePath: z.string().optional(),
+  })
+  .strict();
+
+const address = z.string().regex(/^[^\s]*:\d{1,5}$/, 'expected "[host]:port"');
+
+const coreSchema = z
+  .object({
+    ListenAddr: address.default(':8080'),
+    MetricsAddr: address.default(':8081'),
+    DockerURL: z.string().min(1).default('unix:///var/run/docker.sock'),
+    TLSCACert: z.string().optional(),
+    TLSCert: z.string().optional(),
+    TLSKey: z.string().optional(),
+    // Interlock's key: only an explicit true lets core's gRPC API run without mutual TLS.
+    AllowInsecure: z.boolean().default(false),
+    // Bring your own control-plane CA (PEM files, both or neither); default: core creates one.
+    ControlPlaneCACert: z.string().min(1).optional(),
+    ControlPlaneCAKey: z.string().min(1).optional(),
+    // Which services may use a secret as their certificate: only those the secret's labels allow
+    // ("labelled", the default), or any service that names it (Interlock's behaviour: "any").
+    SecretPolicy: z.enum(['labelled', 'any']).default('labelled'),
+    PollInterval: duration(100, 24 * HOUR).default('3s'),
+    EndpointOverride: z.string().optional(),
+    CoreAddress: z.string().min(1).default('switchyard-core:8080'),
+    CoreNetwork: z.string().min(1).default('switchyard'),
+    Extensions: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'extension names use letters, digits, "_", "." or "-"'), extensionSchema).default({}),
+  })
+  .strict();
+
+type RawExtension = z.output<typeof extensionSchema>;
+
+/** One `[Extensions.<name>]` section, with defaults filled in and derived values resolved. */
+export interface ExtensionConfig
+  extends Omit<RawExtension, 'ServiceName' | 'ProxyServiceName' | 'ProxyImage' | 'ProxyConfigPath' | 'ProxyKind' | 'ProxyStopSignal'> {
+  ProxyStopSignal: string;
+  Name: string;
+  ProxyKind: ProxyKindName;
+  ServiceName: string;
+  ProxyServiceName: string;
+  ProxyImage: string;
+  ProxyConfigPath: string;
+  PollIntervalMs: number;
+  ProxyStopGracePeriodMs: number;
+  ProxyUpdateDelayMs: number;
+}
+
+/** Core's configuration (Interlock's TOML format plus Switchyard's documented additions). */
+export interface CoreConfig extends Omit<z.output<typeof coreSchema>, 'Extensions'> {
+  PollIntervalMs: number;
+  Extensions: ExtensionConfig[];
+  /**
+   * Keys that were accepted but are not used (Interlock keys Switchyard has no use for), sorted by key.
+   * Core logs them once at start; `switchyard status` shows them.
+   */
+  IgnoredKeys: IgnoredKey[];
+}
+
+const PROXY_DEFAULTS: Record<ProxyKindName, { image: string; configPath: string; stopSignal: string }> = {
+  nginx: { image: 'switchyard/proxy-nginx:latest', configPath: '/etc/nginx/nginx.conf', stopSignal: 'SIGQUIT' },
+  haproxy: { image: 'switchyard/proxy-haproxy:latest', configPath: '/etc/haproxy/haproxy.cfg', stopSignal: 'SIGUSR1' },
+};
+
+/** The proxy an extension renders for: `ProxyKind`, else guessed from its images, else from its name. */
+function kindOf(name: string, ext: RawExtension): ProxyKindName {
+  if (ext.ProxyKind) return ext.ProxyKind;
+  const image = `${ext.Image} ${ext.ProxyImage ?? ''}`.toLowerCase();
+  if (image.includes('haproxy')) return 'haproxy';
+  if (name.toLowerCase().includes('haproxy')) return 'haproxy';
+  return 'nginx';
+}
+
+const isTable = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+
+/**
+ * `table` with keys that differ from `names` only in case spelled as in `names` (Interlock's Go TOML
+ * decoder matches keys case-insensitively). A key whose exact spelling is also present is left alone.
+ */
+function canonical(table: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  const byLower = new Map(names.map((n) => [n.toLowerCase(), n]));
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(table)) {
+    const name = byLower.get(key.toLowerCase());
+    out[name !== undefined && !(name !== key && name in table) ? name : key] = value;
+  }
+  return out;
+}
+
+/** The TOML document with top-level and extension keys in their canonical spelling. */
+function canonicalDocument(doc: Record<string, unknown>): Record<string, unknown> {
+  const top = canonical(doc, Object.keys(coreSchema.shape));
+  if (isTable(top.Extensions)) {
+    const extensions: Record<string, unknown> = {};
+    for (const [name, ext] of Object.entries(top.Extensions)) extensions[name] = isTable(ext) ? canonical(ext, Object.keys(extensionSchema.shape)) : ext;
+    top.Extensions = extensions;
+  }
+  return top;
+}
+
+const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/** Ports, service names and clusters that two extensions may not share. */
+function clashes(extensions: ExtensionConfig[]): string[] {
+  const problems: string[] = [];
+  const clusters = new Map<string, string>();
+  const names = new Map<string, string>();
+  const ports = new Map<number, { name: string; mode: string }>();
+  for (const ext of extensions) {
+    const other = clusters.get(ext.ServiceCluster);
+    if (other !== undefined) problems.push(`Extensions.${ext.Name}.ServiceCluster: cluster ${JSON.stringify(ext.ServiceCluster)} is already served by extension ${other}`);
+    clusters.set(ext.ServiceCluster, ext.Name);
+    for (const svc of [ext.ServiceName, ext.ProxyServiceName]) {
+      const owner = names.get(svc);
+      if (owner !== undefined) problems.push(`Extensions.${ext.Name}: service name ${svc} is already used by extension ${owner}`);
+      names.set(svc, ext.Name);
+    }
+    // An ingress port is taken on every node; host-mode proxies of different clusters run on their own
+    // nodes (Interlock's service-cluster docs publish the same ports from each), so only ingress clashes.
+    for (const p of [ext.PublishedPort, ext.PublishedSSLPort]) {
+      const owner = ports.get(p);
+      if (owner !== undefined && (owner.mode === 'ingress' || ext.PublishMode === 'ingress' || owner.name === ext.Name)) {
+        problems.push(`Extensions.${ext.Name}: published port ${p} is already used by ${owner.name === ext.Name ? 'this extension' : `extension ${owner.name}`}`);
+      }
+      ports.set(p, { name: ext.Name, mode: ext.PublishMode });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Validates an extension's `Config` table with its proxy's own parser (the one the extension uses) and
+ * returns the ignored keys, or the problem.
+ */
+function checkProxyConfig(kind: ProxyKindName, name: string, table: Record<string, unknown>): { ignored: IgnoredKey[] } | { problem: string } {
+  try {
+    const { ignored } = kind === 'haproxy' ? inspectHaproxyConfig(table) : inspectNginxConfig(table);
+    return { ignored: ignored.map((i) => ({ key: `Extensions.${name}.Config.${i.key}`, reason: i.reason })) };
+  } catch (err) {
+    return { problem: `Extensions.${name}.Config: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * Parses and validates core's TOML configuration: Interlock's documented keys (matched
+ * case-insensitively, as Interlock's Go decoder does), Switchyard's additions, and each extension's
+ * `Config` table checked by its proxy's parser. Keys Switchyard does not use are accepted and listed in
+ * {@link CoreConfig.IgnoredKeys}; unknown keys (typos) are errors. Durations are Go durations.
+ *
+ * @throws {CoreConfigError} naming every bad key (e.g. `Extensions.default.ProxyReplicas: expected number`).
+ */
+export function parseCoreConfig(text: string): CoreConfig {
+  let doc: unknown;
+  try {
+    doc = parseToml(text);
+  } catch (err) {
+    throw new CoreConfigError(`config is not valid TOML: ${(err as Error).message}`, { cause: err });
+  }
+  const parsed = coreSchema.safeParse(isTable(doc) ? canonicalDocument(doc) : doc);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.flatMap((i) =>
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((k) => `${[...i.path, k].join('.')}: unknown key`)
+        : [`${i.path.join('.') || '(top level)'}: ${i.message}`],
+    );
+    throw new CoreConfigError(`invalid core config:\n  ${lines.join('\n  ')}`);
+  }
+  const cfg = parsed.data;
+  const pollMs = durationMs(cfg.PollInterval) as number;
+  const ignored: IgnoredKey[] = [];
+  if (cfg.EndpointOverride !== undefined) {
+    ignored.push({ key: 'EndpointOverride', reason: 'extensions reach core at CoreAddress (over mutual TLS), not at an endpoint override' });
+  }
+  const problems: string[] = [];
+  const extensions: ExtensionConfig[] = [];
+  for (const [name, ext] of Object.entries(cfg.Extensions).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const kind = kindOf(name, ext);
+    for (const key of Object.keys(IGNORED_EXTENSION_KEYS)) {
+      if (ext[key as keyof RawExtension] !== undefined) ignored.push({ key: `Extensions.${name}.${key}`, reason: IGNORED_EXTENSION_KEYS[key] as string });
+    }
+    const checked = checkProxyConfig(kind, name, ext.Config);
+    if ('problem' in checked) problems.push(checked.problem);
+    else ignored.push(...checked.ignored);
+    extensions.push({
+      ...ext,
+      Name: name,
+      ProxyKind: kind,
+      ServiceName: ext.ServiceName ?? `switchyard-${name}-extension`,
+      ProxyServiceName: ext.ProxyServiceName ?? `switchyard-${name}-proxy`,
+      ProxyImage: ext.ProxyImage ?? PROXY_DEFAULTS[kind].image,
+      ProxyConfigPath: ext.ProxyConfigPath ?? PROXY_DEFAULTS[kind].configPath,
+      ProxyStopSignal: ext.ProxyStopSignal ?? PROXY_DEFAULTS[kind].stopSignal,
+      PollIntervalMs: pollMs,
+      ProxyStopGracePeriodMs: durationMs(ext.ProxyStopGracePeriod) as number,
+      ProxyUpdateDelayMs: durationMs(ext.ProxyUpdateDelay) as number,
+    });
+  }
+  problems.push(...clashes(extensions));
+  if (problems.length > 0) throw new CoreConfigError(`invalid core config:\n  ${problems.join('\n  ')}`);
+  return { ...cfg, PollIntervalMs: pollMs, Extensions: extensions, IgnoredKeys: ignored.sort(byKey) };
+}
+
+/**
+ * One line per ignored key, e.g. `Extensions.default.Config.Version: ignored (Interlock's extension version
+ * stamp; …)`, for logs and the CLI. Empty for none.
+ */
+export function describeIgnoredKeys(ignored: readonly IgnoredKey[]): string[] {
+  return ignored.map((i) => `${i.key}: ignored (${i.reason})`);
+}

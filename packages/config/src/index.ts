@@ -1,0 +1,11 @@
+export {
+  parseCoreConfig,
+  describeIgnoredKeys,
+  CoreConfigError,
+  IGNORED_EXTENSION_KEYS,
+  type CoreConfig,
+  type ExtensionConfig,
+  type IgnoredKey,
+  type ProxyKindName,
+} from './core-config.js';
+export { parseDuration, durationMs } from '@switchyard/duration';

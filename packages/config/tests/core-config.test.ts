@@ -1,0 +1,115 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CoreConfigError, describeIgnoredKeys, parseCoreConfig, parseDuration } from '../src/index.js';
+
+const FIXTURES = join(__dirname, '..', '..', '..', 'tools', 'fixtures', 'interlock');
+const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
+
+function errorOf(text: string): CoreConfigError {
+  try {
+    parseCoreConfig(text);
+  } catch (err) {
+    if (err instanceof CoreConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected parseCoreConfig to throw');
+}
+
+describe("Interlock's documented configurations load unchanged", () => {
+  const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.toml')).sort();
+
+  it('has the fixtures', () => {
+    expect(files).toEqual(expect.arrayContaining(['default-nginx.toml', 'default-haproxy.toml', 'service-clusters.toml', 'host-mode.toml', 'ingress-mode.toml', 'custom-template.toml', 'production.toml']));
+  });
+
+  it.each(files)('%s', (file) => {
+    const cfg = parseCoreConfig(fixture(file));
+    expect(cfg.Extensions.length).toBeGreaterThan(0);
+    for (const i of cfg.IgnoredKeys) expect(i.reason.length).toBeGreaterThan(10);
+  });
+
+  it("lists what the nginx default ignores, once each, with the key's full path", () => {
+    const cfg = parseCoreConfig(fixture('default-nginx.toml'));
+    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['Extensions.default.Config.AdminPass', 'Extensions.default.Config.AdminUser', 'Extensions.default.Config.Version']);
+    expect(describeIgnoredKeys(cfg.IgnoredKeys)[2]).toMatch(/^Extensions\.default\.Config\.Version: ignored \(Interlock's extension version stamp/);
+    const ext = cfg.Extensions[0]!;
+    expect(ext).toMatchObject({ Name: 'default', ProxyKind: 'nginx', ServiceName: 'ucp-interlock-extension', PublishMode: 'ingress', PublishedSSLPort: 8443, ProxyStopGracePeriodMs: 5000 });
+    expect(ext.Config.MainLogFormat).toContain('\n\t\t    ');
+  });
+
+  it('reads the HAProxy default as an HAProxy extension', () => {
+    const cfg = parseCoreConfig(fixture('default-haproxy.toml'));
+    expect(cfg.Extensions[0]).toMatchObject({ ProxyKind: 'haproxy', ProxyStopSignal: 'SIGUSR1' });
+    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['Extensions.haproxy.Config.Version']);
+  });
+
+  it('two service clusters may publish the same ports in host mode', () => {
+    const cfg = parseCoreConfig(fixture('service-clusters.toml'));
+    expect(cfg.Extensions.map((e) => [e.Name, e.ServiceCluster, e.PublishMode, e.Networks])).toEqual([
+      ['east', 'east', 'host', ['eastnet']],
+      ['west', 'west', 'host', ['westnet']],
+    ]);
+    expect(cfg.IgnoredKeys.map((i) => i.key)).toContain('Extensions.east.ConfigImage');
+    expect(cfg.IgnoredKeys.map((i) => i.key)).toContain('Extensions.west.Config.HTTPVersion');
+  });
+
+  it("matches keys case-insensitively, as Interlock's Go decoder does", () => {
+    const cfg = parseCoreConfig(fixture('host-mode.toml'));
+    expect(cfg.IgnoredKeys).toEqual([]);
+    expect(parseCoreConfig('pollinterval = "2s"\n[extensions.a]\nproxyreplicas = 3\n')).toMatchObject({ PollIntervalMs: 2000, Extensions: [{ Name: 'a', ProxyReplicas: 3 }] });
+  });
+
+  it('reports custom templates and the config service as ignored', () => {
+    expect(parseCoreConfig(fixture('custom-template.toml')).IgnoredKeys.map((i) => i.key)).toEqual(['Extensions.default.Template', 'Extensions.default.TemplatePath']);
+    const cfg = parseCoreConfig(fixture('production.toml'));
+    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['EndpointOverride', 'Extensions.default.ConfigImage', 'Extensions.default.ConfigServiceName']);
+    expect(cfg.PollIntervalMs).toBe(90_000);
+    expect(cfg.Extensions[0]).toMatchObject({ ProxyStopGracePeriodMs: 10_000, ProxyUpdateDelayMs: 30_000, HitlessServiceUpdate: true });
+  });
+});
+
+describe('parseCoreConfig', () => {
+  it('fills defaults', () => {
+    const cfg = parseCoreConfig('[Extensions.default]\n');
+    expect(cfg).toMatchObject({ ListenAddr: ':8080', MetricsAddr: ':8081', PollIntervalMs: 3000, AllowInsecure: false, SecretPolicy: 'labelled', IgnoredKeys: [] });
+    expect(cfg.Extensions[0]).toMatchObject({ ProxyKind: 'nginx', ProxyReplicas: 2, ProxyStopGracePeriodMs: 5000, ProxyUpdateDelayMs: 1000, PublishMode: 'host', HitlessServiceUpdate: true });
+  });
+
+  it.each([
+    ['PollInterval = "1m30s"', 90_000],
+    ['PollInterval = "500ms"', 500],
+    ['PollInterval = "2h"', 7_200_000],
+    ['PollInterval = "1.5s"', 1500],
+  ])('takes Go durations: %s', (line, ms) => {
+    expect(parseCoreConfig(line).PollIntervalMs).toBe(ms);
+  });
+
+  it('takes Go durations for ProxyStopGracePeriod and ProxyUpdateDelay', () => {
+    const ext = parseCoreConfig('[Extensions.a]\nProxyStopGracePeriod = "1m30s"\nProxyUpdateDelay = "500ms"\n').Extensions[0]!;
+    expect([ext.ProxyStopGracePeriodMs, ext.ProxyUpdateDelayMs]).toEqual([90_000, 500]);
+  });
+
+  it('names every bad key: values, unknown keys (typos), durations, proxy Config', () => {
+    const msg = errorOf(
+      'PollInterval = "soon"\nBogus = 1\n[Extensions.a]\nProxyReplicas = "two"\nPublishedPort = 70000\nProxyUpdateDelay = "1d"\nProxyImag = "x"\n[Extensions.b]\nServiceCluster = "b"\nPublishedPort = 81\nPublishedSSLPort = 444\n[Extensions.b.Config]\nMaxConnections = 1\n',
+    ).message;
+    for (const key of ['PollInterval', 'Bogus: unknown key', 'Extensions.a.ProxyReplicas', 'Extensions.a.PublishedPort', 'Extensions.a.ProxyUpdateDelay', 'Extensions.a.ProxyImag: unknown key']) {
+      expect(msg).toContain(key);
+    }
+    expect(errorOf('PollInterval = "0s"').message).toContain('PollInterval');
+    expect(errorOf('[Extensions.b]\n[Extensions.b.Config]\nMaxConnections = 1\n').message).toMatch(/Extensions\.b\.Config: .*MaxConnections/);
+    expect(errorOf('[Extensions.h]\nProxyKind = "haproxy"\n[Extensions.h.Config]\nSSLProtocols = "SSLv3"\n').message).toMatch(/Extensions\.h\.Config: .*SSLProtocols/);
+  });
+
+  it('refuses invalid TOML and clashing clusters, service names or ingress ports', () => {
+    expect(() => parseCoreConfig('ListenAddr = ')).toThrow(/not valid TOML/);
+    expect(() => parseCoreConfig('[Extensions.a]\n[Extensions.b]\nPublishedPort = 81\nPublishedSSLPort = 444\n')).toThrow(/cluster "" is already served by extension a/);
+    expect(() => parseCoreConfig('[Extensions.a]\nPublishMode = "ingress"\n[Extensions.b]\nServiceCluster = "b"\n')).toThrow(/published port 80 is already used by extension a/);
+    expect(() => parseCoreConfig('[Extensions.a]\nPublishedSSLPort = 80\n')).toThrow(/published port 80 is already used by this extension/);
+    expect(() => parseCoreConfig('[Extensions.a]\nServiceName = "x"\n[Extensions.b]\nServiceCluster = "b"\nServiceName = "x"\n')).toThrow(/service name x is already used by extension a/);
+  });
+
+  it('re-exports the duration parser', () => {
+    expect(parseDuration('1m30s')).toBe(90_000);
+  });
+});
