@@ -102,10 +102,16 @@ export function optionLineProblem(s: string): string | undefined {
   if (/[^\t -~]/.test(s)) return 'contains non-ASCII characters';
   if (/[{}]/.test(s)) return 'contains "{" or "}"';
   const first = s.trim().split(/\s+/)[0] ?? '';
+  // HAProxy unquotes and unescapes a line's first word before comparing it with the section keywords
+  // (`"backend"`, `\x62ackend` or `${VAR}` open a section too), so it must be a plain keyword.
+  if (first !== '' && !OPTION_KEYWORD.test(first)) return `does not start with a plain keyword (letters, digits and "._-"): ${JSON.stringify(first)}`;
   if (SECTION_KEYWORDS.has(first.toLowerCase())) return `starts a new section ("${first}")`;
   if (unbalancedQuote(s)) return 'has an unmatched quote';
   return undefined;
 }
+
+/** First word of an option line: a keyword spelled as HAProxy's own are (`tune.ssl.default-dh-param`, `http-request`). */
+const OPTION_KEYWORD = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Whether HAProxy's word splitter would find an unterminated quote (`'` or `"`; `\\` escapes outside `'`). */
 function unbalancedQuote(s: string): boolean {
