@@ -117,9 +117,17 @@ export function escapeRegex(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
 }
 
-/** Characters that may never appear anywhere in operator-provided raw text. */
+/** Characters that may never appear anywhere in operator-provided raw text (NEL, U+2028 and U+2029 end lines in some readers). */
 // eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u0008\u000a-\u001f\u007f\u2028\u2029]/;
+const CONTROL_RE = /[\u0000-\u0008\u000a-\u001f\u007f\u0085\u2028\u2029]/;
+
+/**
+ * Longest token (in bytes) printed from operator-provided raw text: nginx reads its configuration
+ * through a 4096-byte buffer and refuses a longer token ("too long parameter").
+ */
+export const MAX_RAW_TOKEN_BYTES = 4000;
+const TOO_LONG = `has a token longer than ${MAX_RAW_TOKEN_BYTES} bytes, which nginx cannot read`;
+const tooLong = (token: string): boolean => Buffer.byteLength(token, 'utf8') > MAX_RAW_TOKEN_BYTES;
 
 /**
  * Checks that `text` is nginx directives on a single line: bare words and quoted strings,
@@ -166,7 +174,8 @@ export function formatRawArguments(text: string): { ok: true; value: string } | 
     return { ok: true, value: list.join(' ') };
   }
   if (CONTROL_RE.test(trimmed)) return { ok: false, reason: 'contains a line break or control character' };
-  return { ok: true, value: quote(trimmed) };
+  const quoted = quote(trimmed);
+  return tooLong(quoted) ? { ok: false, reason: TOO_LONG } : { ok: true, value: quoted };
 }
 
 type TokenResult = { ok: true; tokens: string[] } | { ok: false; reason: string };
@@ -214,6 +223,7 @@ function tokenize(text: string, lineBreaks = false): TokenResult {
       if (next !== undefined && next !== ' ' && next !== '\t' && next !== ';' && !(lineBreaks && (next === '\n' || next === '\r'))) {
         return { ok: false, reason: 'has a quoted string not followed by a separator' };
       }
+      if (tooLong(text.slice(i, j + 1))) return { ok: false, reason: TOO_LONG };
       tokens.push(text.slice(i, j + 1));
       i = j + 1;
       continue;
@@ -227,6 +237,7 @@ function tokenize(text: string, lineBreaks = false): TokenResult {
       }
       j++;
     }
+    if (tooLong(text.slice(i, j))) return { ok: false, reason: TOO_LONG };
     tokens.push(text.slice(i, j));
     i = j;
   }
