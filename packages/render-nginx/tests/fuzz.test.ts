@@ -1,7 +1,9 @@
 /**
  * Property test: hostile strings in every model field that reaches nginx.conf are either skipped
  * with a diagnostic (and never printed) or printed only in safe form, and the rendered file
- * always passes the real `nginx -t` (many hostile entries per model, one nginx run per model).
+ * passes the real `nginx -t` (many hostile entries per model, one nginx run per model).
+ * SWITCHYARD_FUZZ_RUNS models (default 10,000) get the pure checks; an evenly spread sample of
+ * BINARY_CHECKS of them also goes through `nginx -t`. The counts are printed at the end.
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,12 @@ import { ProxyModel } from '@switchyard/proto';
 import { renderNginx } from '../src/index.js';
 import { createPki, nginxCheck, type TestPki } from './helpers.js';
 
-jest.setTimeout(30_000);
+jest.setTimeout(180_000);
+
+/** Models generated: SWITCHYARD_FUZZ_RUNS, default 10,000. */
+const RUNS = Number(process.env['SWITCHYARD_FUZZ_RUNS'] ?? '') || 10_000;
+/** Models also checked with the real nginx -t (evenly spread over the runs). */
+const BINARY_CHECKS = 25;
 
 /** Characters a printed value may contain: none of them can break out of an nginx token. */
 const SAFE = /^[A-Za-z0-9._~@:+,=!*/-]+$/;
@@ -64,8 +71,12 @@ beforeAll(() => {
 afterAll(() => pki.cleanup());
 
 it('never prints a hostile value and always renders a config nginx accepts', () => {
+  let runs = 0;
+  let checks = 0;
+  const byCode = new Map<string, number>();
   fc.assert(
     fc.property(fc.array(entry, { minLength: 10, maxLength: 30 }), (entries) => {
+      runs++;
       // Every value starts with a unique marker so its occurrences can be found in the output.
       const values: { marker: string; value: string }[] = [];
       const mark = (i: number, field: string, prefix: string, random: string) => {
@@ -95,6 +106,7 @@ it('never prints a hostile value and always renders a config nginx accepts', () 
       const { files, diagnostics } = renderNginx(model, { config: { PidPath: '/tmp/render-nginx-fuzz.pid' } });
       const text = files[0]?.content ?? '';
       const messages = diagnostics.map((d) => d.message).join('\n');
+      for (const d of diagnostics) byCode.set(d.code, (byCode.get(d.code) ?? 0) + 1);
 
       for (const { marker, value } of values) {
         if (text.includes(marker)) {
@@ -107,6 +119,8 @@ it('never prints a hostile value and always renders a config nginx accepts', () 
         }
       }
 
+      if (runs % Math.max(1, Math.floor(RUNS / BINARY_CHECKS)) !== 0) return;
+      checks++;
       // Certificates the renderer kept must exist for nginx -t: make them in a temp secrets dir.
       const secrets = mkdtempSync(join(tmpdir(), 'render-nginx-fuzz-'));
       try {
@@ -119,6 +133,8 @@ it('never prints a hostile value and always renders a config nginx accepts', () 
         rmSync(secrets, { recursive: true, force: true });
       }
     }),
-    { numRuns: 25 },
+    { numRuns: RUNS },
   );
+  const codes = [...byCode.entries()].sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`).join(', ');
+  console.log(`render-nginx fuzz: ${runs} models (pure checks), ${checks} nginx -t runs\ndiagnostics by code: ${codes}`);
 });

@@ -4,6 +4,7 @@
  * check, and no hostile label value (config metacharacters plus a marker) may appear anywhere in the
  * output (valid values are plain tokens; anything else must have been refused with a diagnostic).
  * Label sets are batched into snapshots of BATCH services, so the binaries run a few dozen times.
+ * SWITCHYARD_FUZZ_RUNS sets the number of label sets (default 10,000); the counts are printed at the end.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,8 @@ import type { SwarmSnapshot } from '@switchyard/proto';
 import { renderHaproxy } from '@switchyard/render-haproxy';
 import { renderNginx } from '@switchyard/render-nginx';
 
-const LABEL_SETS = 3000;
+/** Label sets to generate: SWITCHYARD_FUZZ_RUNS, default 10,000. */
+const LABEL_SETS = Number(process.env['SWITCHYARD_FUZZ_RUNS'] ?? '') || 10_000;
 const BATCH = 150;
 const SECRETS = ['site-cert', 'site-key', 'other.crt', 'other.key'];
 // eslint-disable-next-line no-control-regex -- control characters are exactly what we look for
@@ -94,11 +96,11 @@ function snapshotOf(sets: Record<string, string>[], offset: number): SwarmSnapsh
     services: [],
     tasks: [],
     networks: [{ id: 'n1', name: 'app-net', driver: 'overlay', scope: 'swarm', ingress: false }],
-    secrets: SECRETS.map((name, i) => ({ id: `sec${i}`, name })),
+    secrets: SECRETS.map((name, i) => ({ id: `sec${i}`, name, labels: { 'com.switchyard.lb.allowed-services': '*' } })),
   };
   sets.forEach((labels, i) => {
     const id = `s${offset + i}`;
-    snap.services.push({ id, name: `svc${offset + i}`, labels, networkIds: ['n1'], virtualIps: [{ networkId: 'n1', address: `10.1.${(offset + i) >> 8 & 255}.${(offset + i) & 255}` }], createdAtUnixMs: offset + i });
+    snap.services.push({ id, name: `svc${offset + i}`, labels, containerLabels: {}, networkIds: ['n1'], virtualIps: [{ networkId: 'n1', address: `10.1.${(offset + i) >> 8 & 255}.${(offset + i) & 255}` }], createdAtUnixMs: offset + i });
     snap.tasks.push({ id: `t${offset + i}`, serviceId: id, nodeId: 'node', slot: 1, state: 'running', desiredState: 'running', attachments: [{ networkId: 'n1', addresses: [`10.2.${(offset + i) >> 8 & 255}.${(offset + i) & 255}`] }] });
   });
   return snap;
@@ -122,11 +124,13 @@ describe('labels → model → renderers, fuzzed', () => {
     let routed = 0;
     let refused = 0;
     let checks = 0;
+    const byCode = new Map<string, number>();
     for (let offset = 0; offset < sets.length; offset += BATCH) {
       const batch = sets.slice(offset, offset + BATCH);
       const model = buildModel(snapshotOf(batch, offset), { serviceCluster: '' });
       routed += model.services.filter((s) => s.routed).length;
       refused += model.services.filter((s) => !s.routed).length;
+      for (const d of model.diagnostics) byCode.set(d.code, (byCode.get(d.code) ?? 0) + 1);
       const nginx = renderNginx(model, { secretsDir: dir }).files[0]!.content;
       const haproxy = renderHaproxy(model, { secretsDir: dir }).files[0]!.content;
       for (const labels of batch) {
@@ -152,6 +156,7 @@ describe('labels → model → renderers, fuzzed', () => {
     // The generator must exercise both outcomes, or the test proves nothing.
     expect(routed).toBeGreaterThan(LABEL_SETS / 10);
     expect(refused).toBeGreaterThan(LABEL_SETS / 10);
-    console.log(`fuzz: ${LABEL_SETS} label sets, ${routed} routed, ${refused} refused, ${checks} binary checks`);
+    const codes = [...byCode.entries()].sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`).join(', ');
+    console.log(`pipeline fuzz: ${LABEL_SETS} label sets, ${routed} routed, ${refused} refused, ${checks} binary checks (nginx -t, haproxy -c)\ndiagnostics by code: ${codes}`);
   }, 300_000);
 });
