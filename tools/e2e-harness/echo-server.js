@@ -14,7 +14,7 @@
 // test cleanup), or, with ECHO_DRAIN_MS, after serving that long still, as an application behind a
 // load balancer should: the load balancer learns that the task stopped only after Swarm told it.
 'use strict';
-/* global require, process, Buffer */
+/* global require, process, Buffer, setTimeout */
 /* eslint-disable @typescript-eslint/no-require-imports -- plain CommonJS, runs without a build step */
 
 const http = require('node:http');
