@@ -44,6 +44,9 @@ const port = z.number().int().min(1).max(65535);
 const stringMap = z.record(z.string(), z.string());
 const serviceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected a Docker service name');
 
+/** Switchyard's own extension image (the default for `Image`). */
+export const DEFAULT_EXTENSION_IMAGE = 'switchyard/extension:latest';
+
 /** Extension keys Interlock documents that Switchyard accepts and ignores, with the reason. */
 export const IGNORED_EXTENSION_KEYS: Readonly<Record<string, string>> = Object.freeze({
   ConfigImage: "Interlock's separate config service (hitless updates); Switchyard's core delivers proxy configs itself",
@@ -54,7 +57,7 @@ export const IGNORED_EXTENSION_KEYS: Readonly<Record<string, string>> = Object.f
 
 const extensionSchema = z
   .object({
-    Image: z.string().min(1).default('switchyard/extension:latest'),
+    Image: z.string().min(1).default(DEFAULT_EXTENSION_IMAGE),
     Args: z.array(z.string()).default([]),
     Labels: stringMap.default({}),
     ContainerLabels: stringMap.default({}),
@@ -158,6 +161,33 @@ function kindOf(name: string, ext: RawExtension): ProxyKindName {
   if (image.includes('haproxy')) return 'haproxy';
   if (name.toLowerCase().includes('haproxy')) return 'haproxy';
   return 'nginx';
+}
+
+/** Interlock's extension images (`docker/ucp-interlock-extension`, `interlockpreview/interlock-extension-nginx`, …). */
+const INTERLOCK_EXTENSION_IMAGE = /(^|\/)(ucp-)?interlock-extension(-[a-z0-9]+)?([:@]|$)/i;
+/** Interlock's proxy images and the stock nginx / HAProxy images its docs use as proxies. */
+const INTERLOCK_PROXY_IMAGE = /(^|\/)(ucp-)?interlock-proxy(-[a-z0-9]+)?([:@]|$)|^(docker\.io\/)?(library\/)?(nginx|haproxy)([:@]|$)/i;
+
+/**
+ * The images an extension section runs, with Interlock's own images replaced: Interlock's extension
+ * cannot speak Switchyard's API, and a stock proxy image has no agent for in-place updates, so a file
+ * written for Interlock gets Switchyard's images of the same kind. Each replacement is a notice.
+ */
+function imagesOf(name: string, kind: ProxyKindName, ext: RawExtension, notices: IgnoredKey[]): { image: string; proxyImage: string } {
+  let image = ext.Image;
+  if (INTERLOCK_EXTENSION_IMAGE.test(image)) {
+    notices.push({ key: `Extensions.${name}.Image`, reason: `"${image}" is Interlock's extension, which cannot speak Switchyard's API; using ${DEFAULT_EXTENSION_IMAGE}` });
+    image = DEFAULT_EXTENSION_IMAGE;
+  }
+  let proxyImage = ext.ProxyImage ?? PROXY_DEFAULTS[kind].image;
+  if (INTERLOCK_PROXY_IMAGE.test(proxyImage)) {
+    notices.push({
+      key: `Extensions.${name}.ProxyImage`,
+      reason: `"${proxyImage}" has no Switchyard proxy agent (in-place updates); using ${PROXY_DEFAULTS[kind].image} (stock ${kind} plus the agent)`,
+    });
+    proxyImage = PROXY_DEFAULTS[kind].image;
+  }
+  return { image, proxyImage };
 }
 
 const isTable = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
@@ -270,13 +300,15 @@ export function parseCoreConfig(text: string): CoreConfig {
     const checked = checkProxyConfig(kind, name, ext.Config);
     if ('problem' in checked) problems.push(checked.problem);
     else ignored.push(...checked.ignored);
+    const images = imagesOf(name, kind, ext, ignored);
     extensions.push({
       ...ext,
+      Image: images.image,
       Name: name,
       ProxyKind: kind,
       ServiceName: ext.ServiceName ?? `switchyard-${name}-extension`,
       ProxyServiceName: ext.ProxyServiceName ?? `switchyard-${name}-proxy`,
-      ProxyImage: ext.ProxyImage ?? PROXY_DEFAULTS[kind].image,
+      ProxyImage: images.proxyImage,
       ProxyConfigPath: ext.ProxyConfigPath ?? PROXY_DEFAULTS[kind].configPath,
       ProxyStopSignal: ext.ProxyStopSignal ?? PROXY_DEFAULTS[kind].stopSignal,
       PollIntervalMs: pollMs,

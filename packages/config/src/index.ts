@@ -3,6 +3,7 @@ export {
   describeIgnoredKeys,
   CoreConfigError,
   IGNORED_EXTENSION_KEYS,
+  DEFAULT_EXTENSION_IMAGE,
   type CoreConfig,
   type ExtensionConfig,
   type IgnoredKey,

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreConfigError, describeIgnoredKeys, parseCoreConfig, parseDuration } from '../src/index.js';
+import { CoreConfigError, DEFAULT_EXTENSION_IMAGE, describeIgnoredKeys, parseCoreConfig, parseDuration } from '../src/index.js';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'tools', 'fixtures', 'interlock');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
@@ -30,7 +30,13 @@ describe("Interlock's documented configurations load unchanged", () => {
 
   it("lists what the nginx default ignores, once each, with the key's full path", () => {
     const cfg = parseCoreConfig(fixture('default-nginx.toml'));
-    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['Extensions.default.Config.AdminPass', 'Extensions.default.Config.AdminUser', 'Extensions.default.Config.Version']);
+    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual([
+      'Extensions.default.Config.AdminPass',
+      'Extensions.default.Config.AdminUser',
+      'Extensions.default.Config.Version',
+      'Extensions.default.Image',
+      'Extensions.default.ProxyImage',
+    ]);
     expect(describeIgnoredKeys(cfg.IgnoredKeys)[2]).toMatch(/^Extensions\.default\.Config\.Version: ignored \(Interlock's extension version stamp/);
     const ext = cfg.Extensions[0]!;
     expect(ext).toMatchObject({ Name: 'default', ProxyKind: 'nginx', ServiceName: 'ucp-interlock-extension', PublishMode: 'ingress', PublishedSSLPort: 8443, ProxyStopGracePeriodMs: 5000 });
@@ -40,7 +46,7 @@ describe("Interlock's documented configurations load unchanged", () => {
   it('reads the HAProxy default as an HAProxy extension', () => {
     const cfg = parseCoreConfig(fixture('default-haproxy.toml'));
     expect(cfg.Extensions[0]).toMatchObject({ ProxyKind: 'haproxy', ProxyStopSignal: 'SIGUSR1' });
-    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['Extensions.haproxy.Config.Version']);
+    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['Extensions.haproxy.Config.Version', 'Extensions.haproxy.Image', 'Extensions.haproxy.ProxyImage']);
   });
 
   it('two service clusters may publish the same ports in host mode', () => {
@@ -55,14 +61,37 @@ describe("Interlock's documented configurations load unchanged", () => {
 
   it("matches keys case-insensitively, as Interlock's Go decoder does", () => {
     const cfg = parseCoreConfig(fixture('host-mode.toml'));
-    expect(cfg.IgnoredKeys).toEqual([]);
+    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['Extensions.default.Image', 'Extensions.default.ProxyImage']);
     expect(parseCoreConfig('pollinterval = "2s"\n[extensions.a]\nproxyreplicas = 3\n')).toMatchObject({ PollIntervalMs: 2000, Extensions: [{ Name: 'a', ProxyReplicas: 3 }] });
   });
 
+  it("replaces Interlock's own images with Switchyard's of the same kind, and says so", () => {
+    const nginx = parseCoreConfig(fixture('default-nginx.toml')).Extensions[0]!;
+    expect([nginx.Image, nginx.ProxyImage]).toEqual([DEFAULT_EXTENSION_IMAGE, 'switchyard/proxy-nginx:latest']);
+    const haproxy = parseCoreConfig(fixture('default-haproxy.toml'));
+    expect([haproxy.Extensions[0]!.Image, haproxy.Extensions[0]!.ProxyImage]).toEqual([DEFAULT_EXTENSION_IMAGE, 'switchyard/proxy-haproxy:latest']);
+    expect(describeIgnoredKeys(haproxy.IgnoredKeys)).toContain(
+      'Extensions.haproxy.ProxyImage: ignored ("haproxy:alpine" has no Switchyard proxy agent (in-place updates); using switchyard/proxy-haproxy:latest (stock haproxy plus the agent))',
+    );
+    for (const image of ['docker.io/library/nginx:1.25', 'nginx', 'interlockpreview/interlock-proxy-nginx:2.0.0-preview', 'docker/ucp-interlock-proxy@sha256:ab']) {
+      expect(parseCoreConfig(`[Extensions.a]\nProxyImage = "${image}"\n`).Extensions[0]!.ProxyImage).toBe('switchyard/proxy-nginx:latest');
+    }
+    // Anything else is the operator's own image, used as given.
+    for (const image of ['registry.example/team/nginx-custom:1', 'myorg/interlock-proxy-fork-x/y:1', 'switchyard/proxy-nginx:dev']) {
+      const cfg = parseCoreConfig(`[Extensions.a]\nImage = "${image}"\nProxyImage = "${image}"\n`);
+      expect([cfg.Extensions[0]!.Image, cfg.Extensions[0]!.ProxyImage, cfg.IgnoredKeys]).toEqual([image, image, []]);
+    }
+  });
+
   it('reports custom templates and the config service as ignored', () => {
-    expect(parseCoreConfig(fixture('custom-template.toml')).IgnoredKeys.map((i) => i.key)).toEqual(['Extensions.default.Template', 'Extensions.default.TemplatePath']);
+    expect(parseCoreConfig(fixture('custom-template.toml')).IgnoredKeys.map((i) => i.key)).toEqual([
+      'Extensions.default.Image',
+      'Extensions.default.ProxyImage',
+      'Extensions.default.Template',
+      'Extensions.default.TemplatePath',
+    ]);
     const cfg = parseCoreConfig(fixture('production.toml'));
-    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['EndpointOverride', 'Extensions.default.ConfigImage', 'Extensions.default.ConfigServiceName']);
+    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['EndpointOverride', 'Extensions.default.ConfigImage', 'Extensions.default.ConfigServiceName', 'Extensions.default.Image', 'Extensions.default.ProxyImage']);
     expect(cfg.PollIntervalMs).toBe(90_000);
     expect(cfg.Extensions[0]).toMatchObject({ ProxyStopGracePeriodMs: 10_000, ProxyUpdateDelayMs: 30_000, HitlessServiceUpdate: true });
   });

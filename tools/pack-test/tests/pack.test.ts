@@ -1,7 +1,8 @@
 /**
  * Publishability: `npm pack` each library, install the tarballs into a scratch project (nothing
  * from the workspace is visible there), and use them through their public `exports` only:
- * labels → model → both renderers, plus the proto package's client helper and checksum.
+ * labels → model → both renderers, plus the proto package's client helper and checksum, and the
+ * config parser with its Go durations.
  * Needs the packages built (`nx run-many -t build`), as `npm test` does first.
  */
 import { execFileSync } from 'node:child_process';
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(__dirname, '../../..');
-const libs = ['proto', 'labels', 'model', 'reconciler', 'render-nginx', 'render-haproxy', 'proxy-agent'];
+const libs = ['proto', 'labels', 'model', 'reconciler', 'render-nginx', 'render-haproxy', 'proxy-agent', 'duration', 'config'];
 
 jest.setTimeout(240_000);
 
@@ -41,6 +42,8 @@ const { renderHaproxy } = require('@switchyard/render-haproxy');
 const { configChecksum, ProxyModel } = require('@switchyard/proto');
 const { FakeDockerPort } = require('@switchyard/reconciler');
 const { runProxyAgent, nginxDriver, haproxyDriver } = require('@switchyard/proxy-agent');
+const { parseCoreConfig } = require('@switchyard/config');
+const { durationMs } = require('@switchyard/duration');
 const labels = { 'com.docker.lb.hosts': 'shop.example.com', 'com.docker.lb.port': '8080' };
 const parsed = parseServiceLabels('shop', labels);
 const snapshot = {
@@ -61,11 +64,13 @@ console.log(JSON.stringify({
   json: ProxyModel.fromJSON(ProxyModel.toJSON(model)).hash === model.hash,
   fake: typeof new FakeDockerPort().listServices,
   agent: [typeof runProxyAgent, nginxDriver().mainFile, haproxyDriver().mainFile],
+  config: parseCoreConfig('PollInterval = "1m30s"\\n[Extensions.default]\\n').Extensions.map((e) => [e.Name, e.ProxyKind, e.PollIntervalMs]),
+  duration: durationMs('1h2m3.5s'),
 }));
 `,
     );
     const out = JSON.parse(execFileSync('node', ['check.js'], { cwd: app, encoding: 'utf8' }));
-    expect(out).toEqual({ spec: ['shop.example.com'], hosts: ['shop.example.com'], nginx: true, haproxy: true, checksum: 64, json: true, fake: 'function', agent: ['function', 'nginx.conf', 'haproxy.cfg'] });
+    expect(out).toEqual({ spec: ['shop.example.com'], hosts: ['shop.example.com'], nginx: true, haproxy: true, checksum: 64, json: true, fake: 'function', agent: ['function', 'nginx.conf', 'haproxy.cfg'], config: [['default', 'nginx', 90_000]], duration: 3_723_500 });
     // Each package's tarball carries its README and no test or source-only files.
     const listing = execFileSync('tar', ['-tzf', tarballs[4]!], { encoding: 'utf8' });
     expect(listing).toContain('package/README.md');
