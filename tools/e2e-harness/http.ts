@@ -3,8 +3,13 @@ import net from 'node:net';
 
 /** Options for {@link httpGet}. */
 export interface HttpGetOptions {
-  /** Port on 127.0.0.1. */
+  /** Port on `address`. */
   port: number;
+  /**
+   * Address to connect to: 127.0.0.1 (the default), or the address of a container the test itself
+   * created (e.g. a proxy task reached on its bridge address where no port is published on loopback).
+   */
+  address?: string;
   /** Request path with query (default `/`). */
   path?: string;
   /** `Host` header (default `127.0.0.1:<port>`). */
@@ -26,16 +31,17 @@ export interface HttpResponse {
 }
 
 /**
- * Sends one GET to http://127.0.0.1:<port><path> on a fresh connection (no keep-alive, so each
+ * Sends one GET to http://<address>:<port><path> on a fresh connection (no keep-alive, so each
  * call is load-balanced on its own) and resolves with the whole response. Any status resolves;
- * connection errors and timeouts reject. Only ever talks to loopback.
+ * connection errors and timeouts reject. Talks to loopback unless given a test container's address.
  */
 export function httpGet(options: HttpGetOptions): Promise<HttpResponse> {
   const timeoutMs = options.timeoutMs ?? 5000;
+  const address = options.address ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
-        host: '127.0.0.1',
+        host: address,
         port: options.port,
         path: options.path ?? '/',
         method: 'GET',
@@ -55,7 +61,7 @@ export function httpGet(options: HttpGetOptions): Promise<HttpResponse> {
         });
       },
     );
-    const timer = setTimeout(() => req.destroy(new Error(`GET 127.0.0.1:${options.port}${options.path ?? '/'}: no response within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => req.destroy(new Error(`GET ${address}:${options.port}${options.path ?? '/'}: no response within ${timeoutMs} ms`)), timeoutMs);
     req.on('error', (error) => {
       clearTimeout(timer);
       reject(error);

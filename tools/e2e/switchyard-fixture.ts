@@ -67,6 +67,21 @@ ${e.config ? `[Extensions.${e.name}.Config]\n${e.config}` : ''}
   );
   const file = join(dir, 'switchyard.toml');
   writeFileSync(file, `ListenAddr = ":8080"\nPollInterval = "2s"\nCoreAddress = "${core}:8080"\nCoreNetwork = "${coreNetwork}"\n${topLevel}\n${sections.join('\n')}`);
+  return startCore({ file, dir, core, coreNetwork, grpcPort, metricsPort, proxy: (name) => `${fx.id}-${name}-proxy` });
+}
+
+/**
+ * Deploys core from a configuration file used as it is (e.g. one of Interlock's), under the names
+ * such a file assumes: core service `switchyard-core` on network `switchyard` (`CoreAddress` and
+ * `CoreNetwork` defaults). `proxy(name)` of the result is the extension's proxy service name as given.
+ */
+export async function deployConfigFile(file: string, grpcPort: number, proxyServices: Record<string, string>): Promise<Switchyard> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
+  return startCore({ file, dir, core: 'switchyard-core', coreNetwork: 'switchyard', grpcPort, proxy: (name) => proxyServices[name] ?? name });
+}
+
+async function startCore(o: { file: string; dir: string; core: string; coreNetwork: string; grpcPort: number; metricsPort?: number; proxy: (name: string) => string }): Promise<Switchyard> {
+  const { file, dir, core, coreNetwork, grpcPort, metricsPort } = o;
   execFileSync('bash', [join(root, 'tools/swarm/up.sh'), file, core, coreNetwork], {
     env: { ...process.env, SWITCHYARD_CORE_PUBLISH: String(grpcPort), ...(metricsPort ? { SWITCHYARD_METRICS_PUBLISH: String(metricsPort) } : {}) },
     stdio: 'pipe',
@@ -83,7 +98,7 @@ ${e.config ? `[Extensions.${e.name}.Config]\n${e.config}` : ''}
     dir,
     coreNetwork,
     grpc,
-    proxy: (name) => `${fx.id}-${name}-proxy`,
+    proxy: o.proxy,
     coreLogs: async () => (await docker(['service', 'logs', '--raw', '--tail', '500', core], { allowFailure: true, timeoutMs: 20_000 })).stdout,
     async teardown() {
       grpc.close();
