@@ -85,8 +85,12 @@ describe('Interlock stack files deploy and route unchanged', () => {
       return seen.size === 2 ? seen : undefined;
     }, { timeoutMs: 60_000, intervalMs: 500, description: 'both tasks of the demo service answering' });
     expect([...tasks].every((t) => t.startsWith(`${stack}_demo.`))).toBe(true);
-    // Not routed by the other clusters' proxies.
-    expect((await viaProxy(EAST.httpPort, 'app.stack.local')).status).toBe(503);
+    // Not routed by the other clusters' proxies (once the east proxy answers at all).
+    const east = await waitFor(async () => {
+      const r = await viaProxy(EAST.httpPort, 'app.stack.local');
+      return r.status !== 0 ? r : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 500, description: 'an answer from the us-east proxy' });
+    expect(east.status).toBe(503);
   }, 240_000);
 
   it('2. TLS termination with stack secrets: HTTPS with the stack certificate, plain HTTP redirected', async () => {
