@@ -123,7 +123,7 @@ export function balancingSuite(kind: 'nginx' | 'haproxy', ports: BalancingPorts)
   };
 
   /** The configuration the running proxy serves (its agent's live files, or the mounted ones). */
-  const proxyConfigText = async (): Promise<string> => (await runningProxyConfig(proxyService)) ?? '';
+  const proxyConfigText = async (): Promise<string> => (await runningProxyConfig(proxyService, kind)) ?? '';
 
   /**
    * Waits until the proxy runs a config that lists exactly the tasks of `services` (each task IP

@@ -91,10 +91,14 @@ export function routingSuite(kind: 'nginx' | 'haproxy', ports: SuitePorts): void
     // The proxy retries a stopped task on the next one, so answers alone can look settled while the
     // config still lists the stopped tasks and one more rollout is on its way: wait until the config
     // the proxy runs names exactly one backend address.
+    let seen: string[] | undefined;
     await waitFor(async () => {
-      const config = await runningProxyConfig(proxyService);
-      return config !== undefined && new Set(config.match(/\b\d+\.\d+\.\d+\.\d+:8080\b/g) ?? []).size === 1 ? true : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 500, description: 'the running proxy config to list only the remaining task' });
+      const config = await runningProxyConfig(proxyService, kind);
+      seen = config === undefined ? undefined : [...new Set(config.match(/\b\d+\.\d+\.\d+\.\d+:8080\b/g) ?? [])];
+      return seen?.length === 1 ? true : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 500, description: 'the running proxy config to list only the remaining task' }).catch((err: Error) => {
+      throw new Error(`${err.message}; last seen backend addresses: ${seen === undefined ? 'no single proxy container' : seen.join(', ')}`);
+    });
     await waitFor(async () => {
       const s = await sample('web.e2e.local', 10);
       return s.tasks.size === 1 && s.statuses.every((c) => c === 200) ? s : undefined;

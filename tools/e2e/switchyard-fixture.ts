@@ -156,12 +156,12 @@ export async function cli(argv: string[]): Promise<{ code: number; out: string; 
  * directory in hitless mode, the files Docker mounted in rolling mode (main file and
  * `switchyard.d/` parts, concatenated). Undefined while there is not exactly one container.
  */
-export async function runningProxyConfig(proxyService: string): Promise<string | undefined> {
+export async function runningProxyConfig(proxyService: string, kind: 'nginx' | 'haproxy'): Promise<string | undefined> {
   const ids = await dockerLines(['ps', '--quiet', '--filter', `label=com.docker.swarm.service.name=${proxyService}`]);
   if (ids.length !== 1) return undefined;
-  const script =
-    'if [ -d /run/switchyard/live ]; then cd /run/switchyard/live; elif [ -f /etc/nginx/nginx.conf ]; then cd /etc/nginx; else cd /etc/haproxy; fi; ' +
-    'for f in nginx.conf haproxy.cfg switchyard.d/*; do if [ -f "$f" ]; then cat "$f"; fi; done';
+  // Both proxy images carry both packages' default files: read the directory of this kind only.
+  const [dir, main] = kind === 'nginx' ? ['/etc/nginx', 'nginx.conf'] : ['/etc/haproxy', 'haproxy.cfg'];
+  const script = `if [ -d /run/switchyard/live ]; then cd /run/switchyard/live; else cd ${dir}; fi; for f in ${main} switchyard.d/*; do if [ -f "$f" ]; then cat "$f"; fi; done`;
   const { stdout, exitCode } = await docker(['exec', ids[0]!, 'sh', '-c', script], { allowFailure: true, timeoutMs: 15_000 });
   return exitCode === 0 ? stdout : undefined;
 }
