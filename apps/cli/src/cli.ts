@@ -21,7 +21,7 @@ const CORE_FLAGS = `  --core HOST:PORT   core's gRPC address (default: $SWITCHYA
                      (default: $SWITCHYARD_TLS_BUNDLE, else ${DEFAULT_CREDENTIALS.join(', else ')})
   --ca FILE --cert FILE --key FILE
                      the same as three files ($SWITCHYARD_TLS_CA, _CERT, _KEY)
-  --insecure         plaintext, for a core run with AllowInsecure = true`;
+  --insecure         plaintext, for a core run with InsecureControlPlane = true`;
 
 /** Help text of each command (and of the CLI as a whole under `""`). */
 export const USAGE: Readonly<Record<string, string>> = {

@@ -88,7 +88,7 @@ function unreachable(address: string, err: unknown, timeout: number, tls: boolea
       `\`docker service update --publish-add mode=host,published=<port>,target=8080 <core service>\`.` +
       (tls
         ? ''
-        : `\nNo operator credentials were found: core refuses plaintext clients unless it runs with AllowInsecure = true.\n` +
+        : `\nNo operator credentials were found: core refuses plaintext clients unless it runs with InsecureControlPlane = true.\n` +
           `Get a bundle with \`docker exec <core container> switchyard-core issue --role operator --name <you> > .switchyard/operator.pem\`\n` +
           `(see docs/security.md), or name one with --credentials FILE or $SWITCHYARD_TLS_BUNDLE.`),
     { cause: err },

@@ -56,7 +56,7 @@ export async function loadControlPlaneCa(location: CaLocation, installation: str
   const serviceId = await swarm?.selfServiceId();
   if (!swarm || !serviceId) {
     throw new Error(
-      'no control-plane CA: core is not running as a swarm service, so it cannot keep one as a secret. Set ControlPlaneCACert and ControlPlaneCAKey, or SWITCHYARD_PKI_DIR, or AllowInsecure = true (plaintext, not recommended)',
+      'no control-plane CA: core is not running as a swarm service, so it cannot keep one as a secret. Set ControlPlaneCACert and ControlPlaneCAKey, or SWITCHYARD_PKI_DIR, or InsecureControlPlane = true (plaintext, not recommended)',
     );
   }
   const { docker } = swarm;

@@ -5,7 +5,7 @@ import { describeIdentity, identityFromSubjectAltName, type Identity } from '@sw
 import type { Logger } from '@switchyard/reconciler';
 
 /**
- * Who called: a verified identity, or `insecure` when core runs with `AllowInsecure = true`
+ * Who called: a verified identity, or `insecure` when core runs with `InsecureControlPlane = true`
  * (then every caller may do everything, as before mutual TLS).
  */
 export type Caller = { kind: 'identity'; identity: Identity; address: string } | { kind: 'insecure'; address: string };
@@ -126,7 +126,7 @@ export class ControlPlaneTls {
   }
 }
 
-/** nice-grpc middleware for `AllowInsecure = true`: every caller is `insecure`. */
+/** nice-grpc middleware for `InsecureControlPlane = true`: every caller is `insecure`. */
 export function insecureCallers(): ServerMiddleware<CallerContext> {
   return async function* insecure<Request, Response>(call: ServerMiddlewareCall<Request, Response, CallerContext>, context: CallContext) {
     return yield* call.next(call.request, { ...context, caller: { kind: 'insecure', address: context.peer } });

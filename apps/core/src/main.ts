@@ -2,6 +2,7 @@
 /* Switchyard core entrypoint: wiring only (config, Docker, logger, gRPC and HTTP listeners). */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
+import https from 'node:https';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -79,12 +80,13 @@ function arg(name: string): string | undefined {
 function dockerFromUrl(cfg: CoreConfig): Docker {
   const url = new URL(cfg.DockerURL);
   if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname });
-  const tls = cfg.TLSCert && cfg.TLSKey;
+  const tls = cfg.TLSCert && cfg.TLSKey ? { ca: cfg.TLSCACert ? readFileSync(cfg.TLSCACert) : undefined, cert: readFileSync(cfg.TLSCert), key: readFileSync(cfg.TLSKey) } : undefined;
   return new Docker({
     host: url.hostname,
     port: Number(url.port || (tls ? 2376 : 2375)),
     protocol: tls ? 'https' : 'http',
-    ...(tls ? { ca: cfg.TLSCACert ? readFileSync(cfg.TLSCACert) : undefined, cert: readFileSync(cfg.TLSCert!), key: readFileSync(cfg.TLSKey!) } : {}),
+    // Interlock's AllowInsecure: the Docker API's certificate is not verified (client certificate still sent).
+    ...(tls ? (cfg.AllowInsecure ? { agent: new https.Agent({ ...tls, rejectUnauthorized: false }) } : tls) : {}),
   });
 }
 
@@ -143,9 +145,9 @@ async function main(): Promise<void> {
   let core: Core;
   let front: ControlPlaneTls | undefined;
   let grpcServer: { shutdown(): Promise<void> };
-  if (config.AllowInsecure) {
+  if (config.InsecureControlPlane) {
     logger.warn(
-      'AllowInsecure = true: core\'s gRPC API runs WITHOUT TLS or authentication. Anything that reaches this port can register as an extension and push proxy configurations. Use it only on a network you trust completely.',
+      'InsecureControlPlane = true: core\'s gRPC API runs WITHOUT TLS or authentication. Anything that reaches this port can register as an extension and push proxy configurations. Use it only on a network you trust completely.',
       { addr: config.ListenAddr },
     );
     core = new Core({ config, docker, logger, metrics });

@@ -60,7 +60,7 @@ function main(): void {
     logger.error(`cannot load the control-plane credentials: ${(err as Error).message}`);
     process.exit(2);
   }
-  if (!tls) logger.warn('no control-plane credentials (SWITCHYARD_TLS_BUNDLE): connecting without TLS, which only a core with AllowInsecure = true accepts');
+  if (!tls) logger.warn('no control-plane credentials (SWITCHYARD_TLS_BUNDLE): connecting without TLS, which only a core with InsecureControlPlane = true accepts');
   const controller = new AbortController();
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => controller.abort());
   const name = arg('--name', 'default') ?? 'default';

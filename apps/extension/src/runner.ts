@@ -28,7 +28,7 @@ export interface RunnerOptions {
   serviceCluster: string;
   proxyKind: ProxyKind;
   version: string;
-  /** Mutual TLS credentials for core (absent only for a core with `AllowInsecure = true`). */
+  /** Mutual TLS credentials for core (absent only for a core with `InsecureControlPlane = true`). */
   tls?: TlsCredentials;
   render: Renderer;
   logger: RunnerLogger;

@@ -36,7 +36,7 @@ function main(): void {
     process.exitCode = 2;
     return;
   }
-  if (!tls) logger.warn('no control-plane credentials (SWITCHYARD_TLS_BUNDLE): connecting without TLS, which only a core with AllowInsecure = true accepts');
+  if (!tls) logger.warn('no control-plane credentials (SWITCHYARD_TLS_BUNDLE): connecting without TLS, which only a core with InsecureControlPlane = true accepts');
   const controller = new AbortController();
   for (const sig of FORWARDED) {
     process.on(sig, () => {

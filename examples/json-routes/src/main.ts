@@ -44,7 +44,7 @@ export interface RunOptions {
   out: string;
   /** Name registered with core (default `json-routes`); it must be the name in the credentials. */
   name?: string;
-  /** Mutual TLS credentials issued by core for this extension (absent: plaintext, only for `AllowInsecure` cores). */
+  /** Mutual TLS credentials issued by core for this extension (absent: plaintext, only for `InsecureControlPlane` cores). */
   tls?: TlsCredentials;
   /** Version reported at registration (default `0.1.0`). */
   version?: string;

@@ -18,6 +18,8 @@ export type ProxyKindName = 'nginx' | 'haproxy';
 export interface IgnoredKey {
   key: string;
   reason: string;
+  /** The value used instead (e.g. Switchyard's image for one of Interlock's); absent when the key has no effect. */
+  replacement?: string;
 }
 
 /** Thrown when core's TOML configuration is unreadable or invalid; the message names each bad key. */
@@ -105,8 +107,10 @@ const coreSchema = z
     TLSCACert: z.string().optional(),
     TLSCert: z.string().optional(),
     TLSKey: z.string().optional(),
-    // Interlock's key: only an explicit true lets core's gRPC API run without mutual TLS.
+    // Interlock's key, Interlock's meaning: with a TLS DockerURL, do not verify the Docker API's certificate.
     AllowInsecure: z.boolean().default(false),
+    // Switchyard's key: only an explicit true lets core's gRPC API run without mutual TLS.
+    InsecureControlPlane: z.boolean().default(false),
     // Bring your own control-plane CA (PEM files, both or neither); default: core creates one.
     ControlPlaneCACert: z.string().min(1).optional(),
     ControlPlaneCAKey: z.string().min(1).optional(),
@@ -176,14 +180,15 @@ const INTERLOCK_PROXY_IMAGE = /(^|\/)(ucp-)?interlock-proxy(-[a-z0-9]+)?([:@]|$)
 function imagesOf(name: string, kind: ProxyKindName, ext: RawExtension, notices: IgnoredKey[]): { image: string; proxyImage: string } {
   let image = ext.Image;
   if (INTERLOCK_EXTENSION_IMAGE.test(image)) {
-    notices.push({ key: `Extensions.${name}.Image`, reason: `"${image}" is Interlock's extension, which cannot speak Switchyard's API; using ${DEFAULT_EXTENSION_IMAGE}` });
+    notices.push({ key: `Extensions.${name}.Image`, reason: `"${image}" is Interlock's extension, which cannot speak Switchyard's API`, replacement: DEFAULT_EXTENSION_IMAGE });
     image = DEFAULT_EXTENSION_IMAGE;
   }
   let proxyImage = ext.ProxyImage ?? PROXY_DEFAULTS[kind].image;
   if (INTERLOCK_PROXY_IMAGE.test(proxyImage)) {
     notices.push({
       key: `Extensions.${name}.ProxyImage`,
-      reason: `"${proxyImage}" has no Switchyard proxy agent (in-place updates); using ${PROXY_DEFAULTS[kind].image} (stock ${kind} plus the agent)`,
+      reason: `"${proxyImage}" has no Switchyard proxy agent (in-place updates); Switchyard's image is stock ${kind} plus the agent`,
+      replacement: PROXY_DEFAULTS[kind].image,
     });
     proxyImage = PROXY_DEFAULTS[kind].image;
   }
@@ -287,6 +292,9 @@ export function parseCoreConfig(text: string): CoreConfig {
   const cfg = parsed.data;
   const pollMs = durationMs(cfg.PollInterval) as number;
   const ignored: IgnoredKey[] = [];
+  if (cfg.AllowInsecure && !(dockerOverTls(cfg.DockerURL) && cfg.TLSCert && cfg.TLSKey)) {
+    ignored.push({ key: 'AllowInsecure', reason: "Interlock's switch for an unverified Docker API over TLS, and DockerURL is not TLS here; it never opens core's control plane (that is InsecureControlPlane)" });
+  }
   if (cfg.EndpointOverride !== undefined) {
     ignored.push({ key: 'EndpointOverride', reason: 'extensions reach core at CoreAddress (over mutual TLS), not at an endpoint override' });
   }
@@ -321,10 +329,15 @@ export function parseCoreConfig(text: string): CoreConfig {
   return { ...cfg, PollIntervalMs: pollMs, Extensions: extensions, IgnoredKeys: ignored.sort(byKey) };
 }
 
+/** True when `url` reaches the Docker API over TCP (where TLSCert/TLSKey/TLSCACert and AllowInsecure apply). */
+function dockerOverTls(url: string): boolean {
+  return /^(tcp|https):\/\//i.test(url);
+}
+
 /**
  * One line per ignored key, e.g. `Extensions.default.Config.Version: ignored (Interlock's extension version
  * stamp; …)`, for logs and the CLI. Empty for none.
  */
 export function describeIgnoredKeys(ignored: readonly IgnoredKey[]): string[] {
-  return ignored.map((i) => `${i.key}: ignored (${i.reason})`);
+  return ignored.map((i) => (i.replacement === undefined ? `${i.key}: ignored (${i.reason})` : `${i.key}: replaced by ${i.replacement} (${i.reason})`));
 }

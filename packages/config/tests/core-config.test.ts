@@ -71,7 +71,7 @@ describe("Interlock's documented configurations load unchanged", () => {
     const haproxy = parseCoreConfig(fixture('default-haproxy.toml'));
     expect([haproxy.Extensions[0]!.Image, haproxy.Extensions[0]!.ProxyImage]).toEqual([DEFAULT_EXTENSION_IMAGE, 'switchyard/proxy-haproxy:latest']);
     expect(describeIgnoredKeys(haproxy.IgnoredKeys)).toContain(
-      'Extensions.haproxy.ProxyImage: ignored ("haproxy:alpine" has no Switchyard proxy agent (in-place updates); using switchyard/proxy-haproxy:latest (stock haproxy plus the agent))',
+      'Extensions.haproxy.ProxyImage: replaced by switchyard/proxy-haproxy:latest ("haproxy:alpine" has no Switchyard proxy agent (in-place updates); Switchyard\'s image is stock haproxy plus the agent)',
     );
     for (const image of ['docker.io/library/nginx:1.25', 'nginx', 'interlockpreview/interlock-proxy-nginx:2.0.0-preview', 'docker/ucp-interlock-proxy@sha256:ab']) {
       expect(parseCoreConfig(`[Extensions.a]\nProxyImage = "${image}"\n`).Extensions[0]!.ProxyImage).toBe('switchyard/proxy-nginx:latest');
@@ -81,6 +81,15 @@ describe("Interlock's documented configurations load unchanged", () => {
       const cfg = parseCoreConfig(`[Extensions.a]\nImage = "${image}"\nProxyImage = "${image}"\n`);
       expect([cfg.Extensions[0]!.Image, cfg.Extensions[0]!.ProxyImage, cfg.IgnoredKeys]).toEqual([image, image, []]);
     }
+  });
+
+  it("keeps AllowInsecure to Interlock's meaning (the Docker API's TLS): it never opens core's control plane", () => {
+    const local = parseCoreConfig('AllowInsecure = true\n');
+    expect([local.AllowInsecure, local.InsecureControlPlane]).toEqual([true, false]);
+    expect(describeIgnoredKeys(local.IgnoredKeys)).toEqual([expect.stringMatching(/^AllowInsecure: ignored \(.*DockerURL is not TLS here.*InsecureControlPlane\)\)$/)]);
+    const remote = parseCoreConfig('AllowInsecure = true\nDockerURL = "tcp://manager:2376"\nTLSCert = "/certs/cert.pem"\nTLSKey = "/certs/key.pem"\n');
+    expect(remote.IgnoredKeys).toEqual([]);
+    expect(parseCoreConfig('InsecureControlPlane = true\n')).toMatchObject({ AllowInsecure: false, InsecureControlPlane: true, IgnoredKeys: [] });
   });
 
   it('reports custom templates and the config service as ignored', () => {
@@ -100,7 +109,7 @@ describe("Interlock's documented configurations load unchanged", () => {
 describe('parseCoreConfig', () => {
   it('fills defaults', () => {
     const cfg = parseCoreConfig('[Extensions.default]\n');
-    expect(cfg).toMatchObject({ ListenAddr: ':8080', MetricsAddr: ':8081', PollIntervalMs: 3000, AllowInsecure: false, SecretPolicy: 'labelled', IgnoredKeys: [] });
+    expect(cfg).toMatchObject({ ListenAddr: ':8080', MetricsAddr: ':8081', PollIntervalMs: 3000, AllowInsecure: false, InsecureControlPlane: false, SecretPolicy: 'labelled', IgnoredKeys: [] });
     expect(cfg.Extensions[0]).toMatchObject({ ProxyKind: 'nginx', ProxyReplicas: 2, ProxyStopGracePeriodMs: 5000, ProxyUpdateDelayMs: 1000, PublishMode: 'host', HitlessServiceUpdate: true });
   });
 

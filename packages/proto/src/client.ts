@@ -15,7 +15,7 @@ export interface ConnectOptions {
   /** Channel options passed to grpc-js (keepalive and so on). */
   channelOptions?: ChannelOptions;
   /**
-   * Mutual TLS (core's default). Omit only for a core that runs with `AllowInsecure = true`.
+   * Mutual TLS (core's default). Omit only for a core that runs with `InsecureControlPlane = true`.
    * core is verified by its CA and by the identity in its certificate (role `core`), not by host
    * name, so any address that reaches it works.
    */
