@@ -195,6 +195,27 @@ function imagesOf(name: string, kind: ProxyKindName, ext: RawExtension, notices:
   return { image, proxyImage };
 }
 
+/**
+ * Where the proxy reads its configuration. Switchyard's proxy images read their package's own path
+ * (their command names it), so another path given with one of them (Interlock's HAProxy default says
+ * `/usr/local/etc/haproxy/haproxy.cfg`) would be mounted and never read: the image's path is used
+ * instead, with a notice. With any other image the given path stands.
+ */
+function configPathOf(name: string, kind: ProxyKindName, ext: RawExtension, proxyImage: string, notices: IgnoredKey[]): string {
+  const own = PROXY_DEFAULTS[kind];
+  if (ext.ProxyConfigPath === undefined || ext.ProxyConfigPath === own.configPath) return own.configPath;
+  if (proxyImage !== own.image) return ext.ProxyConfigPath;
+  notices.push({ key: `Extensions.${name}.ProxyConfigPath`, reason: `${own.image} reads its configuration from its package's path`, replacement: own.configPath });
+  return own.configPath;
+}
+
+/** ProxyArgs do nothing with in-place updates: the proxy agent starts the proxy itself. */
+function argsNotice(name: string, ext: RawExtension, notices: IgnoredKey[]): void {
+  if (ext.HitlessServiceUpdate && ext.ProxyArgs.length > 0) {
+    notices.push({ key: `Extensions.${name}.ProxyArgs`, reason: 'with HitlessServiceUpdate the proxy agent starts the proxy on ProxyConfigPath itself; ProxyArgs apply only with HitlessServiceUpdate = false' });
+  }
+}
+
 const isTable = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 /**
@@ -309,6 +330,7 @@ export function parseCoreConfig(text: string): CoreConfig {
     if ('problem' in checked) problems.push(checked.problem);
     else ignored.push(...checked.ignored);
     const images = imagesOf(name, kind, ext, ignored);
+    argsNotice(name, ext, ignored);
     extensions.push({
       ...ext,
       Image: images.image,
@@ -317,7 +339,7 @@ export function parseCoreConfig(text: string): CoreConfig {
       ServiceName: ext.ServiceName ?? `switchyard-${name}-extension`,
       ProxyServiceName: ext.ProxyServiceName ?? `switchyard-${name}-proxy`,
       ProxyImage: images.proxyImage,
-      ProxyConfigPath: ext.ProxyConfigPath ?? PROXY_DEFAULTS[kind].configPath,
+      ProxyConfigPath: configPathOf(name, kind, ext, images.proxyImage, ignored),
       ProxyStopSignal: ext.ProxyStopSignal ?? PROXY_DEFAULTS[kind].stopSignal,
       PollIntervalMs: pollMs,
       ProxyStopGracePeriodMs: durationMs(ext.ProxyStopGracePeriod) as number,

@@ -46,7 +46,9 @@ describe("Interlock's documented configurations load unchanged", () => {
   it('reads the HAProxy default as an HAProxy extension', () => {
     const cfg = parseCoreConfig(fixture('default-haproxy.toml'));
     expect(cfg.Extensions[0]).toMatchObject({ ProxyKind: 'haproxy', ProxyStopSignal: 'SIGUSR1' });
-    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['Extensions.haproxy.Config.Version', 'Extensions.haproxy.Image', 'Extensions.haproxy.ProxyImage']);
+    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['Extensions.haproxy.Config.Version', 'Extensions.haproxy.Image', 'Extensions.haproxy.ProxyConfigPath', 'Extensions.haproxy.ProxyImage']);
+    // Switchyard's HAProxy image reads Debian's path, not the one the file gives for haproxy:alpine.
+    expect(cfg.Extensions[0]!.ProxyConfigPath).toBe('/etc/haproxy/haproxy.cfg');
   });
 
   it('two service clusters may publish the same ports in host mode', () => {
@@ -90,6 +92,14 @@ describe("Interlock's documented configurations load unchanged", () => {
     const remote = parseCoreConfig('AllowInsecure = true\nDockerURL = "tcp://manager:2376"\nTLSCert = "/certs/cert.pem"\nTLSKey = "/certs/key.pem"\n');
     expect(remote.IgnoredKeys).toEqual([]);
     expect(parseCoreConfig('InsecureControlPlane = true\n')).toMatchObject({ AllowInsecure: false, InsecureControlPlane: true, IgnoredKeys: [] });
+  });
+
+  it("keeps ProxyConfigPath with the operator's own image, and reports ProxyArgs that in-place updates do not use", () => {
+    const own = parseCoreConfig('[Extensions.a]\nProxyImage = "registry.example/haproxy-custom:1"\nProxyKind = "haproxy"\nProxyConfigPath = "/usr/local/etc/haproxy/haproxy.cfg"\n');
+    expect([own.Extensions[0]!.ProxyConfigPath, own.IgnoredKeys]).toEqual(['/usr/local/etc/haproxy/haproxy.cfg', []]);
+    const args = '[Extensions.a]\nProxyArgs = ["-g", "daemon off;"]\n';
+    expect(describeIgnoredKeys(parseCoreConfig(args).IgnoredKeys)).toEqual([expect.stringMatching(/^Extensions\.a\.ProxyArgs: ignored \(with HitlessServiceUpdate/)]);
+    expect(parseCoreConfig(`${args}HitlessServiceUpdate = false\n`).IgnoredKeys).toEqual([]);
   });
 
   it('reports custom templates and the config service as ignored', () => {
