@@ -72,7 +72,7 @@ export class DeliveryError extends Error {
   readonly output: string;
 
   constructor(
-    readonly code: 'too-large' | 'missing-secret' | 'rejected-by-proxy' | 'docker',
+    readonly code: 'too-large' | 'missing-secret' | 'rejected-by-proxy' | 'foreign-service' | 'docker',
     message: string,
     options?: { cause?: unknown; secrets?: string[]; output?: string },
   ) {
@@ -232,6 +232,13 @@ export class DockerConfigDelivery implements ConfigDelivery {
     let spec = proxyServiceSpec(this.installation, ext, delivered, wanted, mounted, env);
 
     const current = await this.findService(proxy);
+    if (current && !this.isOurs(current)) {
+      throw new DeliveryError(
+        'foreign-service',
+        `service ${proxy} exists but was not deployed by this Switchyard core (labels ${MANAGED_BY}=${MANAGED_BY_VALUE}, ${INSTALLATION}=${this.installation}); ` +
+          'core leaves it alone: give the extension another ProxyServiceName (an Interlock proxy may still run under this name)',
+      );
+    }
     if (hitless && current) {
       // Content alone changed: keep the configs the running tasks booted from, so Swarm replaces
       // nothing. Anything else in the spec (networks, secrets, ...) still needs an update.
@@ -288,6 +295,12 @@ export class DockerConfigDelivery implements ConfigDelivery {
     }
   }
 
+  /** True for a service this core deployed (never touch another's, e.g. Interlock's proxy under the same name). */
+  private isOurs(service: DockerService): boolean {
+    const labels = service.Spec?.Labels ?? {};
+    return labels[MANAGED_BY] === MANAGED_BY_VALUE && labels[INSTALLATION] === this.installation;
+  }
+
   private async findService(name: string): Promise<DockerService | undefined> {
     const found = await this.docker.listServices({ name: [name] });
     const exact = found.find((s) => s.Spec?.Name === name);
@@ -312,7 +325,7 @@ export class DockerConfigDelivery implements ConfigDelivery {
    */
   private async collectGarbage(proxy: string): Promise<boolean> {
     const service = await this.findService(proxy);
-    if (!service) return true;
+    if (!service || !this.isOurs(service)) return true;
     const refs = (template: unknown): string[] =>
       ((template as { ContainerSpec?: { Configs?: { ConfigID?: string }[] } } | undefined)?.ContainerSpec?.Configs ?? []).flatMap((c) => (c.ConfigID ? [c.ConfigID] : []));
     const bySpec = new Set([...refs(service.Spec?.TaskTemplate), ...refs(service.PreviousSpec?.TaskTemplate)]);

@@ -40,6 +40,18 @@ describe('DockerConfigDelivery', () => {
     ]);
   });
 
+  it("never changes a service of the same name that it did not deploy (e.g. Interlock's proxy still running)", async () => {
+    const { docker, delivery } = setup();
+    await docker.createService({ Name: ext.ProxyServiceName, Labels: { 'com.docker.ucp.InstanceID': 'x' }, TaskTemplate: { ContainerSpec: { Image: 'docker/ucp-interlock-proxy:3.2.3' } } });
+    const before = JSON.stringify(proxySpec(docker));
+    docker.resetCalls();
+    const err = await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'events {}\n' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeliveryError);
+    expect(err).toMatchObject({ code: 'foreign-service', message: expect.stringMatching(/^service switchyard-default-proxy exists but was not deployed by this Switchyard core .*another ProxyServiceName/) });
+    expect(docker.callCount('updateService')).toBe(0);
+    expect(JSON.stringify(proxySpec(docker))).toBe(before);
+  });
+
   it('does nothing when the same content is delivered again', async () => {
     const { docker, delivery } = setup();
     const req = { extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'events {}\n' }] };
