@@ -71,11 +71,21 @@ console.log(JSON.stringify({
     );
     const out = JSON.parse(execFileSync('node', ['check.js'], { cwd: app, encoding: 'utf8' }));
     expect(out).toEqual({ spec: ['shop.example.com'], hosts: ['shop.example.com'], nginx: true, haproxy: true, checksum: 64, json: true, fake: 'function', agent: ['function', 'nginx.conf', 'haproxy.cfg'], config: [['default', 'nginx', 90_000]], duration: 3_723_500 });
-    // Each package's tarball carries its README and no test or source-only files.
-    const listing = execFileSync('tar', ['-tzf', tarballs[4]!], { encoding: 'utf8' });
-    expect(listing).toContain('package/README.md');
-    expect(listing).toContain('package/dist/index.js');
-    expect(listing).not.toMatch(/package\/tests\//);
+    // Each package's tarball carries its README and LICENSE and no test or source-only files; its
+    // source maps embed their sources (the sources themselves are not shipped).
+    for (const tarball of tarballs) {
+      const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' });
+      expect([tarball, listing.includes('package/README.md'), listing.includes('package/LICENSE'), listing.includes('package/dist/index.js')]).toEqual([tarball, true, true, true]);
+      expect(listing).not.toMatch(/package\/(tests|src)\//);
+      const map = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/dist/index.js.map'], { encoding: 'utf8' })) as { sources: string[]; sourcesContent?: string[] };
+      expect(map.sourcesContent?.length).toBe(map.sources.length);
+      // Published for real: public access, side-effect free, internal dependencies as ranges.
+      const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as Record<string, unknown>;
+      expect(manifest).toMatchObject({ publishConfig: { access: 'public' }, sideEffects: false, license: 'Apache-2.0' });
+      for (const [name, range] of Object.entries((manifest.dependencies ?? {}) as Record<string, string>)) {
+        if (name.startsWith('@switchyard/')) expect(`${name}@${range}`).toMatch(/@\^\d/);
+      }
+    }
     // The proto package ships its .proto sources for authors of extensions in other languages.
     expect(execFileSync('tar', ['-tzf', tarballs[0]!], { encoding: 'utf8' })).toContain('package/proto/switchyard/v1/extension.proto');
   });
