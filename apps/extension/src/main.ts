@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /* Switchyard extension entrypoint: parses args, picks the renderer, runs the loop. */
+import { parseArgs } from 'node:util';
 import winston from 'winston';
 import { ProxyKind, credentialsFromEnv } from '@switchyard/proto';
 import { parseHaproxyConfig, renderHaproxy } from '@switchyard/render-haproxy';
@@ -10,13 +11,30 @@ const USAGE = `usage: switchyard-extension --core HOST:PORT [--proxy nginx|hapro
   proxy options (Interlock's [Extensions.*.Config] table plus ports) come as JSON in
   $SWITCHYARD_PROXY_OPTIONS: {"config": {...}, "httpPort": 80, "httpsPort": 443}`;
 
-function arg(name: string, fallback?: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
+/** The command line, strictly: an unknown flag or a stray argument is an error (exit 2). Empty arguments are skipped. */
+function readArgs(): { core?: string; proxy: string; cluster: string; name: string; help: boolean } {
+  try {
+    const { values } = parseArgs({
+      args: process.argv.slice(2).filter((a) => a !== ''),
+      options: {
+        core: { type: 'string' },
+        proxy: { type: 'string', default: 'nginx' },
+        cluster: { type: 'string', default: '' },
+        name: { type: 'string', default: 'default' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+    return values;
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
 }
 
 function main(): void {
-  if (process.argv.includes('--help')) {
+  const args = readArgs();
+  if (args.help) {
     console.log(USAGE);
     return;
   }
@@ -26,8 +44,7 @@ function main(): void {
     defaultMeta: { component: 'extension' },
     transports: [new winston.transports.Console()],
   });
-  const core = arg('--core');
-  const proxy = arg('--proxy', 'nginx');
+  const { core, proxy } = args;
   if (!core || (proxy !== 'nginx' && proxy !== 'haproxy')) {
     console.error(USAGE);
     process.exit(2);
@@ -63,13 +80,13 @@ function main(): void {
   if (!tls) logger.warn('no control-plane credentials (SWITCHYARD_TLS_BUNDLE): connecting without TLS, which only a core with InsecureControlPlane = true accepts');
   const controller = new AbortController();
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => controller.abort());
-  const name = arg('--name', 'default') ?? 'default';
-  logger.info('starting', { core, proxy, serviceCluster: arg('--cluster', '') });
+  const { name, cluster } = args;
+  logger.info('starting', { core, proxy, serviceCluster: cluster });
   runExtension(
     {
       coreAddress: core,
       name,
-      serviceCluster: arg('--cluster', '') ?? '',
+      serviceCluster: cluster,
       proxyKind: proxy === 'haproxy' ? ProxyKind.PROXY_KIND_HAPROXY : ProxyKind.PROXY_KIND_NGINX,
       version: '0.1.0',
       tls,

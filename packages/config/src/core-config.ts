@@ -177,11 +177,15 @@ const INTERLOCK_PROXY_IMAGE = /(^|\/)(ucp-)?interlock-proxy(-[a-z0-9]+)?([:@]|$)
  * cannot speak Switchyard's API, and a stock proxy image has no agent for in-place updates, so a file
  * written for Interlock gets Switchyard's images of the same kind. Each replacement is a notice.
  */
-function imagesOf(name: string, kind: ProxyKindName, ext: RawExtension, notices: IgnoredKey[]): { image: string; proxyImage: string } {
+function imagesOf(name: string, kind: ProxyKindName, ext: RawExtension, notices: IgnoredKey[]): { image: string; args: string[]; proxyImage: string } {
   let image = ext.Image;
+  let args = ext.Args;
   if (INTERLOCK_EXTENSION_IMAGE.test(image)) {
     notices.push({ key: `Extensions.${name}.Image`, reason: `"${image}" is Interlock's extension, which cannot speak Switchyard's API`, replacement: DEFAULT_EXTENSION_IMAGE });
     image = DEFAULT_EXTENSION_IMAGE;
+    // Interlock's extension flags mean nothing to Switchyard's (which refuses unknown flags).
+    if (args.some((a) => a !== '')) notices.push({ key: `Extensions.${name}.Args`, reason: "arguments for Interlock's extension, whose image is replaced" });
+    args = [];
   }
   let proxyImage = ext.ProxyImage ?? PROXY_DEFAULTS[kind].image;
   if (INTERLOCK_PROXY_IMAGE.test(proxyImage)) {
@@ -192,7 +196,7 @@ function imagesOf(name: string, kind: ProxyKindName, ext: RawExtension, notices:
     });
     proxyImage = PROXY_DEFAULTS[kind].image;
   }
-  return { image, proxyImage };
+  return { image, args, proxyImage };
 }
 
 /**
@@ -334,6 +338,7 @@ export function parseCoreConfig(text: string): CoreConfig {
     extensions.push({
       ...ext,
       Image: images.image,
+      Args: images.args,
       Name: name,
       ProxyKind: kind,
       ServiceName: ext.ServiceName ?? `switchyard-${name}-extension`,

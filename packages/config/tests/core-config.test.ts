@@ -78,6 +78,9 @@ describe("Interlock's documented configurations load unchanged", () => {
     for (const image of ['docker.io/library/nginx:1.25', 'nginx', 'interlockpreview/interlock-proxy-nginx:2.0.0-preview', 'docker/ucp-interlock-proxy@sha256:ab']) {
       expect(parseCoreConfig(`[Extensions.a]\nProxyImage = "${image}"\n`).Extensions[0]!.ProxyImage).toBe('switchyard/proxy-nginx:latest');
     }
+    // Interlock's extension flags go with its image.
+    const flagged = parseCoreConfig('[Extensions.a]\nImage = "docker/ucp-interlock-extension:3.2.3"\nArgs = ["-D"]\n');
+    expect([flagged.Extensions[0]!.Args, flagged.IgnoredKeys.map((i) => i.key)]).toEqual([[], ['Extensions.a.Args', 'Extensions.a.Image']]);
     // Anything else is the operator's own image, used as given.
     for (const image of ['registry.example/team/nginx-custom:1', 'myorg/interlock-proxy-fork-x/y:1', 'switchyard/proxy-nginx:dev']) {
       const cfg = parseCoreConfig(`[Extensions.a]\nImage = "${image}"\nProxyImage = "${image}"\n`);
