@@ -9,9 +9,11 @@
 //   - hand-written: upstream keepalive, buffered access log, same worker/thread count as Switchyard's;
 //   - load: wrk on 127.0.0.1, rotating the Host header over the routes, each proxy in turn, the order
 //     alternating between rounds (Switchyard first in even rounds, hand-written first in odd ones).
-// Prints the median over rounds of req/s and p99 per configuration and the ratios Switchyard /
-// hand-written (goal: req/s ratio >= 0.97, p99 at most +0.5 ms).
-// Usage: node tools/bench/dataplane.cjs [--rounds=3] [--duration=5] [--connections=32] [--threads=2]
+// Prints the median over rounds of req/s, p99 and the proxy's CPU time per request (its processes'
+// utime + stime from /proc over the run / requests served: the figure least moved by other load on the
+// machine) per configuration, and the ratios Switchyard / hand-written, both of the medians and the
+// median of the per-round (paired) ratios (goal of the issue: req/s ratio >= 0.97, p99 at most +0.5 ms).
+// Usage: node tools/bench/dataplane.cjs [--rounds=6] [--duration=3] [--connections=32] [--threads=2]
 //          [--routes=2] [--backends=2] [--attribute] [--only=nginx|haproxy]
 //   --attribute also measures Switchyard's config with AccessLogPath = "off" and with HideInfoHeaders
 //   = true, to tell what the difference is made of.
@@ -31,8 +33,8 @@ const opt = (name, def) => {
   const a = argv.find((s) => s.startsWith(`--${name}=`));
   return a === undefined ? def : a.slice(name.length + 3);
 };
-const ROUNDS = Number(opt('rounds', 3));
-const DURATION_S = Number(opt('duration', 5));
+const ROUNDS = Number(opt('rounds', 6));
+const DURATION_S = Number(opt('duration', 3));
 const CONNECTIONS = Number(opt('connections', 32));
 const THREADS = Number(opt('threads', 2));
 const ROUTES = Number(opt('routes', 2));
@@ -327,6 +329,38 @@ function get(port, host) {
   });
 }
 
+// ---- CPU accounting ------------------------------------------------------------------------------
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const { readdirSync } = require('node:fs');
+
+/** utime + stime (ms) of a process and all of its descendants (nginx master + workers, HAProxy master + worker). */
+function treeCpuMs(rootPid) {
+  const parent = new Map();
+  const cpu = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(name), Number(f[1]));
+      cpu.set(Number(name), ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  let total = 0;
+  for (const [pid, ms] of cpu) {
+    for (let p = pid, hops = 0; p > 1 && hops < 8; p = parent.get(p) ?? 0, hops++) {
+      if (p === rootPid) {
+        total += ms;
+        break;
+      }
+    }
+  }
+  return total;
+}
+
 // ---- load -----------------------------------------------------------------------------------------
 
 const UNIT_MS = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
@@ -335,7 +369,17 @@ const toMs = (v) => {
   return m ? Number(m[1]) * UNIT_MS[m[2]] : NaN;
 };
 
-/** Runs wrk against 127.0.0.1:port for `seconds`; resolves to { rps, p99, p50, errors }. Killed after seconds + 15. */
+/**
+ * Runs wrk against 127.0.0.1:port for `seconds`; resolves to { rps, p99, p50, errors, requests, cpuUs }
+ * (cpuUs: CPU time of the proxy's processes per request, in microseconds). Killed after seconds + 15.
+ */
+async function wrkOn(c, seconds, script) {
+  const cpu0 = treeCpuMs(c.child.pid);
+  const r = await wrk(c.port, seconds, script);
+  r.cpuUs = ((treeCpuMs(c.child.pid) - cpu0) * 1000) / r.requests;
+  return r;
+}
+
 function wrk(port, seconds, script) {
   return new Promise((resolve, reject) => {
     const args = [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '--timeout', '2s', '-s', script, `http://127.0.0.1:${port}/`];
@@ -349,11 +393,12 @@ function wrk(port, seconds, script) {
       const rps = Number((/Requests\/sec:\s+([0-9.]+)/.exec(out) || [])[1]);
       const p99 = toMs((/^\s+99%\s+(\S+)/m.exec(out) || [])[1] || '');
       const p50 = toMs((/^\s+50%\s+(\S+)/m.exec(out) || [])[1] || '');
+      const requests = Number((/(\d+) requests in/.exec(out) || [])[1]);
       const non2xx = Number((/Non-2xx or 3xx responses:\s+(\d+)/.exec(out) || [0, 0])[1]);
       const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
       const socketErrors = sock ? sock.slice(1).reduce((n, v) => n + Number(v), 0) : 0;
       if (code !== 0 || !Number.isFinite(rps)) reject(new Error(`wrk failed (${code}): ${out}`));
-      else resolve({ rps, p99, p50, errors: non2xx + socketErrors });
+      else resolve({ rps, p99, p50, requests, errors: non2xx + socketErrors });
     });
   });
 }
@@ -415,41 +460,48 @@ async function main() {
 
   // Warm-up: one short run per configuration (connections, JIT of the backends), not counted.
   for (const c of configs) await wrk(c.port, 1, script);
+  const load0 = loadavg();
 
   for (let round = 0; round < ROUNDS; round++) {
     for (const kind of ['nginx', 'haproxy']) {
       const group = configs.filter((c) => c.kind === kind);
       const order = round % 2 === 0 ? [...group].reverse() : group;
       for (const c of order) {
-        const r = await wrk(c.port, DURATION_S, script);
+        const r = await wrkOn(c, DURATION_S, script);
         c.runs.push(r);
-        process.stdout.write(`  round ${round + 1} ${c.name.padEnd(38)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  ERRORS ${r.errors}` : ''}\n`);
+        process.stdout.write(`  round ${round + 1} ${c.name.padEnd(38)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2).padStart(6)} ms  proxy CPU ${r.cpuUs.toFixed(1)} us/req${r.errors ? `  ERRORS ${r.errors}` : ''}\n`);
       }
     }
   }
 
-  console.log(`\nmedian of ${ROUNDS} rounds (ratio and p99 difference against the hand-written config of the same proxy):`);
+  console.log(`\nmedian of ${ROUNDS} rounds; "paired" = median of the per-round ratios (runs next to each other share the machine's load):`);
+  console.log(`  load average (1 min) ${load0} at the start, ${loadavg()} at the end (${require('node:os').cpus().length} CPUs)`);
   for (const kind of ['nginx', 'haproxy']) {
     const group = configs.filter((c) => c.kind === kind);
     if (group.length === 0) continue;
     const base = group[0];
-    const baseRps = median(base.runs.map((r) => r.rps));
-    const baseP99 = median(base.runs.map((r) => r.p99));
+    const m = (c, key) => median(c.runs.map((r) => r[key]));
+    const paired = (c, key) => median(c.runs.map((r, i) => r[key] / base.runs[i][key]));
     for (const c of group) {
-      const rps = median(c.runs.map((r) => r.rps));
-      const p99 = median(c.runs.map((r) => r.p99));
+      const head = `  ${c.name.padEnd(38)} ${m(c, 'rps').toFixed(0).padStart(7)} req/s  p99 ${m(c, 'p99').toFixed(2).padStart(6)} ms  CPU ${m(c, 'cpuUs').toFixed(1).padStart(5)} us/req`;
       const errors = c.runs.reduce((n, r) => n + r.errors, 0);
-      const rel = c === base ? '(baseline)' : `${(rps / baseRps).toFixed(3)}x req/s, p99 ${p99 - baseP99 >= 0 ? '+' : ''}${(p99 - baseP99).toFixed(2)} ms`;
-      console.log(`  ${c.name.padEnd(38)} ${rps.toFixed(0).padStart(7)} req/s  p99 ${p99.toFixed(2).padStart(6)} ms  ${rel}${errors ? `  errors ${errors}` : ''}`);
+      const dp99 = m(c, 'p99') - m(base, 'p99');
+      const rel =
+        c === base
+          ? '  (baseline)'
+          : `  req/s ${(m(c, 'rps') / m(base, 'rps')).toFixed(3)}x (paired ${paired(c, 'rps').toFixed(3)}x), p99 ${dp99 >= 0 ? '+' : ''}${dp99.toFixed(2)} ms, CPU/req ${(m(c, 'cpuUs') / m(base, 'cpuUs')).toFixed(3)}x (paired ${paired(c, 'cpuUs').toFixed(3)}x)`;
+      console.log(`${head}${rel}${errors ? `  errors ${errors}` : ''}`);
     }
     const sy = group.find((c) => c.name === `${kind} Switchyard`);
     if (sy) {
-      const ratio = median(sy.runs.map((r) => r.rps)) / baseRps;
-      const dp99 = median(sy.runs.map((r) => r.p99)) - baseP99;
-      console.log(`  ${kind} goal (>= 0.97x req/s, p99 <= +0.5 ms): ${ratio >= 0.97 && dp99 <= 0.5 ? 'met' : 'NOT met'}`);
+      const ratio = m(sy, 'rps') / m(base, 'rps');
+      const dp99 = m(sy, 'p99') - m(base, 'p99');
+      console.log(`  ${kind} goal (>= 0.97x req/s, p99 <= +0.5 ms): ${ratio >= 0.97 && dp99 <= 0.5 ? 'met' : 'NOT met'} (req/s ${ratio.toFixed(3)}x, p99 ${dp99 >= 0 ? '+' : ''}${dp99.toFixed(2)} ms)`);
     }
   }
 }
+
+const loadavg = () => require('node:os').loadavg()[0].toFixed(2);
 
 main()
   .catch((err) => {
