@@ -40,7 +40,11 @@ export interface RequestOutcome {
   upstream: string;
   /** The route that matched (kinds `proxy`, and `unavailable` when the route's upstream cannot answer). */
   route?: Route;
-  /** Path the upstream receives (after `strip_prefix`); set with `route`. */
+  /**
+   * Path the upstream receives, without the query; set with `route`. Without `strip_prefix` it is the
+   * path as requested (both proxies pass the request line on unchanged: `/a/../b` stays `/a/../b`);
+   * with `strip_prefix`, what follows the prefix in the normalized path (`/` when nothing does).
+   */
   forwardedPath?: string;
   /** The redirect that matched (kind `redirect`). */
   redirect?: Redirect;
@@ -136,11 +140,12 @@ const SUCCESS: ReadonlySet<OutcomeKind> = new Set<OutcomeKind>(['proxy', 'passth
  */
 export function explainRequest(model: ProxyModel, host: string, path = '/'): Explanation {
   const wanted = normalizeHost(host);
-  const { path: wantedPath, uri } = normalizeRequestPath(path);
+  const { path: wantedPath, uri, raw } = normalizeRequestPath(path);
   const upstreamsByName = new Map(model.upstreams.map((u) => [u.name, u] as const));
 
-  const http = explainHttp(model, wanted, wantedPath, uri, upstreamsByName);
-  const https = explainHttps(model, wanted, wantedPath, uri, upstreamsByName);
+  const requested = { path: wantedPath, uri, raw };
+  const http = explainHttp(model, wanted, requested, upstreamsByName);
+  const https = explainHttps(model, wanted, requested, upstreamsByName);
 
   const usedNames = [...new Set([http.upstream, https.upstream].filter((n) => n !== ''))].sort(compareStrings);
   const upstreams: UpstreamExplanation[] = [];
@@ -178,13 +183,14 @@ export function explainRequest(model: ProxyModel, host: string, path = '/'): Exp
   };
 }
 
-function explainHttp(
-  model: ProxyModel,
-  host: string,
-  path: string,
-  uri: string,
-  upstreams: ReadonlyMap<string, Upstream>,
-): RequestOutcome {
+/** A request target: the normalized path matched against routes, the URI for redirects, the raw path. */
+interface RequestedPath {
+  path: string;
+  uri: string;
+  raw: string;
+}
+
+function explainHttp(model: ProxyModel, host: string, requested: RequestedPath, upstreams: ReadonlyMap<string, Upstream>): RequestOutcome {
   const found = bestHost(model.hosts, host);
   if (!found) return unknownHost(model, host, upstreams);
   const { item: httpHost, match } = found;
@@ -193,20 +199,14 @@ function explainHttp(
     return {
       ...base,
       kind: 'https-redirect',
-      location: `https://${host}${uri}`,
+      location: `https://${host}${requested.uri}`,
       summary: `host ${httpHost.host} is ssl_only: plain HTTP is redirected to HTTPS`,
     };
   }
-  return resolvePath(httpHost, match, path, uri, upstreams, undefined);
+  return resolvePath(httpHost, match, requested, upstreams, undefined);
 }
 
-function explainHttps(
-  model: ProxyModel,
-  host: string,
-  path: string,
-  uri: string,
-  upstreams: ReadonlyMap<string, Upstream>,
-): RequestOutcome {
+function explainHttps(model: ProxyModel, host: string, requested: RequestedPath, upstreams: ReadonlyMap<string, Upstream>): RequestOutcome {
   // The most specific name decides, as on both proxies: another service's wildcard (SNI passthrough
   // or certificate) never answers for a host the model has on its own; on the same name, passthrough.
   const sni = bestHost(model.sniRoutes, host);
@@ -237,7 +237,7 @@ function explainHttps(
     };
   }
   const certificate = certificates.get(terminated.item.certificate);
-  const outcome = resolvePath(terminated.item, terminated.match, path, uri, upstreams, certificate);
+  const outcome = resolvePath(terminated.item, terminated.match, requested, upstreams, certificate);
   return certificate ? { ...outcome, certificate } : outcome;
 }
 
@@ -261,11 +261,11 @@ function unknownHost(model: ProxyModel, host: string, upstreams: ReadonlyMap<str
 function resolvePath(
   httpHost: HttpHost,
   match: HostMatch,
-  path: string,
-  uri: string,
+  requested: RequestedPath,
   upstreams: ReadonlyMap<string, Upstream>,
   certificate: TlsCertificate | undefined,
 ): RequestOutcome {
+  const { path, uri, raw } = requested;
   const base = { matchedHost: httpHost.host, hostMatch: match, upstream: '' };
   const tls = certificate ? ` (TLS terminated with certificate ${certificate.name})` : '';
   let bestRedirect: { redirect: Redirect; length: number } | undefined;
@@ -292,7 +292,7 @@ function resolvePath(
     return { ...base, kind: 'unavailable', summary: `host ${httpHost.host} has no route for ${path}: the proxy answers 503${tls}` };
   }
   const { route, prefix } = bestRoute;
-  const forwardedPath = route.stripPrefix && prefix !== '' ? path.slice(prefix.length) || '/' : path;
+  const forwardedPath = route.stripPrefix && prefix !== '' ? path.slice(prefix.length) || '/' : raw;
   const upstream = upstreams.get(route.upstream);
   const routed = { ...base, route, forwardedPath, upstream: route.upstream };
   if (!upstream) {
@@ -367,16 +367,17 @@ function normalizeHost(host: string): string {
 
 /**
  * Splits a request target into the path matched against locations (query and fragment dropped,
- * percent-escapes decoded, `//` merged, `.`/`..` resolved, as nginx does) and the URI appended to
- * redirect targets (as requested, with its query).
+ * percent-escapes decoded, `//` merged, `.`/`..` resolved, as nginx does), the URI appended to
+ * redirect targets (as requested, with its query) and the raw path (as requested, without the query).
  */
-function normalizeRequestPath(raw: string): { path: string; uri: string } {
-  let uri = raw.trim();
+function normalizeRequestPath(target: string): RequestedPath {
+  let uri = target.trim();
   const hash = uri.indexOf('#');
   if (hash >= 0) uri = uri.slice(0, hash);
   if (!uri.startsWith('/')) uri = `/${uri}`;
   const query = uri.indexOf('?');
-  let path = query >= 0 ? uri.slice(0, query) : uri;
+  const raw = query >= 0 ? uri.slice(0, query) : uri;
+  let path = raw;
   try {
     path = decodeURIComponent(path);
   } catch {
@@ -389,7 +390,7 @@ function normalizeRequestPath(raw: string): { path: string; uri: string } {
     else if (segment !== '.' && (segment !== '' || i === parts.length - 1)) segments.push(segment);
   });
   path = `/${segments.join('/')}`;
-  return { path, uri };
+  return { path, uri, raw };
 }
 
 function compareStrings(a: string, b: string): number {
