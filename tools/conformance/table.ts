@@ -277,6 +277,13 @@ export const ROWS: readonly Row[] = [
     expect: { status: 200, backends: ['blue', 'green'], tasks: 3, shares: { blue: 2 / 3, green: 1 / 3 } },
   },
 
+  {
+    name: 'a routed service without running tasks gets the 503 page (not the default backend)',
+    doc: 'default-backend',
+    request: { cluster: 'default', scheme: 'http', host: 'idle.conf.test', path: '/' },
+    expect: { status: 503, backends: [], headers: { 'content-type': 'text/html' } },
+  },
+
   // default-backend.md
   {
     name: 'an unknown host reaches the default backend unchanged (path, query, Host)',

@@ -115,6 +115,8 @@ export const SERVICES: readonly ServiceDef[] = [
   { name: 'pass', labels: lb({ hosts: 'pass.conf.test', ssl_passthrough: 'true' }), replicas: 1, tls: true },
   // vip-mode: one endpoint, the service's virtual IP.
   { name: 'vipsvc', labels: lb({ hosts: 'vip.conf.test', backend_mode: 'vip' }), replicas: 2, vip: true },
+  // A routed service without running tasks: its upstream has no endpoints.
+  { name: 'idle', labels: lb({ hosts: 'idle.conf.test' }), replicas: 0 },
   // service-clusters: routed by the east proxies only.
   { name: 'east', labels: lb({ hosts: 'east.conf.test', service_cluster: 'east' }), replicas: 1 },
 ];
@@ -181,7 +183,7 @@ export async function startWorld(): Promise<World> {
     for (const def of SERVICES) {
       const addresses = Array.from({ length: def.replicas }, () => `127.0.1.${next++}`);
       const listening = def.vip ? [VIP_ADDRESS] : addresses;
-      let port = 0;
+      let port = 0; // stays 0 only for a service without tasks (its port label, 8080, is never used)
       for (const [i, address] of listening.entries()) {
         const task = def.vip ? 'vip' : `${def.name}.${i + 1}`;
         const server = echoServer(def, task, tlsServers.get(def.name));
@@ -189,7 +191,7 @@ export async function startWorld(): Promise<World> {
         if (def.websocket) sockets.push(wsEcho(server));
         port = await within(5000, `listening for ${task}`, listenOn(server, address, port));
       }
-      builder.service(def.name, { ...def.labels, 'com.docker.lb.port': String(port) }, { replicas: 0, ...(def.vip ? { vips: { app: VIP_ADDRESS } } : {}) });
+      builder.service(def.name, { ...def.labels, 'com.docker.lb.port': String(port || 8080) }, { replicas: 0, ...(def.vip ? { vips: { app: VIP_ADDRESS } } : {}) });
       for (const address of addresses) builder.task(def.name, { addresses: { app: [address] } });
     }
     const snapshot: SwarmSnapshot = builder.build();
