@@ -85,6 +85,12 @@ describe('explainRequest: paths', () => {
     expect(e.http.summary).toMatch(/WebSocket/);
   });
 
+  it('forwards the path as requested without strip_prefix, and the normalized rest with it', () => {
+    // Both proxies pass the request line on unchanged when they do not rewrite it.
+    expect(explainRequest(m, 'p.local', '/chat/../api//v2/./x?q=1').http).toMatchObject({ upstream: 'v2', forwardedPath: '/chat/../api//v2/./x' });
+    expect(explainRequest(m, 'p.local', '/api/./v1//items').http).toMatchObject({ upstream: 'api', forwardedPath: '/v1/items' });
+  });
+
   it('resolves dot segments, merges slashes and drops the query before matching', () => {
     expect(explainRequest(m, 'p.local', '/chat/../api//v2/./x?q=/chat').http.upstream).toBe('v2');
     expect(explainRequest(m, 'p.local', 'api/v2').path).toBe('/api/v2');
