@@ -63,9 +63,12 @@ describe('Interlock stack files deploy and route unchanged', () => {
     }).catch(() => undefined);
     await fx.cleanup().catch((err: Error) => console.warn(err.message));
     await sy?.teardown();
+    // `docker stack rm` leaves the secrets and networks its tasks still used while it ran.
     for (const stack of stacks) {
-      for (const n of await dockerLines(['network', 'ls', '--quiet', '--filter', `label=com.docker.stack.namespace=${stack}`]).catch(() => [])) {
-        await docker(['network', 'rm', n], { allowFailure: true });
+      for (const kind of ['secret', 'network']) {
+        for (const id of await dockerLines([kind, 'ls', '--quiet', '--filter', `label=com.docker.stack.namespace=${stack}`]).catch(() => [])) {
+          await docker([kind, 'rm', id], { allowFailure: true });
+        }
       }
     }
     pki?.remove();
