@@ -45,6 +45,8 @@ export {
   ReportProxyConfigRequest,
   ReportProxyConfigResponse,
   ProxyReplicaStatus,
+  NoticeSeverity,
+  ConfigNotice,
   ExtensionServiceDefinition,
   type ExtensionServiceImplementation,
   type ExtensionServiceClient,

@@ -76,6 +76,62 @@ export function proxyKindToNumber(object: ProxyKind): number {
   }
 }
 
+/** NoticeSeverity says how much a ConfigNotice matters. */
+export enum NoticeSeverity {
+  NOTICE_SEVERITY_UNSPECIFIED = "NOTICE_SEVERITY_UNSPECIFIED",
+  /** NOTICE_SEVERITY_INFO - Accepted and harmless, e.g. an Interlock key Switchyard does not use. */
+  NOTICE_SEVERITY_INFO = "NOTICE_SEVERITY_INFO",
+  /** NOTICE_SEVERITY_WARNING - Likely to break traffic, e.g. ports published through a routing mesh this host does not have. */
+  NOTICE_SEVERITY_WARNING = "NOTICE_SEVERITY_WARNING",
+  UNRECOGNIZED = "UNRECOGNIZED",
+}
+
+export function noticeSeverityFromJSON(object: any): NoticeSeverity {
+  switch (object) {
+    case 0:
+    case "NOTICE_SEVERITY_UNSPECIFIED":
+      return NoticeSeverity.NOTICE_SEVERITY_UNSPECIFIED;
+    case 1:
+    case "NOTICE_SEVERITY_INFO":
+      return NoticeSeverity.NOTICE_SEVERITY_INFO;
+    case 2:
+    case "NOTICE_SEVERITY_WARNING":
+      return NoticeSeverity.NOTICE_SEVERITY_WARNING;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NoticeSeverity.UNRECOGNIZED;
+  }
+}
+
+export function noticeSeverityToJSON(object: NoticeSeverity): string {
+  switch (object) {
+    case NoticeSeverity.NOTICE_SEVERITY_UNSPECIFIED:
+      return "NOTICE_SEVERITY_UNSPECIFIED";
+    case NoticeSeverity.NOTICE_SEVERITY_INFO:
+      return "NOTICE_SEVERITY_INFO";
+    case NoticeSeverity.NOTICE_SEVERITY_WARNING:
+      return "NOTICE_SEVERITY_WARNING";
+    case NoticeSeverity.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function noticeSeverityToNumber(object: NoticeSeverity): number {
+  switch (object) {
+    case NoticeSeverity.NOTICE_SEVERITY_UNSPECIFIED:
+      return 0;
+    case NoticeSeverity.NOTICE_SEVERITY_INFO:
+      return 1;
+    case NoticeSeverity.NOTICE_SEVERITY_WARNING:
+      return 2;
+    case NoticeSeverity.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
+
 /** ApplyResult is what a proxy replica did with a configuration. */
 export enum ApplyResult {
   APPLY_RESULT_UNSPECIFIED = "APPLY_RESULT_UNSPECIFIED",
@@ -245,6 +301,28 @@ export interface GetStatusResponse {
   extensions: RegisteredExtension[];
   /** One entry per proxy replica (task) core has heard from, sorted by proxy service then task. */
   replicas: ProxyReplicaStatus[];
+  /**
+   * What an operator should know about core's configuration file: keys core accepts but does not
+   * use, and settings that will not work as written on core's host. Warnings first, then by key.
+   */
+  configNotices: ConfigNotice[];
+}
+
+/**
+ * ConfigNotice is one thing core noticed about its configuration, when it loaded the file (ignored
+ * keys) or while running (a setting the host cannot honour).
+ */
+export interface ConfigNotice {
+  /** Dotted key of the configuration, e.g. "Extensions.default.Config.Version". */
+  key: string;
+  /**
+   * Stable machine-readable code: "ignored-key" (accepted, not used) or "ingress-without-ipvs"
+   * (PublishMode = "ingress" on a kernel without IPVS, so Swarm's routing mesh cannot work).
+   */
+  code: string;
+  /** What it means and what to do, in a sentence or two. */
+  message: string;
+  severity: NoticeSeverity;
 }
 
 /** ProxyReplica identifies one running proxy task (the agent fills it from Swarm's templates). */
@@ -1617,7 +1695,7 @@ export const RegisteredExtension: MessageFns<RegisteredExtension> = {
 };
 
 function createBaseGetStatusResponse(): GetStatusResponse {
-  return { models: [], deliveries: [], extensions: [], replicas: [] };
+  return { models: [], deliveries: [], extensions: [], replicas: [], configNotices: [] };
 }
 
 export const GetStatusResponse: MessageFns<GetStatusResponse> = {
@@ -1633,6 +1711,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     for (const v of message.replicas) {
       ProxyReplicaStatus.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.configNotices) {
+      ConfigNotice.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1682,6 +1763,14 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.replicas.push(ProxyReplicaStatus.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.configNotices.push(ConfigNotice.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1706,6 +1795,11 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
       replicas: globalThis.Array.isArray(object?.replicas)
         ? object.replicas.map((e: any) => ProxyReplicaStatus.fromJSON(e))
         : [],
+      configNotices: globalThis.Array.isArray(object?.configNotices)
+        ? object.configNotices.map((e: any) => ConfigNotice.fromJSON(e))
+        : globalThis.Array.isArray(object?.config_notices)
+        ? object.config_notices.map((e: any) => ConfigNotice.fromJSON(e))
+        : [],
     };
   },
 
@@ -1723,6 +1817,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.replicas?.length) {
       obj.replicas = message.replicas.map((e) => ProxyReplicaStatus.toJSON(e));
     }
+    if (message.configNotices?.length) {
+      obj.configNotices = message.configNotices.map((e) => ConfigNotice.toJSON(e));
+    }
     return obj;
   },
 
@@ -1735,6 +1832,126 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.deliveries = object.deliveries?.map((e) => Delivery.fromPartial(e)) || [];
     message.extensions = object.extensions?.map((e) => RegisteredExtension.fromPartial(e)) || [];
     message.replicas = object.replicas?.map((e) => ProxyReplicaStatus.fromPartial(e)) || [];
+    message.configNotices = object.configNotices?.map((e) => ConfigNotice.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseConfigNotice(): ConfigNotice {
+  return { key: "", code: "", message: "", severity: NoticeSeverity.NOTICE_SEVERITY_UNSPECIFIED };
+}
+
+export const ConfigNotice: MessageFns<ConfigNotice> = {
+  encode(message: ConfigNotice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.code !== "") {
+      writer.uint32(18).string(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    if (message.severity !== NoticeSeverity.NOTICE_SEVERITY_UNSPECIFIED) {
+      writer.uint32(32).int32(noticeSeverityToNumber(message.severity));
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigNotice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigNotice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.severity = noticeSeverityFromJSON(reader.int32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfigNotice {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      severity: isSet(object.severity)
+        ? noticeSeverityFromJSON(object.severity)
+        : NoticeSeverity.NOTICE_SEVERITY_UNSPECIFIED,
+    };
+  },
+
+  toJSON(message: ConfigNotice): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.severity !== NoticeSeverity.NOTICE_SEVERITY_UNSPECIFIED) {
+      obj.severity = noticeSeverityToJSON(message.severity);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConfigNotice>): ConfigNotice {
+    return ConfigNotice.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConfigNotice>): ConfigNotice {
+    const message = createBaseConfigNotice();
+    message.key = object.key ?? "";
+    message.code = object.code ?? "";
+    message.message = object.message ?? "";
+    message.severity = object.severity ?? NoticeSeverity.NOTICE_SEVERITY_UNSPECIFIED;
     return message;
   },
 };
