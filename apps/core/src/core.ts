@@ -1,7 +1,8 @@
 import { buildModel } from '@switchyard/model';
-import { ApplyResult, Delivery, Severity, configChecksum, type ProxyKind, type ProxyModel, type RenderedFile, type ReportProxyConfigRequest, type SwarmSnapshot } from '@switchyard/proto';
+import { ApplyResult, Delivery, Severity, configChecksum, type ConfigNotice, type ProxyKind, type ProxyModel, type RenderedFile, type ReportProxyConfigRequest, type SwarmSnapshot } from '@switchyard/proto';
 import { Loop, SnapshotWatcher, errorMeta, type DockerPort, type Logger } from '@switchyard/reconciler';
 import type { CoreConfig, ExtensionConfig } from './config.js';
+import { ignoredKeyNotices, sortNotices } from './config-notices.js';
 import type { Caller } from './control-plane.js';
 import type { ServiceCredentials } from './credentials.js';
 import { DeliveryError, DockerConfigDelivery, type ConfigDelivery } from './delivery.js';
@@ -10,6 +11,7 @@ import { ModelHub } from './hub.js';
 import { ProxyPreflight } from './preflight.js';
 import { ProxyConfigHub } from './proxy-hub.js';
 import { CoreMetrics } from './metrics.js';
+import { RoutingMeshCheck, procIpvsProbe } from './routing-mesh.js';
 import { MANAGED_BY, MANAGED_BY_VALUE, ROLE, extensionServiceSpec, specFingerprint } from './specs.js';
 
 /** Shortest period of the deploy loop (extension services, proxy re-assertion, late garbage collection). */
@@ -26,6 +28,8 @@ export interface CoreOptions {
   deployExtensions?: boolean;
   /** Issues the deployed services' client certificates; absent when core runs with `AllowInsecure`. */
   credentials?: ServiceCredentials;
+  /** Checks the routing mesh for `PublishMode = "ingress"` (default: probes this host's `/proc/net/ip_vs`). */
+  routingMesh?: RoutingMeshCheck;
 }
 
 /**
@@ -46,9 +50,11 @@ export class Core {
   private lastSnapshot: SwarmSnapshot | undefined;
   /** Secrets the proxy's own check refused (secret ID → its words); services using them are left out. */
   private readonly refusedSecrets = new Map<string, string>();
+  private readonly routingMesh: RoutingMeshCheck;
 
   constructor(private readonly options: CoreOptions) {
     this.metrics = options.metrics ?? new CoreMetrics(false);
+    this.routingMesh = options.routingMesh ?? new RoutingMeshCheck({ probe: procIpvsProbe(), logger: options.logger });
     this.delivery =
       options.delivery ??
       new DockerConfigDelivery(
@@ -86,7 +92,15 @@ export class Core {
       knownProxy: (name) => this.options.config.Extensions.some((e) => e.ProxyServiceName === name),
       onReport: (req) => this.onReplicaReport(req),
       onReplicas: () => this.replicaStatus(),
-    }, (_caller: Caller) => this.metrics.controlPlaneRefused.inc({ reason: 'permission-denied' }));
+    }, (_caller: Caller) => this.metrics.controlPlaneRefused.inc({ reason: 'permission-denied' }), () => this.configNotices());
+  }
+
+  /**
+   * What `switchyard status` shows about the configuration: the keys it ignores (info, from the file)
+   * and settings this host cannot honour (warnings, found while running). Warnings first, then by key.
+   */
+  configNotices(): ConfigNotice[] {
+    return sortNotices([...ignoredKeyNotices(this.options.config.IgnoredKeys), ...this.routingMesh.notices()]);
   }
 
   /** Logs and measures what a proxy replica reported about a configuration. */
@@ -269,6 +283,9 @@ export class Core {
     const { config, docker, logger } = this.options;
     if (config.Extensions.length === 0) return;
     const [networks, managed] = await Promise.all([docker.listNetworks(), docker.listServices({ label: [`${MANAGED_BY}=${MANAGED_BY_VALUE}`] })]);
+    const proxyOf = (ext: ExtensionConfig) => managed.find((s) => s.Spec?.Name === ext.ProxyServiceName && s.Spec?.Labels?.[ROLE] === 'proxy');
+    // Ports published through the routing mesh need IPVS on the host; see RoutingMeshCheck.
+    await this.routingMesh.observe(config.Extensions.filter((e) => e.PublishMode === 'ingress' && proxyOf(e) !== undefined));
     const coreNet = networks.find((n) => n.Name === config.CoreNetwork || n.Id === config.CoreNetwork);
     if (!coreNet) {
       throw new Error(`CoreNetwork ${JSON.stringify(config.CoreNetwork)} not found: create it with 'docker network create --driver overlay --attachable ${config.CoreNetwork}' and attach core to it`);
@@ -285,8 +302,7 @@ export class Core {
         await docker.updateService(fresh.ID, fresh.Version?.Index ?? 0, desired);
         logger.info('updated extension service', { extension: ext.Name, service: ext.ServiceName, image: ext.Image });
       }
-      const proxy = managed.find((s) => s.Spec?.Name === ext.ProxyServiceName && s.Spec?.Labels?.[ROLE] === 'proxy');
-      await this.delivery.reassert(ext, proxy);
+      await this.delivery.reassert(ext, proxyOf(ext));
     }
   }
 }

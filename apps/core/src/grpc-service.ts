@@ -1,5 +1,5 @@
 import { ServerError, Status } from 'nice-grpc';
-import { ProxyKind, configChecksum, type ExtensionServiceImplementation, type ProxyReplicaStatus, type RenderedFile, type ReportProxyConfigRequest } from '@switchyard/proto';
+import { ProxyKind, configChecksum, type ConfigNotice, type ExtensionServiceImplementation, type ProxyReplicaStatus, type RenderedFile, type ReportProxyConfigRequest } from '@switchyard/proto';
 import type { Logger } from '@switchyard/reconciler';
 import { authorize, type Caller, type CallerContext } from './control-plane.js';
 import type { ModelHub } from './hub.js';
@@ -52,7 +52,8 @@ export function checkSubmission(files: RenderedFile[], checksum: string): string
 
 /**
  * core's implementation of the `ExtensionService` contract: registration, models (one-shot and
- * streamed), config submission (checked, then handed to the sink), and status for operators.
+ * streamed), config submission (checked, then handed to the sink), and status for operators
+ * (`configNotices` fills `GetStatusResponse.config_notices`; none when absent).
  */
 export function createExtensionService(
   hub: ModelHub,
@@ -61,6 +62,7 @@ export function createExtensionService(
   knownClusters: () => string[],
   agents?: ProxyAgentSide,
   onDenied?: (caller: Caller, reason: string) => void,
+  configNotices?: () => ConfigNotice[],
 ): ExtensionServiceImplementation<CallerContext> {
   const denied = (caller: Caller, reason: string) => {
     logger.warn('control-plane call refused', { peer: caller.address, reason });
@@ -129,7 +131,13 @@ export function createExtensionService(
     },
     async getStatus(_req, context) {
       authorize(context.caller, { kind: 'status' }, denied);
-      return { models: hub.all(), deliveries: hub.lastDeliveries(), extensions: hub.registeredExtensions(), replicas: agents?.onReplicas() ?? [] };
+      return {
+        models: hub.all(),
+        deliveries: hub.lastDeliveries(),
+        extensions: hub.registeredExtensions(),
+        replicas: agents?.onReplicas() ?? [],
+        configNotices: configNotices?.() ?? [],
+      };
     },
     async *watchProxyConfig(req, context) {
       authorize(context.caller, { kind: 'proxy-agent', proxyService: req.proxyService }, denied);
