@@ -30,7 +30,7 @@ export const USAGE: Readonly<Record<string, string>> = {
 Operator CLI for Switchyard, the Interlock-compatible router for Docker Swarm.
 
 Commands:
-  status                 models, routed services, diagnostics, deliveries and extensions per cluster
+  status                 models, routed services, diagnostics, deliveries and extensions per cluster; config notices
   explain <host>[/path]  which route, upstream and endpoints serve a request, and why services are not routed
   render --proxy KIND    dry run: render the nginx or HAProxy config from the live model or a file
   snapshot [--out FILE]  capture the live swarm (read-only, Docker socket or DOCKER_HOST) as snapshot JSON
@@ -41,11 +41,13 @@ Run \`switchyard <command> --help\` for a command's options. \`switchyard --vers
 ${EXIT_CODES}`,
   status: `Usage: switchyard status [--core HOST:PORT] [--json]
 
-Shows, per service cluster: the model version, hosts routed, services routed and not routed,
-diagnostics (severity, service, label, message), the last delivery to each proxy (mode, config
-name, model version, time), each proxy replica's applied config (model version, when, reloads,
-old processes draining, the last config it rejected and why) and the registered extensions.
-Exits 0 even when there are error diagnostics or rejections.
+Shows core's config notices (keys of its TOML file it accepts but does not use, and settings this
+host cannot honour, e.g. PublishMode = "ingress" without IPVS), then, per service cluster: the
+model version, hosts routed, services routed and not routed, diagnostics (severity, service, label,
+message), the last delivery to each proxy (mode, config name, model version, time), each proxy
+replica's applied config (model version, when, reloads, old processes draining, the last config it
+rejected and why) and the registered extensions. Exits 0 even when there are error diagnostics,
+warnings or rejections.
 
 Options:
 ${CORE_FLAGS}

@@ -1,4 +1,4 @@
-import { BackendMode, ProxyKind, Severity, type Delivery, type Diagnostic, type GetStatusResponse, type ProxyModel, type ProxyReplicaStatus, type RegisteredExtension, type Upstream } from '@switchyard/proto';
+import { BackendMode, NoticeSeverity, ProxyKind, Severity, type ConfigNotice, type Delivery, type Diagnostic, type GetStatusResponse, type ProxyModel, type ProxyReplicaStatus, type RegisteredExtension, type Upstream } from '@switchyard/proto';
 import type { Explanation, RequestOutcome, ServiceClaim } from '@switchyard/model';
 
 /** A cluster name as printed: `"name"`, or `"" (default)`. */
@@ -9,6 +9,11 @@ export function clusterLabel(cluster: string): string {
 /** `error` / `warning` / `info` for a diagnostic's severity. */
 export function severityName(severity: Severity): string {
   return severity === Severity.SEVERITY_ERROR ? 'error' : severity === Severity.SEVERITY_WARNING ? 'warning' : 'info';
+}
+
+/** `warning` / `info` for a config notice's severity. */
+export function noticeSeverityName(severity: NoticeSeverity): string {
+  return severity === NoticeSeverity.NOTICE_SEVERITY_WARNING ? 'warning' : 'info';
 }
 
 /** One diagnostic on one line: severity, service, label, code and message. */
@@ -132,8 +137,18 @@ function formatCluster(cluster: string, model: ProxyModel | undefined, deliverie
   return out;
 }
 
+/** The `Config notices` section: a count, then one line per notice (severity, key, code: message), in core's order. */
+function formatConfigNotices(notices: readonly ConfigNotice[]): string[] {
+  const warnings = notices.filter((n) => n.severity === NoticeSeverity.NOTICE_SEVERITY_WARNING).length;
+  return [
+    `Config notices: ${plural(warnings, 'warning')}, ${notices.length - warnings} info`,
+    ...table(notices.map((n) => [noticeSeverityName(n.severity), n.key, `${n.code}: ${n.message}`]), '  '),
+  ];
+}
+
 /**
- * The text of `switchyard status`: one section per service cluster (model, hosts, services, diagnostics,
+ * The text of `switchyard status`: the config notices (when there are any: keys core ignores, settings
+ * the host cannot honour), then one section per service cluster (model, hosts, services, diagnostics,
  * deliveries, extensions), clusters sorted by name.
  */
 export function formatStatus(status: GetStatusResponse, address: string, now: number): string {
@@ -144,6 +159,7 @@ export function formatStatus(status: GetStatusResponse, address: string, now: nu
   ]);
   const names = [...clusters].sort();
   const out = [`Core ${address}: ${plural(names.length, 'service cluster')}, ${plural(status.extensions.length, 'registered extension')}`];
+  if (status.configNotices.length > 0) out.push('', ...formatConfigNotices(status.configNotices));
   for (const cluster of names) {
     out.push('');
     out.push(

@@ -83,6 +83,7 @@ export function fixtureStatus(): GetStatusResponse {
       { extensionId: 'ext-1', name: 'default', serviceCluster: '', proxyKind: ProxyKind.PROXY_KIND_NGINX, leaseExpiresAtUnixMs: 0, watches: 1 },
       { extensionId: 'ext-2', name: 'edge', serviceCluster: 'edge', proxyKind: ProxyKind.PROXY_KIND_HAPROXY, leaseExpiresAtUnixMs: NOW + 30_000, watches: 0 },
     ],
+    configNotices: [],
   };
 }
 
