@@ -113,11 +113,13 @@ Lint before you switch: builds the model of every service cluster the snapshot n
 would, and prints per labelled service what will be routed (host/path, TLS passthrough, default
 backend) or that it will not be, with the diagnostics that say why (bad labels, conflicts,
 com.docker.lb.* labels on the containers instead of the service). With --config, also checks core's
-TOML file. Exits 1 when a diagnostic at or above --fail-on was found.
+TOML file with core's own parser (a file core would refuse is exit 2), lists the keys core ignores
+(info notices: they never fail lint) and builds the models with its SecretPolicy. Exits 1 when a
+diagnostic at or above --fail-on was found.
 
 Options:
   --snapshot FILE    SwarmSnapshot JSON (from \`switchyard snapshot --out FILE\`); required
-  --config FILE      core's Interlock TOML file
+  --config FILE      core's Interlock TOML file (default without it: SecretPolicy "labelled")
   --fail-on LEVEL    error (default) or warning: the lowest severity that makes lint exit 1
   --json             print the report as JSON
 

@@ -1,22 +1,40 @@
-import { parse as parseToml } from 'smol-toml';
-import { buildModel } from '@switchyard/model';
+import { parseCoreConfig, type CoreConfig } from '@switchyard/config';
+import { buildModel, type SecretPolicy } from '@switchyard/model';
 import { Diagnostic, Severity, type ProxyModel, type SwarmSnapshot } from '@switchyard/proto';
-import { clusterLabel, severityName } from './format.js';
+import { clusterLabel, severityName, table } from './format.js';
 import { readSnapshotFile, readText } from './input-files.js';
 import { ExitCode, usageError, type CliIo, type ExitCodeValue } from './io.js';
 import type { Flags } from './commands.js';
 
 const CLUSTER_LABEL = 'com.docker.lb.service_cluster';
 
+/** Core's secret policy when its config file does not set one (derived from core's own parser). */
+const DEFAULT_SECRET_POLICY: SecretPolicy = parseCoreConfig('').SecretPolicy;
+
 /** The lowest severity that makes `lint` exit 1 (`--fail-on`). */
 export type FailOn = 'error' | 'warning';
 
-/** One finding about the core config file (`--config`): a key that is ignored or behaves differently. */
+/** `ConfigFinding.code` of a key core accepts (so an Interlock file loads unchanged) but does not use. */
+export const IGNORED_KEY = 'ignored-key';
+
+/**
+ * One finding about the core config file (`--config`), shaped like the config notices of `switchyard
+ * status`. `info` findings (ignored keys) never count as errors or warnings, so never fail lint.
+ */
 export interface ConfigFinding {
-  /** Dotted key, e.g. `Extensions.default.Config.WorkerProcesses`. */
+  /** Dotted key, e.g. `Extensions.default.Config.Version`. */
   key: string;
-  severity: 'error' | 'warning';
+  /** Stable machine-readable code, e.g. `ignored-key`. */
+  code: string;
+  severity: 'error' | 'warning' | 'info';
   message: string;
+}
+
+/** What `lint` takes from the `--config` file: its findings, and the options core builds models with. */
+export interface LintConfig {
+  findings: ConfigFinding[];
+  /** The file's `SecretPolicy` (which services may use a secret as their certificate). */
+  secretPolicy: SecretPolicy;
 }
 
 /** What `lint` says of one labelled service. */
@@ -44,6 +62,8 @@ export interface LintReport {
   otherDiagnostics: Diagnostic[];
   /** Findings about the config file (empty without `--config`). */
   config: ConfigFinding[];
+  /** The secret policy the models were built with (the config's `SecretPolicy`, else core's default). */
+  secretPolicy: SecretPolicy;
   errors: number;
   warnings: number;
 }
@@ -72,19 +92,26 @@ function routesOf(model: ProxyModel, service: string): string[] {
   return out;
 }
 
+/** Options of {@link lintSnapshot}. */
+export interface LintOptions {
+  /** Core's `SecretPolicy` (default: core's default, `labelled`). */
+  secretPolicy?: SecretPolicy;
+}
+
 /**
  * Lints a snapshot: builds the model of every service cluster the snapshot names (as core would, with
- * its default options) and reports per labelled service what is routed and what is not, and why.
- * Pure; `config` findings are passed through and counted.
+ * the config's secret policy) and reports per labelled service what is routed and what is not, and
+ * why. Pure; `config` findings are passed through, and those of severity error or warning counted.
  */
-export function lintSnapshot(snapshot: SwarmSnapshot, config: readonly ConfigFinding[] = []): LintReport {
+export function lintSnapshot(snapshot: SwarmSnapshot, config: readonly ConfigFinding[] = [], options: LintOptions = {}): LintReport {
+  const secretPolicy = options.secretPolicy ?? DEFAULT_SECRET_POLICY;
   const clusters = snapshotClusters(snapshot);
   const services: ServiceLint[] = [];
   const seen = new Set<string>();
   const otherDiagnostics: Diagnostic[] = [];
   const seenOther = new Set<string>();
   for (const cluster of clusters) {
-    const model = buildModel(snapshot, { serviceCluster: cluster });
+    const model = buildModel(snapshot, { serviceCluster: cluster, secretPolicy });
     for (const s of model.services) {
       if (seen.has(s.id)) continue;
       seen.add(s.id);
@@ -111,7 +138,7 @@ export function lintSnapshot(snapshot: SwarmSnapshot, config: readonly ConfigFin
   const all = [...services.flatMap((s) => s.diagnostics), ...otherDiagnostics];
   const errors = all.filter((d) => d.severity === Severity.SEVERITY_ERROR).length + config.filter((f) => f.severity === 'error').length;
   const warnings = all.filter((d) => d.severity === Severity.SEVERITY_WARNING).length + config.filter((f) => f.severity === 'warning').length;
-  return { clusters, services, otherDiagnostics, config: [...config], errors, warnings };
+  return { clusters, services, otherDiagnostics, config: [...config], secretPolicy, errors, warnings };
 }
 
 /** Whether `report` has something at or above `failOn`. */
@@ -144,8 +171,8 @@ export function formatLint(report: LintReport, files: { snapshot: string; config
     lines.push('');
   }
   if (files.config !== undefined) {
-    lines.push(`config ${files.config}: ${report.config.length === 0 ? 'valid TOML (key-by-key check not available in this build)' : `${plural(report.config.length, 'key')} ignored or behaving differently`}`);
-    for (const f of report.config) lines.push(`  ${f.severity.padEnd(7)}  ${f.key}: ${f.message}`);
+    lines.push(`config ${files.config}: valid, SecretPolicy "${report.secretPolicy}"; ${report.config.length === 0 ? 'no notices' : plural(report.config.length, 'notice')}`);
+    lines.push(...table(report.config.map((f) => [f.severity, f.key, `${f.code}: ${f.message}`]), '  '));
     lines.push('');
   }
   const verdict = lintFails(report, failOn) ? `FAIL (--fail-on ${failOn})` : 'ok';
@@ -165,23 +192,31 @@ export function lintJson(report: LintReport, files: { snapshot: string; config?:
     clusters: report.clusters,
     services: report.services.map((s) => ({ ...s, diagnostics: s.diagnostics.map((d) => Diagnostic.toJSON(d)) })),
     otherDiagnostics: report.otherDiagnostics.map((d) => Diagnostic.toJSON(d)),
+    secretPolicy: report.secretPolicy,
     configFindings: report.config,
   };
 }
 
+/** The findings about a parsed core config: one `info` finding per ignored key, with its reason, sorted by key. */
+export function configFindings(config: Pick<CoreConfig, 'IgnoredKeys'>): ConfigFinding[] {
+  return config.IgnoredKeys.map((i) => ({ key: i.key, code: IGNORED_KEY, severity: 'info', message: i.reason }));
+}
+
 /**
- * Checks the core config file given with `--config`: it must be valid TOML (else an input error,
- * exit 2, naming the file and the parser's message). Key by key findings (ignored keys, keys that
- * behave differently) are not available in this build: the result is always empty.
+ * Checks the core config file given with `--config` with core's own parser (`parseCoreConfig` of
+ * @switchyard/config), so lint accepts and refuses exactly what core does: a file core would refuse
+ * to start with (invalid TOML, an unknown key, a bad value) is an input error (exit 2) naming the file
+ * and every bad key. Returns the keys core would ignore and the file's `SecretPolicy`.
  */
-export async function lintConfigFile(io: CliIo, file: string): Promise<ConfigFinding[]> {
+export async function lintConfigFile(io: CliIo, file: string): Promise<LintConfig> {
   const text = await readText(io, file, 'config file');
+  let config: CoreConfig;
   try {
-    parseToml(text);
+    config = parseCoreConfig(text);
   } catch (err) {
-    throw usageError(`config file ${file} is not valid TOML: ${(err as Error).message}`, err);
+    throw usageError(`config file ${file}: ${(err as Error).message}`, err);
   }
-  return [];
+  return { findings: configFindings(config), secretPolicy: config.SecretPolicy };
 }
 
 /**
@@ -197,8 +232,8 @@ export async function lintCommand(positionals: readonly string[], flags: Flags, 
   const failOn: FailOn = failOnFlag;
   const configFile = typeof flags.config === 'string' ? flags.config : undefined;
   const snapshot = await readSnapshotFile(io, snapshotFile);
-  const config = configFile !== undefined ? await lintConfigFile(io, configFile) : [];
-  const report = lintSnapshot(snapshot, config);
+  const config = configFile !== undefined ? await lintConfigFile(io, configFile) : undefined;
+  const report = lintSnapshot(snapshot, config?.findings, { secretPolicy: config?.secretPolicy });
   const files = { snapshot: snapshotFile, config: configFile };
   if (flags.json === true) io.stdout(`${JSON.stringify(lintJson(report, files, failOn), null, 2)}\n`);
   else io.stdout(formatLint(report, files, failOn));

@@ -78,12 +78,12 @@ describe('switchyard lint', () => {
     expect(stdout).toContain('invalid-port');
   });
 
-  it('checks --config is valid TOML (the key-by-key report is not in this build)', async () => {
+  it('checks --config with core\'s parser: a file core would refuse is an input error (exit 2)', async () => {
     const ok = await run(['lint', '--snapshot', 'lint-snapshot.json', '--config', 'core.toml']);
-    expect(ok.stdout).toContain('config core.toml: valid TOML');
+    expect(ok.stdout).toContain('config core.toml: valid, SecretPolicy "labelled"; no notices\n');
     const bad = await run(['lint', '--snapshot', 'lint-snapshot.json', '--config', 'snapshot.json']);
     expect(bad.code).toBe(ExitCode.usage);
-    expect(bad.stderr).toContain('config file snapshot.json is not valid TOML');
+    expect(bad.stderr).toContain('config file snapshot.json: config is not valid TOML');
   });
 
   it.each([
