@@ -83,6 +83,9 @@ export function nginxTimeMs(value: string): number | undefined {
   return Number(match[1]) * (TIME_UNIT_MS[match[2] ?? ''] ?? Number.NaN);
 }
 
+/** Largest `AccessLogBuffer`: Linux's PIPE_BUF, the largest write to a pipe that is never interleaved. */
+export const ACCESS_LOG_BUFFER_MAX = 4096;
+
 /** Interlock's default `MainLogFormat` (nginx `log_format main`). */
 export const DEFAULT_MAIN_LOG_FORMAT =
   `'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent ' ` +
@@ -102,6 +105,8 @@ export const DEFAULT_TRACE_LOG_FORMAT =
  * `TaskConnectTimeout` is another: the `proxy_connect_timeout` of task-mode upstreams (the lower of it
  * and `ConnectTimeout`), so a request sent to a task that has just gone fails over to a live task
  * quickly; vip-mode upstreams keep `ConnectTimeout`.
+ * `AccessLogBuffer` is another: the access log is written in chunks of at most this size (and at least
+ * every second) instead of one write per request (`""` = one write per request, as Interlock).
  */
 export const NGINX_CONFIG_DEFAULTS = {
   User: 'nginx',
@@ -122,6 +127,7 @@ export const NGINX_CONFIG_DEFAULTS = {
   SSLCiphers: 'HIGH:!aNULL:!MD5',
   SSLProtocols: 'TLSv1.2',
   AccessLogPath: '/dev/stdout',
+  AccessLogBuffer: '4k',
   ErrorLogPath: '/dev/stdout',
   MainLogFormat: DEFAULT_MAIN_LOG_FORMAT,
   TraceLogFormat: DEFAULT_TRACE_LOG_FORMAT,
@@ -330,6 +336,16 @@ export const nginxConfigSchema = z.strictObject({
     .transform((v) => v.trim().split(/\s+/).join(' '))
     .default(NGINX_CONFIG_DEFAULTS.SSLProtocols),
   AccessLogPath: absPath(['off'], "an absolute file path or 'off'").default(NGINX_CONFIG_DEFAULTS.AccessLogPath),
+  // At most PIPE_BUF (4096): a larger write to the container's stdout pipe could interleave with
+  // another worker's, and Docker's log driver would then read broken lines.
+  AccessLogBuffer: z
+    .string()
+    .refine((v) => {
+      if (v === '') return true;
+      const b = sizeBytes(v);
+      return b !== undefined && b >= 512 && b <= ACCESS_LOG_BUFFER_MAX;
+    }, { message: "must be an nginx size from '512' to '4k' (one write to a pipe is atomic up to 4 KiB), or '' to write each line at once" })
+    .default(NGINX_CONFIG_DEFAULTS.AccessLogBuffer),
   ErrorLogPath: absPath(['stderr'], "an absolute file path or 'stderr'").default(NGINX_CONFIG_DEFAULTS.ErrorLogPath),
   MainLogFormat: logFormat.default(NGINX_CONFIG_DEFAULTS.MainLogFormat),
   TraceLogFormat: logFormat.default(NGINX_CONFIG_DEFAULTS.TraceLogFormat),

@@ -42,6 +42,8 @@ export const NGINX_VALUE_CASES: Case[] = [
   ['SSLProtocols', 'TLSv1.2'], ['SSLProtocols', 'TLSv1.2 TLSv1.3'], ['SSLProtocols', 'TLSv1.3'], ['SSLProtocols', 'TLSv1 TLSv1.1 TLSv1.2'], ['SSLProtocols', 'TLSv1.4', 'refuse'],
   ['SSLProtocols', 'tlsv1.2'], ['SSLProtocols', ''], ['SSLProtocols', 'TLSv1.2  TLSv1.3'],
   ['AccessLogPath', '/dev/stdout'], ['AccessLogPath', 'off'], ['AccessLogPath', '/tmp/access.log'], ['AccessLogPath', 'access.log'],
+  ['AccessLogBuffer', '4k', 'accept'], ['AccessLogBuffer', '', 'accept'], ['AccessLogBuffer', '512'], ['AccessLogBuffer', '2K'], ['AccessLogBuffer', '4096'],
+  ['AccessLogBuffer', '8k', 'refuse'], ['AccessLogBuffer', '1m', 'refuse'], ['AccessLogBuffer', '0', 'refuse'], ['AccessLogBuffer', 'big', 'refuse'], ['AccessLogBuffer', 4096],
   ['ErrorLogPath', '/dev/stderr'], ['ErrorLogPath', 'stderr'], ['ErrorLogPath', '/tmp/error.log'], ['ErrorLogPath', 'syslog:server=x'],
   ['MainLogFormat', LOG, 'accept'], ['MainLogFormat', "'$remote_addr $status'"], ['MainLogFormat', '$remote_addr $status'], ['MainLogFormat', "escape=json '{\"a\":\"$status\"}'"],
   ['MainLogFormat', "'$remote_addr' '$status';"], ['MainLogFormat', "'$remote_addr"], ['MainLogFormat', "'a'; return 200"], ['MainLogFormat', "'$not_a_variable'", 'refuse'],

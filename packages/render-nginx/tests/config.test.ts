@@ -216,9 +216,16 @@ describe('render options.config', () => {
     expect(text).toContain('proxy_connect_timeout 5s;');
     expect(text).toContain('proxy_send_timeout 6s;');
     expect(text).toContain('proxy_read_timeout 7s;');
-    expect(text).toContain('access_log /var/log/a.log main;');
+    expect(text).toContain('access_log /var/log/a.log main buffer=4k flush=1s;');
     expect(text).toContain('error_log /var/log/e.log warn;');
     expect(text).toContain('listen 8080 default_server;');
+  });
+
+  it('writes each access log line at once with AccessLogBuffer = "" (as Interlock), and refuses buffers above 4k', () => {
+    const text = renderNginx(model, { config: { AccessLogBuffer: '' } }).files[0]?.content ?? '';
+    expect(text).toContain('\n    access_log /dev/stdout main;\n');
+    expect(renderNginx(model, { config: { AccessLogBuffer: '2k' } }).files[0]?.content).toContain('access_log /dev/stdout main buffer=2k flush=1s;');
+    expect(errorOf({ AccessLogBuffer: '8k' }).issues).toEqual([{ key: 'AccessLogBuffer', message: expect.any(String) }]);
   });
 });
 
