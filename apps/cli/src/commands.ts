@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { describeIgnoredKeys, parseCoreConfig, type CoreConfig } from '@switchyard/config';
-import { buildModel, explainRequest } from '@switchyard/model';
+import { buildModel, explainRequest, type SecretPolicy } from '@switchyard/model';
 import { GetStatusResponse, RenderedFile, Diagnostic, type ProxyModel, type Diagnostic as DiagnosticType } from '@switchyard/proto';
 import { parseHaproxyConfig, renderHaproxy } from '@switchyard/render-haproxy';
 import { parseNginxConfig, renderNginx } from '@switchyard/render-nginx';
@@ -70,12 +70,12 @@ function explanationJson(e: ReturnType<typeof explainRequest>): unknown {
  * The model to work on: from `--model FILE` (ProxyModel JSON), `--snapshot FILE` (SwarmSnapshot JSON,
  * built with `buildModel`) or core's live model (GetModel).
  */
-async function loadModel(flags: Flags, io: CliIo, cluster: string): Promise<ProxyModel> {
+async function loadModel(flags: Flags, io: CliIo, cluster: string, secretPolicy?: SecretPolicy): Promise<ProxyModel> {
   const modelFile = str(flags, 'model');
   const snapshotFile = str(flags, 'snapshot');
   if (modelFile !== undefined && snapshotFile !== undefined) throw usageError('use either --model or --snapshot, not both');
   if (modelFile !== undefined) return readModelFile(io, modelFile);
-  if (snapshotFile !== undefined) return buildModel(await readSnapshotFile(io, snapshotFile), { serviceCluster: cluster });
+  if (snapshotFile !== undefined) return buildModel(await readSnapshotFile(io, snapshotFile), { serviceCluster: cluster, ...(secretPolicy ? { secretPolicy } : {}) });
   return withCore(flags, io, (core) => core.model(cluster));
 }
 
@@ -87,6 +87,8 @@ interface ExtensionSection {
   httpPort: number;
   httpsPort: number;
   serviceCluster: string;
+  /** Which services may use a secret as their certificate (the file's `SecretPolicy`). */
+  secretPolicy: SecretPolicy;
 }
 
 /**
@@ -112,7 +114,7 @@ async function readExtension(io: CliIo, file: string, wanted: string | undefined
   const ext = config.Extensions.find((e) => e.Name === name);
   if (ext === undefined) throw usageError(`config file ${file} has no [Extensions.${name}] section${names.length > 0 ? ` (it has: ${names.join(', ')})` : ''}`);
   for (const line of describeIgnoredKeys(config.IgnoredKeys)) io.stderr(`config: ${line}\n`);
-  return { name, kind: ext.ProxyKind, config: ext.Config, httpPort: ext.TargetPort, httpsPort: ext.TargetSSLPort, serviceCluster: ext.ServiceCluster };
+  return { name, kind: ext.ProxyKind, config: ext.Config, httpPort: ext.TargetPort, httpsPort: ext.TargetSSLPort, serviceCluster: ext.ServiceCluster, secretPolicy: config.SecretPolicy };
 }
 
 /** A path from the renderer, checked so it cannot leave the output directory. */
@@ -149,7 +151,7 @@ export async function renderCommand(positionals: string[], flags: Flags, io: Cli
     throw usageError(`invalid [Extensions.${ext?.name ?? '?'}.Config] for ${proxy}: ${(err as Error).message}`, err);
   }
 
-  const model = await loadModel(flags, io, cluster);
+  const model = await loadModel(flags, io, cluster, ext?.secretPolicy);
   const { files, diagnostics } = render(model);
   for (const d of model.diagnostics) io.stderr(`model:  ${formatDiagnostic(d)}\n`);
   for (const d of diagnostics) io.stderr(`render: ${formatDiagnostic(d)}\n`);

@@ -1,4 +1,4 @@
-import { parseCoreConfig, type CoreConfig } from '@switchyard/config';
+import { keyNotice, parseCoreConfig, type CoreConfig } from '@switchyard/config';
 import { buildModel, type SecretPolicy } from '@switchyard/model';
 import { Diagnostic, Severity, type ProxyModel, type SwarmSnapshot } from '@switchyard/proto';
 import { clusterLabel, severityName, table } from './format.js';
@@ -14,8 +14,7 @@ const DEFAULT_SECRET_POLICY: SecretPolicy = parseCoreConfig('').SecretPolicy;
 /** The lowest severity that makes `lint` exit 1 (`--fail-on`). */
 export type FailOn = 'error' | 'warning';
 
-/** `ConfigFinding.code` of a key core accepts (so an Interlock file loads unchanged) but does not use. */
-export const IGNORED_KEY = 'ignored-key';
+export { IGNORED_KEY, REPLACED_KEY } from '@switchyard/config';
 
 /**
  * One finding about the core config file (`--config`), shaped like the config notices of `switchyard
@@ -199,7 +198,7 @@ export function lintJson(report: LintReport, files: { snapshot: string; config?:
 
 /** The findings about a parsed core config: one `info` finding per ignored key, with its reason, sorted by key. */
 export function configFindings(config: Pick<CoreConfig, 'IgnoredKeys'>): ConfigFinding[] {
-  return config.IgnoredKeys.map((i) => ({ key: i.key, code: IGNORED_KEY, severity: 'info', message: i.reason }));
+  return config.IgnoredKeys.map((i) => ({ ...keyNotice(i), severity: 'info' }));
 }
 
 /**

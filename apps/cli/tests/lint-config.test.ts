@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCoreConfig } from '@switchyard/config';
-import { ExitCode, IGNORED_KEY, configFindings } from '../src/index.js';
+import { keyNotice, parseCoreConfig } from '@switchyard/config';
+import { ExitCode, IGNORED_KEY, REPLACED_KEY, configFindings } from '../src/index.js';
 import { run } from './helpers.js';
 
 /** Interlock's default UCP configuration (nginx), unchanged. */
@@ -37,8 +37,9 @@ describe('switchyard lint --config', () => {
     const header = lines.indexOf(`config ${DEFAULT_NGINX}: valid, SecretPolicy "labelled"; ${ignored.length} notices`);
     expect(header).toBeGreaterThan(0);
     const section = lines.slice(header + 1, header + 1 + ignored.length);
-    ignored.forEach((i, n) => expect(section[n]).toMatch(new RegExp(`^  info  ${i.key.replace(/\./g, '\\.')} +ignored-key: `)));
-    ignored.forEach((i, n) => expect(section[n]?.endsWith(`ignored-key: ${i.reason}`)).toBe(true));
+    ignored.map(keyNotice).forEach((i, n) => expect(section[n]).toMatch(new RegExp(`^  info  ${i.key.replace(/\./g, '\\.')} +${i.code}: `)));
+    ignored.map(keyNotice).forEach((i, n) => expect(section[n]?.endsWith(`${i.code}: ${i.message}`)).toBe(true));
+    expect(stdout).toContain('replaced-key: replaced by switchyard/extension:latest: "dockereng/ucp-interlock-extension:3.0.0-2e21c4d" is Interlock');
     expect(lines[header + 1 + ignored.length]).toBe('');
     expect(stdout).toContain("  info  Extensions.default.Config.Version ");
     expect(stdout).toContain("ignored-key: Interlock's extension version stamp");
@@ -52,7 +53,7 @@ describe('switchyard lint --config', () => {
     const json = JSON.parse(stdout) as Record<string, unknown>;
     const config = parseCoreConfig(readFileSync(DEFAULT_NGINX, 'utf8'));
     expect(json).toMatchObject({ config: DEFAULT_NGINX, secretPolicy: 'labelled', errors: 1, warnings: 1 });
-    expect(json.configFindings).toEqual(config.IgnoredKeys.map((i) => ({ key: i.key, code: IGNORED_KEY, severity: 'info', message: i.reason })));
+    expect(json.configFindings).toEqual(config.IgnoredKeys.map((i) => ({ key: i.key, code: i.replacement === undefined ? IGNORED_KEY : REPLACED_KEY, severity: 'info', message: keyNotice(i).message })));
     expect(json.configFindings).toEqual(configFindings(config));
   });
 

@@ -1,12 +1,12 @@
 import { NoticeSeverity, type ConfigNotice } from '@switchyard/proto';
+import { keyNotice } from '@switchyard/config';
 import type { IgnoredKey } from './config.js';
 
-/** `ConfigNotice.code` of a key core accepts (so an Interlock file loads unchanged) but does not use. */
-export const IGNORED_KEY = 'ignored-key';
+export { IGNORED_KEY, REPLACED_KEY } from '@switchyard/config';
 
-/** One info notice per key of `CoreConfig.IgnoredKeys`, its reason as the message. */
+/** One info notice per key of `CoreConfig.IgnoredKeys` (code `ignored-key` or `replaced-key`). */
 export function ignoredKeyNotices(ignored: readonly IgnoredKey[]): ConfigNotice[] {
-  return ignored.map((i) => ({ key: i.key, code: IGNORED_KEY, message: i.reason, severity: NoticeSeverity.NOTICE_SEVERITY_INFO }));
+  return ignored.map((i) => ({ ...keyNotice(i), severity: NoticeSeverity.NOTICE_SEVERITY_INFO }));
 }
 
 const RANK: Readonly<Record<NoticeSeverity, number>> = {

@@ -6,5 +6,5 @@ export { createExtensionService, checkSubmission, proxyKindOf, SUBMISSION_LIMITS
 export { CoreMetrics } from './metrics.js';
 export { extensionServiceSpec, proxyServiceSpec, specFingerprint, configTarget, certificateSecrets, MANAGED_BY, MANAGED_BY_VALUE, ROLE, EXTENSION, PROXY_SERVICE, INSTALLATION } from './specs.js';
 export { countingDockerPort } from './counting-port.js';
-export { ignoredKeyNotices, sortNotices, IGNORED_KEY } from './config-notices.js';
+export { ignoredKeyNotices, sortNotices, IGNORED_KEY, REPLACED_KEY } from './config-notices.js';
 export { RoutingMeshCheck, procIpvsProbe, INGRESS_WITHOUT_IPVS, IPVS_PROC_FILE, type IpvsProbe, type RoutingMeshCheckOptions } from './routing-mesh.js';

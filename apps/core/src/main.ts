@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   // Interlock keys Switchyard accepts but does not use: said once, at start (and shown by `switchyard status`).
-  for (const ignored of config.IgnoredKeys) logger.warn('config key ignored', { key: ignored.key, reason: ignored.reason });
+  for (const i of config.IgnoredKeys) logger.warn(i.replacement === undefined ? 'config key ignored' : 'config key replaced', { key: i.key, reason: i.reason, replacement: i.replacement });
   logger.info('config loaded', {
     listenAddr: config.ListenAddr,
     extensions: config.Extensions.map((e) => ({ name: e.Name, proxyKind: e.ProxyKind, serviceCluster: e.ServiceCluster, proxyService: e.ProxyServiceName, ports: [e.PublishedPort, e.PublishedSSLPort], publishMode: e.PublishMode })),

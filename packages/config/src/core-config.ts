@@ -356,6 +356,19 @@ export function parseCoreConfig(text: string): CoreConfig {
   return { ...cfg, PollIntervalMs: pollMs, Extensions: extensions, IgnoredKeys: ignored.sort(byKey) };
 }
 
+/** Notice code of a key that is accepted and has no effect. */
+export const IGNORED_KEY = 'ignored-key';
+/** Notice code of a key whose value Switchyard replaces (e.g. one of Interlock's images). */
+export const REPLACED_KEY = 'replaced-key';
+
+/**
+ * One ignored or replaced key as a notice (`switchyard status`, `switchyard lint --config`): its code
+ * and a message that names the replacement, if any.
+ */
+export function keyNotice(i: IgnoredKey): { key: string; code: string; message: string } {
+  return i.replacement === undefined ? { key: i.key, code: IGNORED_KEY, message: i.reason } : { key: i.key, code: REPLACED_KEY, message: `replaced by ${i.replacement}: ${i.reason}` };
+}
+
 /** True when `url` reaches the Docker API over TCP (where TLSCert/TLSKey/TLSCACert and AllowInsecure apply). */
 function dockerOverTls(url: string): boolean {
   return /^(tcp|https):\/\//i.test(url);

@@ -1,6 +1,9 @@
 export {
   parseCoreConfig,
   describeIgnoredKeys,
+  keyNotice,
+  IGNORED_KEY,
+  REPLACED_KEY,
   CoreConfigError,
   IGNORED_EXTENSION_KEYS,
   DEFAULT_EXTENSION_IMAGE,
