@@ -589,7 +589,7 @@ export function buildNginxView(
 
 /**
  * The `access_log` arguments. Buffered by default: one write per request costs the single worker
- * about a seventh of its CPU time per proxied request (tools/bench/dataplane.cjs); a buffer of at most
+ * about a tenth of its CPU time per proxied request (tools/bench/dataplane.cjs); a buffer of at most
  * 4 KiB, flushed every second, keeps lines whole on a pipe and late by at most a second.
  */
 function accessLog(config: NginxConfig): string {
