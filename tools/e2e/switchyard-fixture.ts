@@ -7,7 +7,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { connectExtensionClient, loadCredentials, type ExtensionConnection } from '@switchyard/proto';
+import { connectExtensionClient, loadCredentials, type ExtensionConnection } from '@switchyard/proto/client';
 import { runCli } from '../../apps/cli/src/index.js';
 import { docker, dockerLines, httpGet, waitFor, type HttpResponse, type SwarmFixture } from '../e2e-harness/index.js';
 

@@ -1,7 +1,8 @@
 import { ClientError, Status } from 'nice-grpc';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectExtensionClient, loadCredentials, type ExtensionServiceClient, type GetStatusResponse, type ProxyModel, type TlsCredentials } from '@switchyard/proto';
+import { type ExtensionServiceClient, type GetStatusResponse, type ProxyModel } from '@switchyard/proto';
+import { connectExtensionClient, loadCredentials, type TlsCredentials } from '@switchyard/proto/client';
 import { CliExit, ExitCode, resolvePath, usageError, type CliIo } from './io.js';
 
 /** Where the CLI looks for operator credentials when no flag or variable names them. */

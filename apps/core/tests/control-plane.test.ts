@@ -1,15 +1,7 @@
 import { ChannelCredentials, createChannel, createClient, createServer, type Server } from 'nice-grpc';
 import { noopLogger } from '@switchyard/reconciler';
-import {
-  ExtensionServiceDefinition,
-  ProxyKind,
-  ProxyModel,
-  configChecksum,
-  connectExtensionClient,
-  parseCredentialsBundle,
-  type ExtensionConnection,
-  type Identity,
-} from '@switchyard/proto';
+import { ExtensionServiceDefinition, ProxyKind, ProxyModel, configChecksum, type Identity } from '@switchyard/proto';
+import { connectExtensionClient, parseCredentialsBundle, type ExtensionConnection } from '@switchyard/proto/client';
 import { ControlPlaneTls, type CallerContext, type RefusalReason } from '../src/control-plane.js';
 import { createExtensionService } from '../src/grpc-service.js';
 import { ModelHub } from '../src/hub.js';

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'nice-grpc';
 import { noopLogger } from '@switchyard/reconciler';
-import { ExtensionServiceDefinition, ProxyKind, ProxyModel, configChecksum, connectExtensionClient, type ExtensionConnection } from '@switchyard/proto';
+import { ExtensionServiceDefinition, ProxyKind, ProxyModel, configChecksum } from '@switchyard/proto';
+import { connectExtensionClient, type ExtensionConnection } from '@switchyard/proto/client';
 import { insecureCallers, type CallerContext } from '../src/control-plane.js';
 import { checkSubmission, createExtensionService } from '../src/grpc-service.js';
 import { ModelHub } from '../src/hub.js';

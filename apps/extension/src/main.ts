@@ -2,7 +2,8 @@
 /* Switchyard extension entrypoint: parses args, picks the renderer, runs the loop. */
 import { parseArgs } from 'node:util';
 import winston from 'winston';
-import { ProxyKind, credentialsFromEnv } from '@switchyard/proto';
+import { ProxyKind } from '@switchyard/proto';
+import { credentialsFromEnv } from '@switchyard/proto/client';
 import { parseHaproxyConfig, renderHaproxy } from '@switchyard/render-haproxy';
 import { parseNginxConfig, renderNginx } from '@switchyard/render-nginx';
 import { runExtension, type Renderer } from './runner.js';

@@ -1,13 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ProxyKind } from '@switchyard/proto';
-import {
-  configChecksum,
-  connectExtensionClient,
-  type Diagnostic,
-  type TlsCredentials,
-  type ProxyModel,
-  type RenderedFile,
-} from '@switchyard/proto';
+import { configChecksum, type Diagnostic, type ProxyModel, type RenderedFile } from '@switchyard/proto';
+import { connectExtensionClient, type TlsCredentials } from '@switchyard/proto/client';
 
 /** The logging surface the runner uses (winston's logger fits). */
 export interface RunnerLogger {

@@ -2,7 +2,7 @@
 /* Switchyard proxy agent entrypoint: reads the environment, wires logger, driver and gRPC client, runs the agent. */
 import { hostname } from 'node:os';
 import winston from 'winston';
-import { connectExtensionClient, credentialsFromEnv, type TlsCredentials } from '@switchyard/proto';
+import { connectExtensionClient, credentialsFromEnv, type TlsCredentials } from '@switchyard/proto/client';
 import { haproxyDriver, nginxDriver, runProxyAgent } from '@switchyard/proxy-agent';
 import { ENV_USAGE, readAgentEnv } from './env.js';
 

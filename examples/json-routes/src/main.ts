@@ -8,7 +8,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { ProxyKind, configChecksum, connectExtensionClient, credentialsFromEnv, loadCredentials, type ExtensionServiceClient, type ProxyModel, type TlsCredentials } from '@switchyard/proto';
+import { ProxyKind, configChecksum, type ExtensionServiceClient, type ProxyModel } from '@switchyard/proto';
+import { connectExtensionClient, credentialsFromEnv, loadCredentials, type TlsCredentials } from '@switchyard/proto/client';
 import { renderFiles } from './render.js';
 
 /** Where the extension reports what it does; {@link jsonLogger} is the default. */

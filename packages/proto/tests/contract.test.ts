@@ -6,9 +6,9 @@ import {
   ProxyModel,
   Severity,
   configChecksum,
-  connectExtensionClient,
   type ExtensionServiceImplementation,
 } from '../src/index.js';
+import { connectExtensionClient } from '../src/client.js';
 
 const sample: ProxyModel = {
   ...ProxyModel.fromPartial({}),

@@ -22,7 +22,7 @@ export interface ProxyConfigClient {
   reportProxyConfig(request: ReportProxyConfigRequest, options: { signal: AbortSignal }): Promise<unknown>;
 }
 
-/** A connection to core; `close()` releases it. `connectExtensionClient` from `@switchyard/proto` fits. */
+/** A connection to core; `close()` releases it. `connectExtensionClient` from `@switchyard/proto/client` fits. */
 export interface CoreConnection {
   client: ProxyConfigClient;
   close(): void;

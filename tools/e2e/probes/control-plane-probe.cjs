@@ -11,7 +11,8 @@ const { readFileSync } = require('node:fs');
 const { generateKeyPairSync } = require('node:crypto');
 const forge = require('node-forge');
 const { ChannelCredentials, createChannel, createClient } = require('nice-grpc');
-const { ExtensionServiceDefinition, ProxyKind, configChecksum, connectExtensionClient, parseCredentialsBundle } = require('@switchyard/proto');
+const { ExtensionServiceDefinition, ProxyKind, configChecksum } = require('@switchyard/proto');
+const { connectExtensionClient, parseCredentialsBundle } = require('@switchyard/proto/client');
 
 const [core, bundleFile] = process.argv.slice(2);
 const deadline = () => ({ deadline: new Date(Date.now() + 5000) });

@@ -18,7 +18,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ProxyKind, configChecksum, connectExtensionClient, loadCredentials } from '@switchyard/proto';
+import { ProxyKind, configChecksum } from '@switchyard/proto';
+import { connectExtensionClient, loadCredentials } from '@switchyard/proto/client';
 import { E2E_IMAGES, SwarmFixture, docker, dockerLines, httpGet, requireImages, waitFor } from '../../e2e-harness/index.js';
 import { cli, deploySwitchyard, until200, type Switchyard } from '../switchyard-fixture.js';
 

@@ -10,7 +10,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ProxyKind, connectExtensionClient, loadCredentials, type ExtensionConnection } from '@switchyard/proto';
+import { ProxyKind } from '@switchyard/proto';
+import { connectExtensionClient, loadCredentials, type ExtensionConnection } from '@switchyard/proto/client';
 import { E2E_IMAGES, SwarmFixture, docker, requireImages, waitFor } from '../../e2e-harness/index.js';
 
 const root = resolve(__dirname, '../../..');

@@ -40,6 +40,7 @@ const { buildModel } = require('@switchyard/model');
 const { renderNginx } = require('@switchyard/render-nginx');
 const { renderHaproxy } = require('@switchyard/render-haproxy');
 const { configChecksum, ProxyModel } = require('@switchyard/proto');
+const { connectExtensionClient } = require('@switchyard/proto/client');
 const { FakeDockerPort } = require('@switchyard/reconciler');
 const { runProxyAgent, nginxDriver, haproxyDriver } = require('@switchyard/proxy-agent');
 const { parseCoreConfig } = require('@switchyard/config');
@@ -61,6 +62,7 @@ console.log(JSON.stringify({
   nginx: nginx.files[0].content.includes('10.0.1.7:8080'),
   haproxy: haproxy.files[0].content.includes('10.0.1.7:8080'),
   checksum: configChecksum(nginx.files).length,
+  client: typeof connectExtensionClient,
   json: ProxyModel.fromJSON(ProxyModel.toJSON(model)).hash === model.hash,
   fake: typeof new FakeDockerPort().listServices,
   agent: [typeof runProxyAgent, nginxDriver().mainFile, haproxyDriver().mainFile],
@@ -69,8 +71,20 @@ console.log(JSON.stringify({
 }));
 `,
     );
+    // The contract and the libraries built on it load no gRPC code; the client subpath does.
+    writeFileSync(
+      join(app, 'light.js'),
+      `
+for (const lib of ['@switchyard/labels', '@switchyard/model', '@switchyard/render-nginx', '@switchyard/render-haproxy', '@switchyard/config']) require(lib);
+const grpc = () => Object.keys(require.cache).filter((f) => /[\\/]node_modules[\\/](@grpc|nice-grpc)/.test(f)).length;
+const before = grpc();
+const { connectExtensionClient } = require('@switchyard/proto/client');
+console.log(JSON.stringify({ before, after: grpc() > 0, client: typeof connectExtensionClient }));
+`,
+    );
+    expect(JSON.parse(execFileSync('node', ['light.js'], { cwd: app, encoding: 'utf8' }))).toEqual({ before: 0, after: true, client: 'function' });
     const out = JSON.parse(execFileSync('node', ['check.js'], { cwd: app, encoding: 'utf8' }));
-    expect(out).toEqual({ spec: ['shop.example.com'], hosts: ['shop.example.com'], nginx: true, haproxy: true, checksum: 64, json: true, fake: 'function', agent: ['function', 'nginx.conf', 'haproxy.cfg'], config: [['default', 'nginx', 90_000]], duration: 3_723_500 });
+    expect(out).toEqual({ spec: ['shop.example.com'], hosts: ['shop.example.com'], nginx: true, haproxy: true, checksum: 64, client: 'function', json: true, fake: 'function', agent: ['function', 'nginx.conf', 'haproxy.cfg'], config: [['default', 'nginx', 90_000]], duration: 3_723_500 });
     // Each package's tarball carries its README and LICENSE and no test or source-only files; its
     // source maps embed their sources (the sources themselves are not shipped).
     for (const tarball of tarballs) {

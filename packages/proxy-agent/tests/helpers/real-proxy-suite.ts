@@ -11,16 +11,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, ServerError, Status, type Server } from 'nice-grpc';
-import {
-  ApplyResult,
-  ExtensionServiceDefinition,
-  configChecksum,
-  connectExtensionClient,
-  type ExtensionServiceImplementation,
-  type ProxyConfigBundle,
-  type ReportProxyConfigRequest,
-  type WatchProxyConfigResponse,
-} from '@switchyard/proto';
+import { ApplyResult, ExtensionServiceDefinition, configChecksum, type ExtensionServiceImplementation, type ProxyConfigBundle, type ReportProxyConfigRequest, type WatchProxyConfigResponse } from '@switchyard/proto';
+import { connectExtensionClient } from '@switchyard/proto/client';
 import { runProxyAgent, spawnProxy, type AgentLogger, type ProxyChild, type ProxyDriver } from '../../src/index.js';
 
 /** What a suite needs to know about one proxy. */
