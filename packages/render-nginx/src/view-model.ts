@@ -399,8 +399,10 @@ export function buildNginxView(
   const taskConnect = taskConnectTimeout(config);
 
   // ---- shared location values -------------------------------------------------------------------
+  // The app gets the Host header as the client sent it (case and port kept), as Interlock's nginx
+  // template (`$http_host`) and HAProxy do; routing itself matches the normalized `$host`.
   const proxyHeaders = [
-    { name: 'Host', value: '$host' },
+    { name: 'Host', value: '$http_host' },
     { name: 'Connection', value: "''" },
     { name: 'X-Real-IP', value: '$remote_addr' },
     { name: 'X-Forwarded-For', value: '$proxy_add_x_forwarded_for' },
