@@ -17,7 +17,7 @@
  */
 import type { HaproxyConfig } from './config.js';
 import {
-  PAGE_404,
+  NO_ROUTE_RULE,
   SNI_INSPECT_DELAY,
   STATS_PATH,
   backendSections,
@@ -224,7 +224,7 @@ function httpFrontend(a: HaproxyAnalysis, files: (stem: string) => string[]): Ha
     lines.push(`http-request redirect location %[var(txn.route),regsub(^${REDIRECT_MARK},)]%[capture.req.uri] code 302 if { var(txn.route) -m beg ${REDIRECT_MARK} }`);
   }
   if (a.hosts.length > 0) {
-    lines.push(`http-request return status 404 content-type text/html string '${PAGE_404}' if has_vh !has_route`);
+    lines.push(NO_ROUTE_RULE);
   }
   const strips = [...new Set(a.hosts.flatMap((h) => h.routes.map((r) => r.stripLength)).filter((n) => n > 0))].sort((x, y) => x - y);
   for (const n of strips) lines.push(`http-request set-path /%[path,bytes(${n})] if { var(txn.route),field(1,:) -m str ${n} }`);

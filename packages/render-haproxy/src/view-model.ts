@@ -88,12 +88,14 @@ export const HOST_VAR_RULE = 'http-request set-var(txn.host) req.hdr(host),host_
 /** Largest weight HAProxy accepts on a server. */
 export const MAX_WEIGHT = 256;
 
-/** Body of the 503 page. */
+/**
+ * Body of the 503 page: unknown hosts without a default backend, a known host without a route for
+ * the path (as nginx), and routes whose upstream has no endpoints.
+ */
 export const PAGE_503 =
-  '<html><head><title>503 Service Unavailable</title></head><body><h1>503 Service Unavailable</h1><p>No service is available for this host.</p></body></html>';
-/** Body of the 404 page (known host, no route for the path). */
-export const PAGE_404 =
-  '<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1><p>No route matches this path.</p></body></html>';
+  '<html><head><title>503 Service Unavailable</title></head><body><h1>503 Service Unavailable</h1><p>No service is available for this request.</p></body></html>';
+/** Answers a known host without a route (or redirect) for the path with the 503 page, as nginx does. */
+export const NO_ROUTE_RULE = `http-request return status 503 content-type text/html string '${PAGE_503}' if has_vh !has_route`;
 
 const LABEL = {
   hosts: 'com.docker.lb.hosts',
@@ -866,7 +868,7 @@ function httpFrontend(input: HttpFrontendInput): HaproxySection {
     }
   }
   if (hosts.length > 0) {
-    lines.push(`http-request return status 404 content-type text/html string '${PAGE_404}' if has_vh !has_route`);
+    lines.push(NO_ROUTE_RULE);
   }
   for (const h of hosts) {
     for (const r of h.routes) {
