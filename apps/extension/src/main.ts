@@ -12,11 +12,15 @@ const USAGE = `usage: switchyard-extension --core HOST:PORT [--proxy nginx|hapro
   proxy options (Interlock's [Extensions.*.Config] table plus ports) come as JSON in
   $SWITCHYARD_PROXY_OPTIONS: {"config": {...}, "httpPort": 80, "httpsPort": 443}`;
 
-/** The command line, strictly: an unknown flag or a stray argument is an error (exit 2). Empty arguments are skipped. */
+/**
+ * The command line, strictly: an unknown flag or a stray argument is an error (exit 2). Empty stray
+ * arguments are allowed (Interlock's default `Args = [""]`); a flag's value may be empty (`--cluster ""`).
+ */
 function readArgs(): { core?: string; proxy: string; cluster: string; name: string; help: boolean } {
   try {
-    const { values } = parseArgs({
-      args: process.argv.slice(2).filter((a) => a !== ''),
+    const { values, positionals } = parseArgs({
+      args: process.argv.slice(2),
+      allowPositionals: true,
       options: {
         core: { type: 'string' },
         proxy: { type: 'string', default: 'nginx' },
@@ -26,6 +30,8 @@ function readArgs(): { core?: string; proxy: string; cluster: string; name: stri
       },
       strict: true,
     });
+    const stray = positionals.find((p) => p !== '');
+    if (stray !== undefined) throw new Error(`Unexpected argument '${stray}'`);
     return values;
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
