@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { explainRequest, type RequestOutcome } from '@switchyard/model';
 import type { ProxyModel } from '@switchyard/proto';
 import type { ConformanceRequest, Outcome, TlsOutcome } from './outcome.js';
-import type { EchoBody, RunningProxy } from './world.js';
+import { PUBLISHED_HTTPS_PORT, type EchoBody, type RunningProxy } from './world.js';
 
 /** Prefix of the CN of a backend's own certificate (`backend.<service>`). */
 const BACKEND_CN = 'backend.';
@@ -149,7 +149,7 @@ const STATUS: Readonly<Record<RequestOutcome['kind'], number>> = {
 /** What `explainRequest` predicts for the request, in the same terms. */
 export function observeExplain(model: ProxyModel, req: ConformanceRequest): Outcome {
   const target = req.path ?? '/';
-  const e = explainRequest(model, req.host, target);
+  const e = explainRequest(model, req.host, target, { publishedHttpsPort: PUBLISHED_HTTPS_PORT });
   const o = req.scheme === 'https' ? e.https : e.http;
   const out: Outcome = { status: STATUS[o.kind] };
   if (req.scheme === 'https') {

@@ -32,7 +32,7 @@ export interface Outcome {
   tasks?: number;
   /** Path and query the backend received. */
   path?: string;
-  /** `Location` of a redirect; `{httpsPort}` stands for the proxy's TLS port. */
+  /** `Location` of a redirect. */
   location?: string;
   /** Response headers (lower case names); `null`: the header is absent. Proxies only. */
   headers?: Record<string, string | null>;
@@ -90,10 +90,9 @@ export const NOT_EXPLAINED: readonly (keyof Outcome)[] = ['headers', 'upstreamHe
 
 /**
  * The part of `observed` that `expected` asserts, made comparable with `toEqual`: only the fields and
- * headers `expected` lists, `{httpsPort}` expanded, and shares within ±0.1 of the expected ones
- * replaced by them.
+ * headers `expected` lists, and shares within ±0.1 of the expected ones replaced by them.
  */
-export function comparable(expected: Outcome, observed: Outcome, target: TargetName, httpsPort: number): { expected: Outcome; observed: Outcome } {
+export function comparable(expected: Outcome, observed: Outcome, target: TargetName): { expected: Outcome; observed: Outcome } {
   const exp: Outcome = { ...expected };
   const obs: Outcome = {};
   for (const key of Object.keys(expected) as (keyof Outcome)[]) {
@@ -103,7 +102,6 @@ export function comparable(expected: Outcome, observed: Outcome, target: TargetN
     }
     (obs as Record<string, unknown>)[key] = observed[key];
   }
-  if (exp.location !== undefined) exp.location = exp.location.split('{httpsPort}').join(String(httpsPort));
   for (const key of ['headers', 'upstreamHeaders'] as const) {
     const want = exp[key];
     if (want) obs[key] = Object.fromEntries(Object.keys(want).map((name) => [name, observed[key]?.[name] ?? null]));

@@ -28,6 +28,13 @@ export type TargetName = ProxyTargetName | 'explain';
 /** The targets, in the order the suite runs them. */
 export const TARGETS: readonly TargetName[] = ['nginx', 'haproxy', 'haproxy-split', 'explain'];
 
+/**
+ * The port clients reach the proxies' TLS listener on, as Docker would publish it (`PublishedSSLPort`):
+ * both renderers and `explainRequest` get it as `publishedHttpsPort`. It differs from every listening
+ * port of the suite, so an ssl_only redirect shows which one a target uses.
+ */
+export const PUBLISHED_HTTPS_PORT = 8443;
+
 /** `maxFileBytes` of the split HAProxy layout: small enough that `switchyard.d/` parts are produced. */
 export const SPLIT_MAX_FILE_BYTES = 4700;
 
@@ -209,9 +216,9 @@ export async function startWorld(): Promise<World> {
         20_000,
         'starting the proxies',
         Promise.all([
-          startNginx(model, ca!.dir),
-          startHaproxy(model, ca!.dir),
-          startHaproxy(model, ca!.dir, { maxFileBytes: SPLIT_MAX_FILE_BYTES }),
+          startNginx(model, ca!.dir, { publishedHttpsPort: PUBLISHED_HTTPS_PORT }),
+          startHaproxy(model, ca!.dir, { publishedHttpsPort: PUBLISHED_HTTPS_PORT }),
+          startHaproxy(model, ca!.dir, { publishedHttpsPort: PUBLISHED_HTTPS_PORT, maxFileBytes: SPLIT_MAX_FILE_BYTES }),
         ]),
       );
       const running = { nginx, haproxy, 'haproxy-split': haproxySplit };

@@ -132,19 +132,23 @@ const SUCCESS: ReadonlySet<OutcomeKind> = new Set<OutcomeKind>(['proxy', 'passth
  * @param model the proxy model of one service cluster
  * @param host requested host name; case, a `:port` suffix and a trailing dot are ignored
  * @param path requested path (default `/`); a query string is ignored for matching but kept in redirect locations
+ * @param options `publishedHttpsPort`: the port clients reach the proxy's TLS listener on (Interlock's
+ *   `PublishedSSLPort`, the renderers' option of the same name; default 443), named in the `Location`
+ *   of ssl_only redirects unless it is 443
  * @example
  * const e = explainRequest(model, 'app.example.com', '/api/users');
  * e.http.kind;              // 'proxy'
  * e.http.route?.path;       // '/api'
  * e.upstreams[0]?.upstream.endpoints.length;
  */
-export function explainRequest(model: ProxyModel, host: string, path = '/'): Explanation {
+export function explainRequest(model: ProxyModel, host: string, path = '/', options: { publishedHttpsPort?: number } = {}): Explanation {
   const wanted = normalizeHost(host);
   const { path: wantedPath, uri, raw } = normalizeRequestPath(path);
   const upstreamsByName = new Map(model.upstreams.map((u) => [u.name, u] as const));
 
   const requested = { path: wantedPath, uri, raw };
-  const http = explainHttp(model, wanted, requested, upstreamsByName);
+  const port = options.publishedHttpsPort ?? 443;
+  const http = explainHttp(model, wanted, requested, upstreamsByName, port === 443 ? '' : `:${port}`);
   const https = explainHttps(model, wanted, requested, upstreamsByName);
 
   const usedNames = [...new Set([http.upstream, https.upstream].filter((n) => n !== ''))].sort(compareStrings);
@@ -190,7 +194,7 @@ interface RequestedPath {
   raw: string;
 }
 
-function explainHttp(model: ProxyModel, host: string, requested: RequestedPath, upstreams: ReadonlyMap<string, Upstream>): RequestOutcome {
+function explainHttp(model: ProxyModel, host: string, requested: RequestedPath, upstreams: ReadonlyMap<string, Upstream>, httpsPortSuffix: string): RequestOutcome {
   const found = bestHost(model.hosts, host);
   if (!found) return unknownHost(model, host, upstreams);
   const { item: httpHost, match } = found;
@@ -199,7 +203,7 @@ function explainHttp(model: ProxyModel, host: string, requested: RequestedPath, 
     return {
       ...base,
       kind: 'https-redirect',
-      location: `https://${host}${requested.uri}`,
+      location: `https://${host}${httpsPortSuffix}${requested.uri}`,
       summary: `host ${httpHost.host} is ssl_only: plain HTTP is redirected to HTTPS`,
     };
   }

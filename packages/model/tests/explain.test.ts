@@ -134,6 +134,14 @@ describe('explainRequest: TLS', () => {
     expect(e.routed).toBe(true);
   });
 
+  it('names the published TLS port in the ssl_only Location unless it is 443', () => {
+    const m = model((b) =>
+      b.secret('web.cert').secret('web.key').service('web', lb('w.local', 80, { ssl_cert: 'web.cert', ssl_key: 'web.key', ssl_only: 'true' })),
+    );
+    expect(explainRequest(m, 'W.Local:8080', '/x?y', { publishedHttpsPort: 8443 }).http.location).toBe('https://w.local:8443/x?y');
+    expect(explainRequest(m, 'w.local', '/x?y', { publishedHttpsPort: 443 }).http.location).toBe('https://w.local/x?y');
+  });
+
   it('says when HTTPS is not served for an HTTP-only host', () => {
     const m = model((b) => b.service('web', lb('w.local')));
     expect(explainRequest(m, 'w.local').https.kind).toBe('no-tls');

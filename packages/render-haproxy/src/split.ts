@@ -28,6 +28,7 @@ import {
   TLS_TERMINATE_BACKEND,
   globalSection,
   pathRules,
+  sslOnlyRedirect,
   statsSection,
   tcpDefaultsSection,
   tlsBindOf,
@@ -213,7 +214,7 @@ function httpFrontend(a: HaproxyAnalysis, files: (stem: string) => string[]): Ha
   for (const file of files('hosts')) lines.push(`http-request set-var(txn.vh) var(txn.host),map_str(${file}) if !has_route !has_vh`);
   for (const file of files('wildcards')) lines.push(`http-request set-var(txn.vh) var(txn.host),map_end(${file}) if !has_route !has_vh`);
   for (const file of files('ssl-only')) {
-    lines.push(`http-request redirect location https://%[var(txn.host)]%[capture.req.uri] code 301 if !has_route !{ ssl_fc } has_vh { var(txn.vh),map_str(${file}) -m found }`);
+    lines.push(`${sslOnlyRedirect(a.httpsRedirectPort)} if !has_route !{ ssl_fc } has_vh { var(txn.vh),map_str(${file}) -m found }`);
   }
   // Lookup key: virtual host + path + "/", so "/app" and "/app/..." both begin with the key "<vh>/app/".
   if (a.hosts.length > 0) {

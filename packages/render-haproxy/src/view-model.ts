@@ -27,6 +27,13 @@ export interface HaproxyRenderOptions {
   httpPort?: number;
   /** TLS listening port for terminated HTTPS and SNI passthrough (default 443). */
   httpsPort?: number;
+  /**
+   * Port clients reach the TLS listener on (Interlock's `PublishedSSLPort`), which differs from
+   * `httpsPort` when Docker publishes the proxy's target port on another port. `ssl_only` hosts
+   * redirect plain HTTP to `https://<host>:<this port><uri>` (no port when it is 443).
+   * Default: `httpsPort`.
+   */
+  publishedHttpsPort?: number;
   /** Directory where certificate secrets are mounted (default `/run/secrets`). */
   secretsDir?: string;
   /** Value of the `x-proxy-id` response header (default: the proxy's host name at run time). */
@@ -85,6 +92,13 @@ export const CERT_LIST_FILE = 'switchyard.d/certificates.crt-list';
  * trailing dot (`Name.:8080` is `name`), as nginx and `explainRequest` normalize it.
  */
 export const HOST_VAR_RULE = 'http-request set-var(txn.host) req.hdr(host),host_only,lower,regsub([.]$,)';
+/**
+ * The redirect of plain HTTP on ssl_only hosts: same host (normalized, as nginx's `$host`), the
+ * published TLS port (`portSuffix`, "" for 443) and the URI as the client sent it.
+ */
+export function sslOnlyRedirect(portSuffix: string): string {
+  return `http-request redirect location https://%[var(txn.host)]${portSuffix}%[capture.req.uri] code 301`;
+}
 /** Largest weight HAProxy accepts on a server. */
 export const MAX_WEIGHT = 256;
 
@@ -237,6 +251,8 @@ export interface HaproxyAnalysis {
   config: HaproxyConfig;
   httpPort: number;
   httpsPort: number;
+  /** `:<publishedHttpsPort>` of ssl_only redirects, or "" when that port is 443. */
+  httpsRedirectPort: string;
   proxyId: string | undefined;
   maxFileBytes: number;
   /** Valid upstreams by name, sorted by name. */
@@ -294,6 +310,7 @@ export function analyzeModel(model: ProxyModel, options: HaproxyRenderOptions = 
     d.error('invalid-option', `httpsPort equals httpPort (${httpPort}); using ${httpPort === 443 ? 8443 : 443}`);
     httpsPort = httpPort === 443 ? 8443 : 443;
   }
+  const publishedHttpsPort = validPort(options.publishedHttpsPort, httpsPort, 'publishedHttpsPort', d);
   let secretsDir = options.secretsDir ?? '/run/secrets';
   if (!isSafeAbsolutePath(secretsDir)) {
     d.error('unsafe-value', `secretsDir ${describeValue(secretsDir)} is not a safe absolute path; using /run/secrets`);
@@ -515,6 +532,7 @@ export function analyzeModel(model: ProxyModel, options: HaproxyRenderOptions = 
     config,
     httpPort,
     httpsPort,
+    httpsRedirectPort: publishedHttpsPort === 443 ? '' : `:${publishedHttpsPort}`,
     proxyId,
     maxFileBytes,
     upstreams,
@@ -632,6 +650,7 @@ export function singleFileSections(a: HaproxyAnalysis): HaproxySection[] {
       pathAcls: a.pathAcls,
       defaultBackend: defaultUpstream ? `up_${defaultUpstream.name}` : 'sy_default',
       proxyId,
+      httpsRedirectPort: a.httpsRedirectPort,
     }),
   );
 
@@ -811,6 +830,7 @@ interface HttpFrontendInput {
   pathAcls: Map<string, string>;
   defaultBackend: string;
   proxyId: string | undefined;
+  httpsRedirectPort: string;
 }
 
 function httpFrontend(input: HttpFrontendInput): HaproxySection {
@@ -850,7 +870,7 @@ function httpFrontend(input: HttpFrontendInput): HaproxySection {
   // Plain HTTP to HTTPS for ssl_only hosts.
   hosts.forEach((h, i) => {
     if (h.sslOnly) {
-      lines.push(`http-request redirect location https://%[var(txn.host)]%[capture.req.uri] code 301 if !has_route !{ ssl_fc } vh${i}`);
+      lines.push(`${sslOnlyRedirect(input.httpsRedirectPort)} if !has_route !{ ssl_fc } vh${i}`);
     }
   });
 

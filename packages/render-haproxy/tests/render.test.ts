@@ -35,6 +35,22 @@ describe('renderHaproxy', () => {
     expect(text.endsWith('\n')).toBe(true);
   });
 
+  it('redirects ssl_only hosts to the published TLS port (default: the TLS listen port; none for 443), in both layouts', () => {
+    const model = { hosts: [{ host: 'a.example.com', sslOnly: true, routes: [{ path: '/', upstream: 'a' }] }], upstreams: [upstream('a')] };
+    const redirect = (text: string) => linesOf(text, /code 301/).map((l) => l.replace(/ if .*/, ''));
+    expect(redirect(cfg(model, { httpsPort: 443, publishedHttpsPort: 8443 }).text)).toEqual([
+      'http-request redirect location https://%[var(txn.host)]:8443%[capture.req.uri] code 301',
+    ]);
+    expect(redirect(cfg(model, { httpsPort: 8443, publishedHttpsPort: 443 }).text)).toEqual(['http-request redirect location https://%[var(txn.host)]%[capture.req.uri] code 301']);
+    expect(redirect(cfg(model, { httpsPort: 9443 }).text)).toEqual(['http-request redirect location https://%[var(txn.host)]:9443%[capture.req.uri] code 301']);
+    const split = cfg(model, { publishedHttpsPort: 8443, maxFileBytes: 1024 }).text;
+    expect(split).toContain('switchyard.d/ssl-only-001.map');
+    expect(redirect(split)).toEqual([
+      'http-request redirect location https://%[var(txn.host)]:8443%[capture.req.uri] code 301',
+    ]);
+    expect(cfg(model, { publishedHttpsPort: 70000 }).codes).toContain('invalid-option');
+  });
+
   it('orders routes longest prefix first whatever the input order', () => {
     const { text } = cfg({
       hosts: [

@@ -13,6 +13,13 @@ export interface NginxRenderOptions {
   httpPort?: number;
   /** Port of the TLS listener, terminated and SNI passthrough alike (default 443). */
   httpsPort?: number;
+  /**
+   * Port clients reach the TLS listener on (Interlock's `PublishedSSLPort`), which differs from
+   * `httpsPort` when Docker publishes the proxy's target port on another port. `ssl_only` hosts
+   * redirect plain HTTP to `https://<host>:<this port><uri>` (no port when it is 443).
+   * Default: `httpsPort`.
+   */
+  publishedHttpsPort?: number;
   /** Absolute directory where certificate files are mounted (default `/run/secrets`). */
   secretsDir?: string;
   /**

@@ -288,6 +288,7 @@ export function buildNginxView(
   const config = resolveConfig(options.config, diags);
   const httpPort = validPort(options.httpPort, 80, 'httpPort', diags);
   const httpsPort = validPort(options.httpsPort, 443, 'httpsPort', diags);
+  const publishedHttpsPort = validPort(options.publishedHttpsPort, httpsPort, 'publishedHttpsPort', diags);
 
   let secretsDir = (options.secretsDir ?? '/run/secrets').replace(/(.)\/+$/, '$1');
   if (!isSafeAbsolutePath(secretsDir)) {
@@ -435,7 +436,8 @@ export function buildNginxView(
   const servers: ServerView[] = [];
   const seenHosts = new Set<string>();
   const referenced = new Set<string>();
-  const httpsSuffix = httpsPort === 443 ? '' : `:${httpsPort}`;
+  // ssl_only redirects send clients to the port they reach the TLS listener on.
+  const httpsSuffix = publishedHttpsPort === 443 ? '' : `:${publishedHttpsPort}`;
   let anyTlsServer = false;
   let longestName = 0;
   /** Valid hosts and whether they have a TLS server of their own. */

@@ -25,6 +25,14 @@ describe('renderNginx', () => {
     expect(result.files[0]?.content).toContain('listen 80 default_server;');
   });
 
+  it('redirects ssl_only hosts to the published TLS port (default: the TLS listen port; none for 443)', () => {
+    const model = { hosts: [{ host: 'a.example.com', sslOnly: true, routes: [{ path: '/', upstream: 'a' }] }], upstreams: [upstream('a', '10.0.0.1')] };
+    expect(text(model, { httpsPort: 443, publishedHttpsPort: 8443 })).toContain('return 301 https://$host:8443$request_uri;');
+    expect(text(model, { httpsPort: 8443, publishedHttpsPort: 443 })).toContain('return 301 https://$host$request_uri;');
+    expect(text(model, { httpsPort: 9443 })).toContain('return 301 https://$host:9443$request_uri;');
+    expect(codes(model, { publishedHttpsPort: 0 })).toContain('invalid-option');
+  });
+
   it('does not depend on the input order of hosts, upstreams and endpoints', () => {
     const a = {
       hosts: [

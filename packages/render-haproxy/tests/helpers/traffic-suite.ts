@@ -340,10 +340,10 @@ export function trafficSuite(layout: TrafficLayout): void {
   });
 
   describe('TLS through haproxy', () => {
-    it('redirects plain HTTP to HTTPS for ssl_only hosts (same host and URI)', async () => {
-      const reply = await request(httpPort, 'secure.test:80', '/p?q=1');
+    it('redirects plain HTTP to HTTPS for ssl_only hosts (same host and URI, the TLS port by default)', async () => {
+      const reply = await request(httpPort, 'Secure.Test:80', '/p?q=1');
       expect(reply.status).toBe(301);
-      expect(reply.headers.location).toBe('https://secure.test/p?q=1');
+      expect(reply.headers.location).toBe(`https://secure.test:${httpsPort}/p?q=1`);
     });
 
     it('terminates TLS for hosts with a certificate (SNI), forwarding X-Forwarded-Proto https', async () => {
