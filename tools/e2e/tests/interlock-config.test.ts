@@ -133,5 +133,14 @@ describe.each(CASES)("Interlock's $file, unchanged", (c) => {
     const wrong = await cli(['lint', '--snapshot', empty, '--config', fixture(c.file)]);
     expect(wrong.code).toBe(2);
     expect(wrong.err).toContain(empty);
+    // So is a malformed file, and a model given where a snapshot belongs.
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{"services": [');
+    const malformed = await cli(['lint', '--snapshot', broken]);
+    expect([malformed.code, malformed.err.includes(broken)]).toEqual([2, true]);
+    const model = join(dir, 'model.json');
+    writeFileSync(model, JSON.stringify({ version: '3', hash: 'ab', hosts: [{ host, routes: [{ path: '/', upstream: 'app' }] }], upstreams: [{ name: 'app', endpoints: [] }] }));
+    const asSnapshot = await cli(['lint', '--snapshot', model]);
+    expect([asSnapshot.code, asSnapshot.err.includes(model)]).toEqual([2, true]);
   }, 180_000);
 });
