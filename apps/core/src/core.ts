@@ -26,7 +26,7 @@ export interface CoreOptions {
   delivery?: ConfigDelivery;
   /** Deploy and keep up to date the extension services (default true). */
   deployExtensions?: boolean;
-  /** Issues the deployed services' client certificates; absent when core runs with `AllowInsecure`. */
+  /** Issues the deployed services' client certificates; absent when core runs with `InsecureControlPlane`. */
   credentials?: ServiceCredentials;
   /** Checks the routing mesh for `PublishMode = "ingress"` (default: probes this host's `/proc/net/ip_vs`). */
   routingMesh?: RoutingMeshCheck;

@@ -102,6 +102,19 @@ describe.each(CASES)("Interlock's $file, unchanged", (c) => {
     }
   }, 300_000);
 
+  it("switchyard status lists the file's ignored and replaced keys, and warns that ingress publishing needs IPVS this host lacks", async () => {
+    const status = await waitFor(async () => {
+      const s = await cli(['status', '--core', `127.0.0.1:${GRPC_PORT}`, '--json']);
+      const notices = s.code === 0 ? ((JSON.parse(s.out) as { configNotices?: { key: string; code: string; severity: string }[] }).configNotices ?? []) : [];
+      return notices.some((n) => n.code === 'ingress-without-ipvs') ? notices : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 2000, description: 'the ingress-without-ipvs notice in switchyard status' });
+    expect(status[0]).toMatchObject({ key: `Extensions.${c.extension}.PublishMode`, code: 'ingress-without-ipvs', severity: 'NOTICE_SEVERITY_WARNING' });
+    const keys = status.map((n) => `${n.code} ${n.key}`);
+    for (const key of c.ignored) expect(keys).toContain(`ignored-key ${key}`);
+    expect(keys).toContain(`replaced-key Extensions.${c.extension}.Image`);
+    expect(keys).toContain(`replaced-key Extensions.${c.extension}.ProxyImage`);
+  }, 180_000);
+
   it('switchyard snapshot, then render --config and lint --config on the same file', async () => {
     const snap = join(dir, 'snapshot.json');
     const taken = await cli(['snapshot', '--out', snap]);
