@@ -55,7 +55,6 @@ ProxyKind = "${e.kind}"
 ServiceName = "${fx.id}-${e.name}-ext"
 ProxyServiceName = "${fx.id}-${e.name}-proxy"
 ServiceCluster = "${e.serviceCluster ?? ''}"
-ProxyReplicas = 1
 ProxyStopGracePeriod = "2s"
 ProxyUpdateDelay = "0s"
 PublishMode = "host"

@@ -64,6 +64,11 @@ export interface ConfigDelivery {
   reassert(extension: ExtensionConfig, current: DockerService | undefined): Promise<void>;
 }
 
+/** A service spec's mode, as Swarm keeps it: `global` or `replicated`. */
+function modeOf(spec: DockerServiceSpec | undefined): 'global' | 'replicated' {
+  return spec?.Mode?.Global ? 'global' : 'replicated';
+}
+
 /** Thrown for a delivery that cannot be made (too large, missing secrets, ...). */
 export class DeliveryError extends Error {
   /** With `rejected-by-proxy`: the secrets the refused spec would have added (the suspects). */
@@ -231,13 +236,19 @@ export class DockerConfigDelivery implements ConfigDelivery {
     }
     let spec = proxyServiceSpec(this.installation, ext, delivered, wanted, mounted, env);
 
-    const current = await this.findService(proxy);
+    let current = await this.findService(proxy);
     if (current && !this.isOurs(current)) {
       throw new DeliveryError(
         'foreign-service',
         `service ${proxy} exists but was not deployed by this Switchyard core (labels ${MANAGED_BY}=${MANAGED_BY_VALUE}, ${INSTALLATION}=${this.installation}); ` +
           'core leaves it alone: give the extension another ProxyServiceName (an Interlock proxy may still run under this name)',
       );
+    }
+    if (current && modeOf(current.Spec) !== modeOf(spec)) {
+      // Swarm cannot change a service's mode in place (replicated ↔ global): replace the service.
+      this.logger.warn('proxy service mode changes: replacing the service (its ports are closed until the new tasks start)', { proxyService: proxy, from: modeOf(current.Spec), to: modeOf(spec) });
+      await this.docker.removeService(current.ID);
+      current = undefined;
     }
     if (hitless && current) {
       // Content alone changed: keep the configs the running tasks booted from, so Swarm replaces

@@ -113,7 +113,9 @@ export function proxyServiceSpec(
       RestartPolicy: { Condition: 'any', Delay: 1000 * NS_PER_MS },
       Networks: [...new Set(networkIds)].sort().map((Target) => ({ Target })),
     },
-    Mode: { Replicated: { Replicas: ext.ProxyReplicas } },
+    // Host-mode ports allow one proxy per node: run one on every eligible node (global), so that a
+    // drained or lost node leaves no task pending that would hold every later update.
+    Mode: ext.PublishMode === 'host' && ext.ProxyReplicas > 0 ? { Global: {} } : { Replicated: { Replicas: ext.ProxyReplicas } },
     UpdateConfig: updateConfig,
     RollbackConfig: { ...updateConfig, FailureAction: 'pause' },
     EndpointSpec: {
@@ -192,7 +194,7 @@ export function specFingerprint(spec: Dockerode.ServiceSpec): string {
     secrets: (c.Secrets ?? []).map((x) => [x.SecretName, x.File?.Name]).sort(),
     networks: (task.Networks ?? spec.Networks ?? []).map((n) => n.Target).sort(),
     constraints: task.Placement?.Constraints ?? [],
-    replicas: spec.Mode?.Replicated?.Replicas,
+    replicas: spec.Mode?.Global ? 'global' : spec.Mode?.Replicated?.Replicas,
     ports: (spec.EndpointSpec?.Ports ?? []).map((p) => [p.TargetPort, p.PublishedPort, p.PublishMode]),
     update: spec.UpdateConfig ? [spec.UpdateConfig.Delay ?? 0, spec.UpdateConfig.FailureAction, spec.UpdateConfig.Order] : null,
   });

@@ -40,6 +40,32 @@ describe('DockerConfigDelivery', () => {
     ]);
   });
 
+  it('runs a host-mode proxy on every eligible node (global) and an ingress-mode one as ProxyReplicas replicas', async () => {
+    const { docker, delivery } = setup();
+    await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
+    const mode = () => (docker.services.find((s) => s.Spec?.Name === ext.ProxyServiceName)?.Spec as { Mode?: unknown } | undefined)?.Mode;
+    expect(mode()).toEqual({ Global: {} });
+    const ingress = parseCoreConfig(`[Extensions.default]\nPublishMode = "ingress"\nProxyReplicas = 3\n`).Extensions[0]!;
+    const second = setup();
+    await second.delivery.deliver({ extension: ingress, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
+    expect((second.docker.services.find((s) => s.Spec?.Name === ingress.ProxyServiceName)?.Spec as { Mode?: unknown }).Mode).toEqual({ Replicated: { Replicas: 3 } });
+  });
+
+  it('replaces a proxy service whose mode must change (Swarm cannot change it in place)', async () => {
+    const { docker, delivery } = setup();
+    // A proxy deployed by an earlier version: replicated, with host-mode ports.
+    const old = parseCoreConfig(`[Extensions.default]\nPublishMode = "ingress"\nProxyReplicas = 1\n`).Extensions[0]!;
+    await delivery.deliver({ extension: old, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
+    const before = docker.services.find((s) => s.Spec?.Name === ext.ProxyServiceName)!.ID;
+    docker.resetCalls();
+    const res = await delivery.deliver({ extension: ext, model: model({ version: 2 }), files: [{ path: 'nginx.conf', content: 'a' }] });
+    expect(res.changed).toBe(true);
+    expect([docker.callCount('removeService'), docker.callCount('createService'), docker.callCount('updateService')]).toEqual([1, 1, 0]);
+    const after = docker.services.find((s) => s.Spec?.Name === ext.ProxyServiceName)!;
+    expect(after.ID).not.toBe(before);
+    expect((after.Spec as { Mode?: unknown }).Mode).toEqual({ Global: {} });
+  });
+
   it("never changes a service of the same name that it did not deploy (e.g. Interlock's proxy still running)", async () => {
     const { docker, delivery } = setup();
     await docker.createService({ Name: ext.ProxyServiceName, Labels: { 'com.docker.ucp.InstanceID': 'x' }, TaskTemplate: { ContainerSpec: { Image: 'docker/ucp-interlock-proxy:3.2.3' } } });

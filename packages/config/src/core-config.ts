@@ -305,7 +305,8 @@ export function parseCoreConfig(text: string): CoreConfig {
   } catch (err) {
     throw new CoreConfigError(`config is not valid TOML: ${(err as Error).message}`, { cause: err });
   }
-  const parsed = coreSchema.safeParse(isTable(doc) ? canonicalDocument(doc) : doc);
+  const document = isTable(doc) ? canonicalDocument(doc) : doc;
+  const parsed = coreSchema.safeParse(document);
   if (!parsed.success) {
     const lines = parsed.error.issues.flatMap((i) =>
       i.code === 'unrecognized_keys'
@@ -335,6 +336,10 @@ export function parseCoreConfig(text: string): CoreConfig {
     else ignored.push(...checked.ignored);
     const images = imagesOf(name, kind, ext, ignored);
     argsNotice(name, ext, ignored);
+    const given = isTable(document) && isTable(document.Extensions) && isTable(document.Extensions[name]) ? document.Extensions[name] : {};
+    if (ext.PublishMode === 'host' && given.ProxyReplicas !== undefined && ext.ProxyReplicas > 0) {
+      ignored.push({ key: `Extensions.${name}.ProxyReplicas`, reason: 'with PublishMode = "host" one proxy runs on every node ProxyConstraints select (a global service), so a drained or lost node never blocks a change; ProxyReplicas counts proxies in ingress mode (0 still stops them)' });
+    }
     extensions.push({
       ...ext,
       Image: images.image,

@@ -63,7 +63,7 @@ describe("Interlock's documented configurations load unchanged", () => {
 
   it("matches keys case-insensitively, as Interlock's Go decoder does", () => {
     const cfg = parseCoreConfig(fixture('host-mode.toml'));
-    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['Extensions.default.Image', 'Extensions.default.ProxyImage']);
+    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['Extensions.default.Image', 'Extensions.default.ProxyImage', 'Extensions.default.ProxyReplicas']);
     expect(parseCoreConfig('pollinterval = "2s"\n[extensions.a]\nproxyreplicas = 3\n')).toMatchObject({ PollIntervalMs: 2000, Extensions: [{ Name: 'a', ProxyReplicas: 3 }] });
   });
 
@@ -105,6 +105,14 @@ describe("Interlock's documented configurations load unchanged", () => {
     expect(parseCoreConfig(`${args}HitlessServiceUpdate = false\n`).IgnoredKeys).toEqual([]);
   });
 
+  it('counts proxies with ProxyReplicas in ingress mode only: host mode runs one per eligible node', () => {
+    const host = parseCoreConfig('[Extensions.a]\nPublishMode = "host"\nProxyReplicas = 3\n');
+    expect(describeIgnoredKeys(host.IgnoredKeys)).toEqual([expect.stringMatching(/^Extensions\.a\.ProxyReplicas: ignored \(with PublishMode = "host" one proxy runs on every node ProxyConstraints select/)]);
+    expect(parseCoreConfig('[Extensions.a]\nPublishMode = "ingress"\nProxyReplicas = 3\n').IgnoredKeys).toEqual([]);
+    expect(parseCoreConfig('[Extensions.a]\nProxyReplicas = 0\n').IgnoredKeys).toEqual([]);
+    expect(parseCoreConfig('[Extensions.a]\n').IgnoredKeys).toEqual([]);
+  });
+
   it('reports custom templates and the config service as ignored', () => {
     expect(parseCoreConfig(fixture('custom-template.toml')).IgnoredKeys.map((i) => i.key)).toEqual([
       'Extensions.default.Image',
@@ -113,7 +121,7 @@ describe("Interlock's documented configurations load unchanged", () => {
       'Extensions.default.TemplatePath',
     ]);
     const cfg = parseCoreConfig(fixture('production.toml'));
-    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['EndpointOverride', 'Extensions.default.ConfigImage', 'Extensions.default.ConfigServiceName', 'Extensions.default.Image', 'Extensions.default.ProxyImage']);
+    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['EndpointOverride', 'Extensions.default.ConfigImage', 'Extensions.default.ConfigServiceName', 'Extensions.default.Image', 'Extensions.default.ProxyImage', 'Extensions.default.ProxyReplicas']);
     expect(cfg.PollIntervalMs).toBe(90_000);
     expect(cfg.Extensions[0]).toMatchObject({ ProxyStopGracePeriodMs: 10_000, ProxyUpdateDelayMs: 30_000, HitlessServiceUpdate: true });
   });
