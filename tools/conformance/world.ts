@@ -36,7 +36,7 @@ export const TARGETS: readonly TargetName[] = ['nginx', 'haproxy', 'haproxy-spli
 export const PUBLISHED_HTTPS_PORT = 8443;
 
 /** `maxFileBytes` of the split HAProxy layout: small enough that `switchyard.d/` parts are produced. */
-export const SPLIT_MAX_FILE_BYTES = 4700;
+export const SPLIT_MAX_FILE_BYTES = 5400;
 
 /** A running proxy of one cluster. */
 export interface RunningProxy {

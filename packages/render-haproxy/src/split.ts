@@ -28,6 +28,8 @@ import {
   TLS_TERMINATE_BACKEND,
   globalSection,
   pathRules,
+  PATH_NORMALIZATION_RULES,
+  stripPrefixRule,
   sslOnlyRedirect,
   statsSection,
   tcpDefaultsSection,
@@ -134,11 +136,11 @@ export function mapTables(a: HaproxyAnalysis): MapTable[] {
     { stem: 'ssl-only', purpose: 'Virtual hosts whose plain HTTP requests are redirected to HTTPS (map_str).', lines: a.hosts.filter((h) => h.sslOnly).map((h) => `${h.host} 1`) },
     {
       stem: 'routes',
-      purpose: `Virtual host + path prefix + "/" -> bytes to strip:backend, or ${REDIRECT_MARK}<redirect target> (map_beg, longest prefix first, a redirect first on an equal prefix).`,
+      purpose: `Virtual host + normalized path prefix + "/" -> path segments to strip:backend, or ${REDIRECT_MARK}<redirect target> (map_beg, longest prefix first, a redirect first on an equal prefix).`,
       lines: a.hosts.flatMap((h) =>
         pathRules(h).map((rule) =>
           rule.kind === 'route'
-            ? `${key(h.host, rule.route.pathAcl)} ${rule.route.stripLength}:up_${rule.route.upstream.name}`
+            ? `${key(h.host, rule.route.pathAcl)} ${rule.route.stripSegments}:up_${rule.route.upstream.name}`
             : `${key(h.host, rule.redirect.pathAcl)} ${REDIRECT_MARK}${rule.redirect.toUrl}`,
         ),
       ),
@@ -203,6 +205,7 @@ function httpFrontend(a: HaproxyAnalysis, files: (stem: string) => string[]): Ha
     'unique-id-format %[uuid()]',
     'http-request set-header X-Request-ID %[unique-id]',
     HOST_VAR_RULE,
+    ...PATH_NORMALIZATION_RULES,
     'acl has_vh var(txn.vh) -m found',
     'acl has_route var(txn.route) -m found',
     `acl stats_path path ${STATS_PATH}`,
@@ -216,9 +219,9 @@ function httpFrontend(a: HaproxyAnalysis, files: (stem: string) => string[]): Ha
   for (const file of files('ssl-only')) {
     lines.push(`${sslOnlyRedirect(a.httpsRedirectPort)} if !has_route !{ ssl_fc } has_vh { var(txn.vh),map_str(${file}) -m found }`);
   }
-  // Lookup key: virtual host + path + "/", so "/app" and "/app/..." both begin with the key "<vh>/app/".
+  // Lookup key: virtual host + normalized path (txn.mpath) + "/", so "/app" and "/app/..." both begin with the key "<vh>/app/".
   if (a.hosts.length > 0) {
-    lines.push('http-request set-var(txn.path) path if !has_route has_vh', 'http-request set-var(txn.key) var(txn.vh),concat(,txn.path,/) if !has_route has_vh');
+    lines.push('http-request set-var(txn.key) var(txn.vh),concat(,txn.mpath,/) if !has_route has_vh');
   }
   for (const file of files('routes')) lines.push(`http-request set-var(txn.route) var(txn.key),map_beg(${file}) if !has_route has_vh`);
   if (a.hosts.some((h) => h.redirects.length > 0)) {
@@ -227,8 +230,8 @@ function httpFrontend(a: HaproxyAnalysis, files: (stem: string) => string[]): Ha
   if (a.hosts.length > 0) {
     lines.push(NO_ROUTE_RULE);
   }
-  const strips = [...new Set(a.hosts.flatMap((h) => h.routes.map((r) => r.stripLength)).filter((n) => n > 0))].sort((x, y) => x - y);
-  for (const n of strips) lines.push(`http-request set-path /%[path,bytes(${n})] if { var(txn.route),field(1,:) -m str ${n} }`);
+  const strips = [...new Set(a.hosts.flatMap((h) => h.routes.map((r) => r.stripSegments)).filter((n) => n > 0))].sort((x, y) => x - y);
+  for (const n of strips) lines.push(stripPrefixRule(n, `{ var(txn.route),field(1,:) -m str ${n} }`));
   lines.push(...headerLines(config, a.proxyId));
   lines.push('use_backend %[var(txn.route),field(2,:)] if has_route');
   lines.push(`default_backend ${a.defaultUpstream ? `up_${a.defaultUpstream.name}` : 'sy_default'}`);

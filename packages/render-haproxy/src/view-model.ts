@@ -99,6 +99,39 @@ export const HOST_VAR_RULE = 'http-request set-var(txn.host) req.hdr(host),host_
 export function sslOnlyRedirect(portSuffix: string): string {
   return `http-request redirect location https://%[var(txn.host)]${portSuffix}%[capture.req.uri] code 301`;
 }
+/**
+ * Nested `..` levels the path normalization resolves (`/a/b/../../c` has two). A path with a `..`
+ * segment left after them (deeper nesting, or above the root as in `/../x`) gets 400.
+ */
+export const DOTDOT_PASSES = 4;
+
+/**
+ * How fe_http normalizes the request path before matching routes and redirects, as nginx does, so
+ * `/api/../admin` is not under `/api` while `/%61pi/x` and `//api/x` are. HAProxy 2.6's `normalize-uri`
+ * is experimental, so converters do it; the request itself is left as sent:
+ * - `txn.npath`: the path with `%2F`/`%2E` decoded (they shape segments), `//` merged, `.` segments
+ *   removed and `..` segments resolved; other percent-escapes kept. Only paths with a `%`, `//` or `/.`
+ *   need it. Routes that strip their prefix forward what follows the prefix in this path.
+ * - `txn.mpath`: `txn.npath` percent-decoded; route and redirect prefixes are matched against it.
+ * - 400, as nginx, for a `..` segment left over, an escaped NUL or an invalid escape.
+ */
+export const PATH_NORMALIZATION_RULES: readonly string[] = [
+  'http-request set-var(txn.npath) path',
+  String.raw`http-request set-var(txn.npath) 'path,regsub(%2F,/,gi),regsub(%2E,.,gi),regsub(/+,/,g),regsub("(?<=/\.|/\.\.)$",/),regsub("/\.(?=/)",,g)` +
+    String.raw`,regsub("/(?!\.\./)[^/]+/\.\.(?=/)",,g)`.repeat(DOTDOT_PASSES) +
+    `' if { path -m sub % // /. }`,
+  'http-request set-var(txn.mpath) var(txn.npath),url_dec',
+  'http-request deny deny_status 400 if { var(txn.npath) -m sub -i /../ %00 } || !{ var(txn.mpath) -m found }',
+];
+
+/**
+ * The rule of a route that strips its prefix of `segments` path segments: the task gets the rest of
+ * the normalized path (`/` when nothing is left) and the query as sent.
+ */
+export function stripPrefixRule(segments: number, condition: string): string {
+  return `http-request set-path /%[var(txn.npath),field(${segments + 2},/,0)] if ${condition}`;
+}
+
 /** Largest weight HAProxy accepts on a server. */
 export const MAX_WEIGHT = 256;
 
@@ -144,7 +177,8 @@ export interface RouteView {
   pathAcl: string | undefined;
   /** Length of the path prefix without its trailing slash. */
   prefixLength: number;
-  stripLength: number;
+  /** Path segments of the prefix the task does not get (strip_prefix), or 0. */
+  stripSegments: number;
   upstream: UpstreamView;
 }
 
@@ -433,7 +467,7 @@ export function analyzeModel(model: ProxyModel, options: HaproxyRenderOptions = 
         id: `r${routeCount++}`,
         pathAcl: pathAclFor(route.path),
         prefixLength: prefix.length,
-        stripLength: route.stripPrefix && prefix !== '' ? prefix.length + 1 : 0,
+        stripSegments: route.stripPrefix && prefix !== '' ? prefix.split('/').length - 1 : 0,
         upstream,
       });
     }
@@ -843,6 +877,7 @@ function httpFrontend(input: HttpFrontendInput): HaproxySection {
     'unique-id-format %[uuid()]',
     'http-request set-header X-Request-ID %[unique-id]',
     HOST_VAR_RULE,
+    ...PATH_NORMALIZATION_RULES,
     'acl has_vh var(txn.vh) -m found',
     'acl has_route var(txn.route) -m found',
     `acl stats_path path ${STATS_PATH}`,
@@ -860,7 +895,7 @@ function httpFrontend(input: HttpFrontendInput): HaproxySection {
     );
   });
   for (const [prefix, acl] of input.pathAcls) {
-    lines.push(`acl ${acl} path ${prefix}`, `acl ${acl} path_beg ${prefix}/`);
+    lines.push(`acl ${acl} var(txn.mpath) -m str ${prefix}`, `acl ${acl} var(txn.mpath) -m beg ${prefix}/`);
   }
 
   // Stats, then virtual host selection (exact names before wildcards, first match wins).
@@ -892,7 +927,7 @@ function httpFrontend(input: HttpFrontendInput): HaproxySection {
   }
   for (const h of hosts) {
     for (const r of h.routes) {
-      if (r.stripLength > 0) lines.push(`http-request set-path /%[path,bytes(${r.stripLength})] if { var(txn.route) -m str ${r.id} }`);
+      if (r.stripSegments > 0) lines.push(stripPrefixRule(r.stripSegments, `{ var(txn.route) -m str ${r.id} }`));
     }
   }
 

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { BackendMode, ProxyModel, Severity } from '@switchyard/proto';
 import type { Upstream } from '@switchyard/proto';
 import { renderHaproxy } from '../src/index.js';
-import { HOST_VAR_RULE } from '../src/view-model.js';
+import { HOST_VAR_RULE, PATH_NORMALIZATION_RULES } from '../src/view-model.js';
 import { haproxyCheck, installCert, makePki } from './helpers/tools.js';
 
 jest.setTimeout(180_000);
@@ -101,12 +101,14 @@ function assertSafeText(text: string): void {
     }
     const body = line.slice(4);
     expect(DIRECTIVES.has(body.split(' ')[0] ?? '')).toBe(true);
+    // The path normalization rules are constants (no model value reaches them).
+    if (PATH_NORMALIZATION_RULES.includes(body)) continue;
     // Characters that change HAProxy's parsing may only appear in the renderer's own constructs.
     const stripped = body
       .replace(HOST_VAR_RULE, '')
       .replace(/ string '<html>[^']*<\/html>'/, '')
       .replace(/\{ [a-z_.(),0-9 -]+ \}/g, '')
-      .replace(/%\[[a-z_.(),0-9-]+\]/g, '')
+      .replace(/%\[[a-z_.(),0-9/-]+\]/g, '')
       .replace(/%s[ip]/g, '')
       .replace(/%Tr$/, '');
     expect(stripped).not.toMatch(/["'\\#${}%\t]/);

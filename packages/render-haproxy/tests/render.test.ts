@@ -69,7 +69,11 @@ describe('renderHaproxy', () => {
       ],
       upstreams: [upstream('u')],
     });
-    expect(linesOf(text, /^ {4}acl p\d+ path /)).toEqual(['acl p0 path /a/b/c', 'acl p1 path /a/b', 'acl p2 path /a']);
+    expect(linesOf(text, /^ {4}acl p\d+ var\(txn\.mpath\) -m str /)).toEqual([
+      'acl p0 var(txn.mpath) -m str /a/b/c',
+      'acl p1 var(txn.mpath) -m str /a/b',
+      'acl p2 var(txn.mpath) -m str /a',
+    ]);
     expect(linesOf(text, /set-var\(txn\.route\) str\(r/)).toEqual([
       'http-request set-var(txn.route) str(r0) if !has_route vh0 p0',
       'http-request set-var(txn.route) str(r1) if !has_route vh0 p1',
@@ -92,7 +96,7 @@ describe('renderHaproxy', () => {
     ]);
   });
 
-  it('strips the prefix after the route is chosen, by length', () => {
+  it('strips the prefix after the route is chosen, by path segments of the normalized path', () => {
     const { text } = cfg({
       hosts: [
         {
@@ -108,8 +112,8 @@ describe('renderHaproxy', () => {
       ],
       upstreams: [upstream('u')],
     });
-    // "/" strips nothing; "/app/" and "/app" both strip "/app".
-    expect(linesOf(text, /set-path/)).toEqual(['http-request set-path /%[path,bytes(5)] if { var(txn.route) -m str r0 }']);
+    // "/" strips nothing; "/app/" and "/app" both strip "/app" (one segment: field 3 on is kept).
+    expect(linesOf(text, /set-path/)).toEqual(['http-request set-path /%[var(txn.npath),field(3,/,0)] if { var(txn.route) -m str r0 }']);
   });
 
   it('omits every info header when HideInfoHeaders is set', () => {

@@ -159,8 +159,8 @@ describe('split layout', () => {
     expect(paths.filter((p) => !/^switchyard\.d\/part-\d{3}\.cfg$/.test(p))).toEqual(['haproxy.cfg', 'switchyard.d/hosts-001.map', 'switchyard.d/routes-001.map', 'switchyard.d/sni-001.map']);
     expect(paths.filter((p) => p.startsWith('switchyard.d/part-')).length).toBeGreaterThanOrEqual(1);
     const routes = files.find((f) => f.path === 'switchyard.d/routes-001.map')!.content;
-    // Longest prefix first within a host (a redirect first on an equal length); "/api" strips 4 + 1 bytes.
-    expect(routes).toContain('a.example.com/old/ redirect:http://new.example.com\na.example.com/api/ 5:up_a-api\na.example.com/ 0:up_a\n');
+    // Longest prefix first within a host (a redirect first on an equal length); "/api" strips 1 path segment.
+    expect(routes).toContain('a.example.com/old/ redirect:http://new.example.com\na.example.com/api/ 1:up_a-api\na.example.com/ 0:up_a\n');
     const { status, output } = check(files);
     expect(output).not.toMatch(/WARNING|ALERT/);
     expect(status).toBe(0);

@@ -4,4 +4,4 @@
  */
 import { trafficSuite } from './helpers/traffic-suite.js';
 
-trafficSuite({ split: true, maxFileBytes: 4700 });
+trafficSuite({ split: true, maxFileBytes: 5400 });

@@ -298,6 +298,19 @@ export function trafficSuite(layout: TrafficLayout): void {
       expect(c.server).not.toBe('app');
     });
 
+    it('matches context roots on the normalized path (as nginx), passing unstripped paths on as sent', async () => {
+      for (const [path, url] of [['/%61pp/x?q=1', '/x?q=1'], ['//app/x', '/x'], ['/app%2Fx', '/x'], ['/app/a/./b/../c', '/a/c'], ['/x/../app/y', '/y']] as const) {
+        const echo = seen(await request(httpPort, 'web.test', path));
+        expect({ path, server: echo.server, url: echo.url }).toEqual({ path, server: 'app', url });
+      }
+      const up = seen(await request(httpPort, 'web.test', '/app/../other'));
+      expect(up.server).not.toBe('app');
+      expect(up.url).toBe('/app/../other');
+      for (const path of ['/../x', '/app/%zz', '/app/%00', '/a/b/c/d/e/../../../../../x']) {
+        expect({ path, status: (await request(httpPort, 'web.test', path)).status }).toEqual({ path, status: 400 });
+      }
+    });
+
     it('redirects requests under from_path to to_url plus the original URI', async () => {
       const reply = await request(httpPort, 'web.test', '/old/page?x=1');
       expect(reply.status).toBe(302);
