@@ -130,7 +130,7 @@ export function featuresHostsSuite(kind: 'nginx' | 'haproxy', ports: FeaturePort
     // Prefixes match whole path segments only, and nothing claims the rest of the host.
     for (const path of ['/app10', '/app1x/y', '/', '/other']) {
       const res = await get(host, path);
-      expect({ path, status: res.status }).toEqual({ path, status: kind === 'nginx' ? 503 : 404 });
+      expect({ path, status: res.status }).toEqual({ path, status: 503 });
     }
   }, TEST_TIMEOUT_MS);
 
@@ -195,7 +195,7 @@ export function featuresHostsSuite(kind: 'nginx' | 'haproxy', ports: FeaturePort
     // ...while hosts claimed by other services keep their own routes.
     await servedBy(anchor, 'anchor.hosts.e2e.local');
     // A known host with no route for the path is not handed to the default backend (test 1b's host).
-    expect((await get('shared.hosts.e2e.local', '/other')).status).toBe(kind === 'nginx' ? 503 : 404);
+    expect((await get('shared.hosts.e2e.local', '/other')).status).toBe(503);
     // Without the default backend, unknown hosts get the 503 page again.
     await fx.removeService(fallback);
     await waitFor(async () => (await get('unknown.hosts.e2e.local')).status === 503, {

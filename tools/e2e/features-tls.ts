@@ -349,8 +349,8 @@ export function tlsFeaturesSuite(kind: 'nginx' | 'haproxy', ports: TlsSuitePorts
       },
       { timeoutMs: 60_000, intervalMs: 500, description: `301 for http://${TLS_HOSTS.secure}${path}` },
     );
-    // The target keeps the path and query; the port is the proxy's TLS target port (443, not shown).
-    expect(redirect.headers.location).toBe(`https://${TLS_HOSTS.secure}${path}`);
+    // The target keeps the path and query; the port is the proxy's published TLS port.
+    expect(redirect.headers.location).toBe(`https://${TLS_HOSTS.secure}:${ports.https}${path}`);
     expect(echoOf(redirect)).toBeUndefined();
     // Following it (to the published HTTPS port on 127.0.0.1) reaches the app with the same URI.
     const followed = await tlsGet({ port: ports.https, servername: TLS_HOSTS.secure, ca: pki.caCert, path: new URL(redirect.headers.location!).pathname + new URL(redirect.headers.location!).search });

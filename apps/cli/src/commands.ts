@@ -86,6 +86,8 @@ interface ExtensionSection {
   config: Record<string, unknown>;
   httpPort: number;
   httpsPort: number;
+  /** The published TLS port (the ssl_only redirect's port). */
+  publishedHttpsPort: number;
   serviceCluster: string;
   /** Which services may use a secret as their certificate (the file's `SecretPolicy`). */
   secretPolicy: SecretPolicy;
@@ -114,7 +116,7 @@ async function readExtension(io: CliIo, file: string, wanted: string | undefined
   const ext = config.Extensions.find((e) => e.Name === name);
   if (ext === undefined) throw usageError(`config file ${file} has no [Extensions.${name}] section${names.length > 0 ? ` (it has: ${names.join(', ')})` : ''}`);
   for (const line of describeIgnoredKeys(config.IgnoredKeys)) io.stderr(`config: ${line}\n`);
-  return { name, kind: ext.ProxyKind, config: ext.Config, httpPort: ext.TargetPort, httpsPort: ext.TargetSSLPort, serviceCluster: ext.ServiceCluster, secretPolicy: config.SecretPolicy };
+  return { name, kind: ext.ProxyKind, config: ext.Config, httpPort: ext.TargetPort, httpsPort: ext.TargetSSLPort, publishedHttpsPort: ext.PublishedSSLPort, serviceCluster: ext.ServiceCluster, secretPolicy: config.SecretPolicy };
 }
 
 /** A path from the renderer, checked so it cannot leave the output directory. */
@@ -139,7 +141,7 @@ export async function renderCommand(positionals: string[], flags: Flags, io: Cli
 
   let render: (model: ProxyModel) => { files: RenderedFile[]; diagnostics: DiagnosticType[] };
   try {
-    const ports = { httpPort: ext?.httpPort, httpsPort: ext?.httpsPort };
+    const ports = { httpPort: ext?.httpPort, httpsPort: ext?.httpsPort, publishedHttpsPort: ext?.publishedHttpsPort };
     if (proxy === 'haproxy') {
       const config = parseHaproxyConfig(ext?.config ?? {});
       render = (model) => renderHaproxy(model, { ...ports, config });

@@ -47,6 +47,8 @@ export function extensionServiceSpec(core: CoreConfig, ext: ExtensionConfig, cor
     config: ext.Config,
     httpPort: ext.TargetPort,
     httpsPort: ext.TargetSSLPort,
+    // Where clients reach the TLS port (the ssl_only redirect's port).
+    publishedHttpsPort: ext.PublishedSSLPort,
   };
   return {
     Name: ext.ServiceName,

@@ -10,7 +10,7 @@ import { runExtension, type Renderer } from './runner.js';
 
 const USAGE = `usage: switchyard-extension --core HOST:PORT [--proxy nginx|haproxy] [--cluster NAME] [--name NAME]
   proxy options (Interlock's [Extensions.*.Config] table plus ports) come as JSON in
-  $SWITCHYARD_PROXY_OPTIONS: {"config": {...}, "httpPort": 80, "httpsPort": 443}`;
+  $SWITCHYARD_PROXY_OPTIONS: {"config": {...}, "httpPort": 80, "httpsPort": 443, "publishedHttpsPort": 443}`;
 
 /**
  * The command line, strictly: an unknown flag or a stray argument is an error (exit 2). Empty stray
@@ -56,7 +56,7 @@ function main(): void {
     console.error(USAGE);
     process.exit(2);
   }
-  let opts: { config?: Record<string, unknown>; httpPort?: number; httpsPort?: number } = {};
+  let opts: { config?: Record<string, unknown>; httpPort?: number; httpsPort?: number; publishedHttpsPort?: number } = {};
   try {
     opts = JSON.parse(process.env.SWITCHYARD_PROXY_OPTIONS ?? '{}');
   } catch (err) {
@@ -67,10 +67,10 @@ function main(): void {
   try {
     if (proxy === 'haproxy') {
       const config = parseHaproxyConfig(opts.config ?? {});
-      render = (model) => renderHaproxy(model, { config, httpPort: opts.httpPort, httpsPort: opts.httpsPort });
+      render = (model) => renderHaproxy(model, { config, httpPort: opts.httpPort, httpsPort: opts.httpsPort, publishedHttpsPort: opts.publishedHttpsPort });
     } else {
       const config = parseNginxConfig(opts.config ?? {});
-      render = (model) => renderNginx(model, { config, httpPort: opts.httpPort, httpsPort: opts.httpsPort });
+      render = (model) => renderNginx(model, { config, httpPort: opts.httpPort, httpsPort: opts.httpsPort, publishedHttpsPort: opts.publishedHttpsPort });
     }
   } catch (err) {
     logger.error(`invalid proxy options: ${(err as Error).message}`);
