@@ -234,8 +234,11 @@ describe('faults on a single-node swarm: the proxy keeps serving, changes made m
 
       // Held down: scaled to 0 by hand. Core's deploy loop sees the drift and restores it by itself.
       load.mark('extension held down');
+      const running = await containerOf(extService);
       await replicas(extService)('0');
-      await waitFor(async () => (await containerOf(extService)) === undefined || undefined, { timeoutMs: 60_000, intervalMs: 250, description: 'no extension container' });
+      // Its container goes; core's deploy loop may already have started the next one by the time
+      // this sees it (then the change below lands while that one starts).
+      await waitFor(async () => (await containerOf(extService)) !== running || undefined, { timeoutMs: 60_000, intervalMs: 250, description: 'the extension container to stop' });
       const downAt = Date.now();
       await echo('late-ext2', 'late-ext2.faults.local');
       await until200('late-ext2.faults.local', 90_000);
