@@ -137,7 +137,9 @@ export function featuresHostsSuite(kind: 'nginx' | 'haproxy', ports: FeaturePort
   it('2a. context_root without rewrite: the app sees the full path /app1/...', async () => {
     const host = 'plain.hosts.e2e.local';
     const plain = await echoService('plain', { 'com.docker.lb.hosts': host, 'com.docker.lb.context_root': '/app1' });
+    // A new host reaches every proxy worker within a reload: wait on both location kinds (prefix and exact).
     await untilServedBy(plain, host, '/app1/x');
+    await untilServedBy(plain, host, '/app1');
     const seen: Record<string, string> = {};
     for (const path of ['/app1', '/app1/', '/app1/x', '/app1/x/y?q=1&r=2']) seen[path] = (await servedBy(plain, host, path)).path;
     expect(seen).toEqual({ '/app1': '/app1', '/app1/': '/app1/', '/app1/x': '/app1/x', '/app1/x/y?q=1&r=2': '/app1/x/y?q=1&r=2' });
