@@ -7,6 +7,7 @@
  */
 import WebSocket from 'ws';
 import { E2E_IMAGES, SwarmFixture, docker, dockerLines, httpGet, requireImages, sleep, waitFor } from '../e2e-harness/index.js';
+import { RouteLoad } from './load.js';
 import { cli, deploySwitchyard, echoOf, viaProxy, type Switchyard } from './switchyard-fixture.js';
 
 export interface HitlessPorts {
@@ -16,48 +17,6 @@ export interface HitlessPorts {
   metrics: number;
 }
 
-/** A bounded request loop on one route: counts every non-200 (connection errors count as 0). */
-class Load {
-  readonly statuses = new Map<number, number>();
-  /** When each non-200 happened (ms since start) and what it was, for the failure message. */
-  readonly failures: string[] = [];
-  private phase = 'start';
-  private readonly startedAt = Date.now();
-  total = 0;
-  private stopped = false;
-  private readonly done: Promise<void>;
-
-  constructor(port: number, host: string, workers: number, maxMs: number) {
-    const until = Date.now() + maxMs;
-    const worker = async (): Promise<void> => {
-      // A fresh connection per request: a refused connection or a dropped one is seen at once.
-      while (!this.stopped && Date.now() < until) {
-        const res = await httpGet({ port, host, path: '/', timeoutMs: 15_000 }).catch((err: Error) => ({ status: 0, error: err.message }));
-        this.total += 1;
-        if (res.status !== 200 && this.failures.length < 20) {
-          this.failures.push(`${Date.now() - this.startedAt} ms [${this.phase}] ${res.status}${'error' in res ? ` ${res.error}` : ''}`);
-        }
-        this.statuses.set(res.status, (this.statuses.get(res.status) ?? 0) + 1);
-        await sleep(20);
-      }
-    };
-    this.done = Promise.all(Array.from({ length: workers }, worker)).then(() => undefined);
-  }
-
-  /** Names what the test is doing now (shown with each failure). */
-  mark(phase: string): void {
-    this.phase = phase;
-  }
-
-  get failed(): number {
-    return this.total - (this.statuses.get(200) ?? 0);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.done;
-  }
-}
 
 /** A WebSocket kept open through the proxy, exchanging one message every `everyMs`. */
 class WsPing {
@@ -162,7 +121,7 @@ export function hitlessSuite(kind: 'nginx' | 'haproxy', ports: HitlessPorts): vo
     await waitFor(async () => (await proxyTasks()).length === 1 || undefined, { timeoutMs: 60_000, intervalMs: 500, description: 'one proxy task' });
     const tasksBefore = await proxyTasks();
 
-    const load = new Load(ports.http, 'a.hitless.local', 2, 240_000);
+    const load = new RouteLoad({ port: ports.http, host: 'a.hitless.local', workers: 2, maxMs: 240_000, timeoutMs: 15_000 });
     const ws = new WsPing(ports.http, 'a.hitless.local', '/ws', 250);
     const wsB = new WsPing(ports.http, 'b.hitless.local', '/ws', 250);
     await ws.opened;
@@ -251,7 +210,7 @@ export function hitlessSuite(kind: 'nginx' | 'haproxy', ports: HitlessPorts): vo
 
   it('3. a certificate the proxy refuses (not PEM): no proxy task replaced, every route keeps serving and updating, the refusal is in status and the log', async () => {
     const tasksBefore = await proxyTasks();
-    const load = new Load(ports.http, 'a.hitless.local', 1, 120_000);
+    const load = new RouteLoad({ port: ports.http, host: 'a.hitless.local', maxMs: 120_000, timeoutMs: 15_000 });
     const bad = await fx.createSecret('this is not a certificate\n', { suffix: 'bad-pem', labels: { 'com.switchyard.lb.allowed-hosts': 'tls.hitless.local' } });
     const tls = await echo('tls', { 'com.docker.lb.hosts': 'tls.hitless.local', 'com.docker.lb.ssl_cert': bad, 'com.docker.lb.ssl_key': bad });
     // The proxy's own check (run before any rollout) refuses it; core leaves that service out.

@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { E2E_IMAGES, SwarmFixture, docker, dockerLines, httpGet, requireImages, sleep, waitFor } from '../../e2e-harness/index.js';
+import { RouteLoad } from '../load.js';
 import { deploySwitchyard, echoOf, viaProxy, type Switchyard } from '../switchyard-fixture.js';
 
 const PORTS = { http: 18141, https: 18441, grpc: 19142, metrics: 19242 } as const;
@@ -23,56 +24,6 @@ const CLUSTER = 'faults';
 const STEADY = 'steady.faults.local';
 const DOCKERD_RESTART = process.env.SWITCHYARD_E2E_DOCKERD_RESTART === '1';
 
-/** A bounded request loop on one route; records every non-200 with when it happened. */
-class Load {
-  readonly statuses = new Map<number, number>();
-  /** First few failures (ms since start, phase, status), for the failure message. */
-  readonly failures: string[] = [];
-  /** Times (Date.now) of the first and last failed request. */
-  firstFailAt: number | undefined;
-  lastFailAt: number | undefined;
-  total = 0;
-  private phase = 'start';
-  private readonly startedAt = Date.now();
-  private stopped = false;
-  private readonly done: Promise<void>;
-
-  constructor(port: number, host: string, workers: number, maxMs: number, timeoutMs = 5000) {
-    const until = Date.now() + maxMs;
-    const worker = async (): Promise<void> => {
-      while (!this.stopped && Date.now() < until) {
-        const res = await httpGet({ port, host, path: '/', timeoutMs }).catch((err: Error) => ({ status: 0, error: err.message }));
-        this.total += 1;
-        if (res.status !== 200) {
-          const now = Date.now();
-          this.firstFailAt ??= now;
-          this.lastFailAt = now;
-          if (this.failures.length < 20) this.failures.push(`${now - this.startedAt} ms [${this.phase}] ${res.status}${'error' in res ? ` ${res.error}` : ''}`);
-        }
-        this.statuses.set(res.status, (this.statuses.get(res.status) ?? 0) + 1);
-        await sleep(20);
-      }
-    };
-    this.done = Promise.all(Array.from({ length: workers }, worker)).then(() => undefined);
-  }
-
-  mark(phase: string): void {
-    this.phase = phase;
-  }
-
-  get failed(): number {
-    return this.total - (this.statuses.get(200) ?? 0);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.done;
-  }
-
-  summary(): string {
-    return `${this.total} requests, statuses ${JSON.stringify(Object.fromEntries(this.statuses))}${this.failures.length ? `; failures: ${this.failures.join(' | ')}` : ''}`;
-  }
-}
 
 /** The host engine's dockerd (its pid file), checked to be the host's and not a docker-in-docker node's. */
 function hostDockerdPid(): number {
@@ -172,7 +123,7 @@ describe('faults on a single-node swarm: the proxy keeps serving, changes made m
   }, 240_000);
 
   it("1. core killed, then held down: the proxy keeps serving (0 failed); a service created while core is down is routed once it is back", async () => {
-    const load = new Load(PORTS.http, STEADY, 2, 150_000);
+    const load = new RouteLoad({ port: PORTS.http, host: STEADY, workers: 2, maxMs: 150_000 });
     try {
       load.mark('core killed');
       const killed = await containerOf(sy.core);
@@ -219,7 +170,7 @@ describe('faults on a single-node swarm: the proxy keeps serving, changes made m
   }, 300_000);
 
   it('2. extension killed, then held down: the proxy keeps serving (0 failed); a service created while it is down is routed once it is back', async () => {
-    const load = new Load(PORTS.http, STEADY, 2, 150_000);
+    const load = new RouteLoad({ port: PORTS.http, host: STEADY, workers: 2, maxMs: 150_000 });
     try {
       load.mark('extension killed');
       const killed = await containerOf(extService);
@@ -265,7 +216,7 @@ describe('faults on a single-node swarm: the proxy keeps serving, changes made m
     const coreContainer = await containerOf(sy.core);
     expect(coreTask).toBeTruthy();
     const pid = hostDockerdPid();
-    const load = new Load(PORTS.http, STEADY, 2, 120_000);
+    const load = new RouteLoad({ port: PORTS.http, host: STEADY, workers: 2, maxMs: 120_000 });
     const calls: number[] = [];
     try {
       calls.push(await dockerCalls());
@@ -328,7 +279,7 @@ describe('faults on a single-node swarm: the proxy keeps serving, changes made m
   (DOCKERD_RESTART ? it : it.skip)('4. dockerd restarted: routes are unavailable while it restarts, then everything reconverges (SWITCHYARD_E2E_DOCKERD_RESTART=1)', async () => {
     await echo('before-restart', 'before-restart.faults.local');
     await until200('before-restart.faults.local', 90_000);
-    const load = new Load(PORTS.http, STEADY, 2, 240_000, 2000);
+    const load = new RouteLoad({ port: PORTS.http, host: STEADY, workers: 2, maxMs: 240_000, timeoutMs: 2000 });
     try {
       load.mark('dockerd stopping');
       const pid = hostDockerdPid();

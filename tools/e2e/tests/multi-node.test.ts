@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { E2E_IMAGES, docker, dockerLines, httpGet, requireImages, sleep, waitFor, type DockerOptions, type HttpResponse } from '../../e2e-harness/index.js';
+import { RouteLoad } from '../load.js';
 
 const root = resolve(__dirname, '../../..');
 const prefix = `sy-mn-${Date.now().toString(36).slice(-5)}`;
@@ -29,38 +30,6 @@ function run(file: string, args: string[], timeoutMs: number, env: NodeJS.Proces
       err ? reject(new Error(`${file} ${args.join(' ')}: ${stderr || err.message}`)) : resolvePromise(stdout),
     ),
   );
-}
-
-/** A bounded request loop against one proxy: counts every non-200 (connection errors count as 0). */
-class Load {
-  total = 0;
-  readonly statuses = new Map<number, number>();
-  readonly failures: string[] = [];
-  private stopped = false;
-  private readonly startedAt = Date.now();
-  private readonly done: Promise<void>;
-
-  constructor(address: string, host: string, maxMs: number) {
-    const until = Date.now() + maxMs;
-    this.done = (async () => {
-      while (!this.stopped && Date.now() < until) {
-        const res = await httpGet({ address, port: 80, host, timeoutMs: 10_000 }).catch((err: Error) => ({ status: 0, error: err.message }));
-        this.total += 1;
-        this.statuses.set(res.status, (this.statuses.get(res.status) ?? 0) + 1);
-        if (res.status !== 200 && this.failures.length < 20) this.failures.push(`${Date.now() - this.startedAt} ms: ${res.status}${'error' in res ? ` ${res.error}` : ''}`);
-        await sleep(20);
-      }
-    })();
-  }
-
-  get failed(): number {
-    return this.total - (this.statuses.get(200) ?? 0);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.done;
-  }
 }
 
 describe('Switchyard on a 3-node swarm (docker-in-docker)', () => {
@@ -195,7 +164,7 @@ Networks = ["${appNet}"]
   test('draining a worker that runs app tasks loses no request through the proxy on the other worker', async () => {
     const [serving, drained] = workers as [Node, Node];
     expect([...(await running(`${prefix}-app1`)).values()]).toContain(drained.name);
-    const load = new Load(serving.address, 'app1.test', 60_000);
+    const load = new RouteLoad({ address: serving.address, port: 80, host: 'app1.test', maxMs: 60_000, timeoutMs: 10_000 });
     await sleep(2000);
     const t0 = Date.now();
     await mgr(['node', 'update', '--availability', 'drain', drained.name]);
@@ -246,7 +215,7 @@ Networks = ["${appNet}"]
   test('a worker whose node stops and starts again: the other proxy keeps serving, the restarted one comes back with current routes', async () => {
     const [serving, restarted] = workers as [Node, Node];
     expect([...(await running(`${prefix}-app1`)).values()]).not.toContain(restarted.name);
-    const load = new Load(serving.address, 'app1.test', 120_000);
+    const load = new RouteLoad({ address: serving.address, port: 80, host: 'app1.test', maxMs: 120_000, timeoutMs: 10_000 });
     const t0 = Date.now();
     await docker(['stop', '--time', '5', restarted.name], { timeoutMs: 60_000 });
     // A route created while the node is down: the restarted proxy must have it.
