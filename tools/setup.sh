@@ -168,4 +168,11 @@ else
   exit 0
 fi
 bash "$ROOT/tools/images/build.sh" ${BUILD_ARGS[@]+"${BUILD_ARGS[@]}"} || die "image build failed"
+# npm ci ran before the workspace build wrote apps/cli/dist/main.js, so it could not link the
+# `switchyard` bin then, and each build rewrites main.js without its executable bit: fix both now.
+if [ -f "$ROOT/apps/cli/dist/main.js" ]; then
+  chmod +x "$ROOT/apps/cli/dist/main.js"
+  [ -e "$ROOT/node_modules/.bin/switchyard" ] || (cd "$ROOT" && npm rebuild @switchyard/cli --ignore-scripts --loglevel=error >/dev/null) ||
+    say "could not link the switchyard CLI: use node apps/cli/dist/main.js"
+fi
 say "done"
