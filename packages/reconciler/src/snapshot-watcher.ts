@@ -1,10 +1,13 @@
+import { backoffDelay, type BackoffOptions } from '@switchyard/duration';
 import type { SwarmSnapshot } from '@switchyard/proto';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { DockerEvent, DockerPort } from './docker-port.js';
 import { errorMeta, type Logger } from './logger.js';
 import { Loop } from './loop.js';
 import { sleep, systemTimers, type Timers } from './timers.js';
 import { snapshotDigest, toSnapshot } from './to-snapshot.js';
+
+/** Default backoff of the watcher: 500 ms doubling up to 30 s, deterministic (no jitter). */
+export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({ initialMs: 500, maxMs: 30_000, factor: 2, jitter: 'none' });
 
 /** Event types the watcher subscribes to by default. */
 export const DEFAULT_EVENT_TYPES: readonly string[] = Object.freeze(['service', 'network', 'secret', 'container', 'node']);
@@ -15,10 +18,18 @@ const SETTLE_EVENT_TYPES = new Set(['service', 'node']);
 /** Number of list calls in one reconcile round: services, tasks, networks, secrets. */
 export const LIST_CALLS_PER_ROUND = 4;
 
+/** Task states between "desired running" and "running": the task is on its way up. */
+const STARTING_TASK_STATES = new Set(['new', 'allocated', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting']);
+
 /** Fast polling after a service event, while the service's tasks settle. */
 export interface SettleOptions {
   /** Interval between rounds while settling (default 500 ms). */
   intervalMs?: number;
+  /**
+   * Interval between rounds while settling and some task that should run is still starting
+   * (default 150 ms): the moment it runs is the moment its route can serve.
+   */
+  startingIntervalMs?: number;
   /** How long to keep polling after the last service/node event (default 10 000 ms). */
   durationMs?: number;
 }
@@ -33,7 +44,7 @@ export interface SnapshotWatcherOptions {
   resyncIntervalMs?: number;
   /** Delay between the first event of a burst and the round it triggers (default 100 ms). */
   debounceMs?: number;
-  /** Fast polling after service events (defaults: every 500 ms for 10 s). */
+  /** Fast polling after service events (defaults: every 500 ms for 10 s, 150 ms while a task starts). */
   settle?: SettleOptions;
   /** Backoff after failed rounds and broken event streams (default 500 ms doubling to 30 s). */
   backoff?: BackoffOptions;
@@ -92,7 +103,8 @@ export interface SnapshotWatcherStats {
  * Docker events only wake it. Rounds are debounced (a burst of events gives one round),
  * single-flight (a wake during a round gives exactly one more round afterwards), repeated every
  * `resyncIntervalMs`, and every `settle.intervalMs` for `settle.durationMs` after a service or node
- * event (Engine 20.10 sends no task events; tasks come up after the service event). A snapshot is
+ * event (Engine 20.10 sends no task events; tasks come up after the service event), every
+ * `settle.startingIntervalMs` while a task in that window is still starting. A snapshot is
  * emitted only when its encoding differs from the previous one. Failed rounds and broken event
  * streams are logged, counted and retried with exponential backoff; nothing is thrown.
  */
@@ -103,6 +115,7 @@ export class SnapshotWatcher {
   readonly #resyncIntervalMs: number;
   readonly #debounceMs: number;
   readonly #settleIntervalMs: number;
+  readonly #startingIntervalMs: number;
   readonly #settleDurationMs: number;
   readonly #backoff: BackoffOptions;
   readonly #eventTypes: string[];
@@ -136,6 +149,7 @@ export class SnapshotWatcher {
     this.#resyncIntervalMs = Math.max(1, options.resyncIntervalMs ?? 3000);
     this.#debounceMs = Math.max(0, options.debounceMs ?? 100);
     this.#settleIntervalMs = Math.max(1, options.settle?.intervalMs ?? 500);
+    this.#startingIntervalMs = Math.max(1, Math.min(options.settle?.startingIntervalMs ?? 150, this.#settleIntervalMs));
     this.#settleDurationMs = Math.max(0, options.settle?.durationMs ?? 10_000);
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.#eventTypes = [...(options.eventTypes ?? DEFAULT_EVENT_TYPES)];
@@ -291,7 +305,9 @@ export class SnapshotWatcher {
       this.#emit(snapshot, { digest, reconcile: this.#stats.reconciles, atMs: now });
     }
     const settling = this.#settleUntil > now;
-    this.#loop?.wake(settling ? Math.min(this.#settleIntervalMs, this.#resyncIntervalMs) : this.#resyncIntervalMs);
+    const starting = settling && snapshot.tasks.some((t) => t.desiredState === 'running' && STARTING_TASK_STATES.has(t.state));
+    const interval = starting ? this.#startingIntervalMs : settling ? this.#settleIntervalMs : this.#resyncIntervalMs;
+    this.#loop?.wake(Math.min(interval, this.#resyncIntervalMs));
   }
 
   #failed(err: unknown, now: number): void {

@@ -178,6 +178,52 @@ describe('SnapshotWatcher', () => {
     expect(rounds(ctx.fake)).toBe(before + 6);
   });
 
+  it('polls every starting interval while a task that should run is still starting, then every settle interval', async () => {
+    const ctx = setup({ debounceMs: 100, resyncIntervalMs: 3000, settle: { intervalMs: 500, startingIntervalMs: 150, durationMs: 5000 } });
+    watcher = ctx.watcher;
+    watcher.start();
+    await advance(0);
+    const id = await ctx.fake.createService({ Name: 'web' });
+    await advance(100);
+    const afterEvent = rounds(ctx.fake);
+    const task = ctx.fake.addTask(id, { [ctx.frontId]: '10.0.1.9/24' }, { DesiredState: 'running', Status: { State: 'starting' } });
+    await advance(500); // the next settle round sees the starting task
+    const seen = rounds(ctx.fake);
+    expect(seen).toBe(afterEvent + 1);
+    await advance(450); // starting: a round every 150 ms
+    expect(rounds(ctx.fake)).toBe(seen + 3);
+    const started = ctx.fake.tasks.find((t) => t.ID === task);
+    if (started) started.Status = { State: 'running' };
+    await advance(150); // this round sees it running ...
+    expect(ctx.emitted.at(-1)?.snapshot.tasks.find((t) => t.id === task)?.state).toBe('running');
+    const running = rounds(ctx.fake);
+    await advance(450); // ... and the pace goes back to the settle interval
+    expect(rounds(ctx.fake)).toBe(running);
+    await advance(50);
+    expect(rounds(ctx.fake)).toBe(running + 1);
+  });
+
+  it('does not poll fast for a task that stays pending once the settle window is over', async () => {
+    const ctx = setup({ debounceMs: 100, resyncIntervalMs: 3000, settle: { intervalMs: 500, startingIntervalMs: 150, durationMs: 1000 } });
+    watcher = ctx.watcher;
+    watcher.start();
+    await advance(0);
+    const id = await ctx.fake.createService({ Name: 'web' });
+    ctx.fake.addTask(id, {}, { DesiredState: 'running', Status: { State: 'pending' } });
+    // Rounds every 150 ms from +100 while the window lasts; the one at +1000 is outside it (the
+    // window is 1000 ms after the event) and schedules the next at the resync pace, +4000.
+    await advance(1200);
+    const settled = rounds(ctx.fake);
+    await advance(2799);
+    expect(rounds(ctx.fake)).toBe(settled);
+    await advance(1);
+    expect(rounds(ctx.fake)).toBe(settled + 1);
+    await advance(2999);
+    expect(rounds(ctx.fake)).toBe(settled + 1);
+    await advance(1);
+    expect(rounds(ctx.fake)).toBe(settled + 2);
+  });
+
   it('backs off exponentially after failed rounds, ignores events meanwhile, and recovers', async () => {
     const ctx = setup({ backoff: { initialMs: 100, maxMs: 1000 }, debounceMs: 10 });
     watcher = ctx.watcher;
