@@ -13,7 +13,9 @@ import type {
   DockerServiceSpec,
   DockerTask,
 } from './docker-port.js';
+import { DEFAULT_DOCKER_TIMEOUT_MS, withDockerTimeout, type DockerTimeoutOptions } from './docker-timeout.js';
 import { JsonStreamParser } from './json-stream.js';
+import type { Timers } from './timers.js';
 
 /** True when `value` has the shape of a Docker event message. */
 export function isDockerEvent(value: unknown): value is DockerEvent {
@@ -35,19 +37,43 @@ function isDockerode(value: unknown): value is Dockerode {
 
 /** Loosely typed handles on dockerode calls whose typings do not fit the Engine API exactly. */
 type CreateServiceFn = (auth: undefined, spec: DockerServiceSpec) => Promise<{ id: string }>;
-type RequestOptions = { _query: Record<string, unknown>; _body: unknown };
+type RequestOptions = { _query: Record<string, unknown>; _body: unknown; abortSignal?: AbortSignal };
+
+/** Options of a {@link DockerodePort}. */
+export interface DockerodePortOptions {
+  /**
+   * Deadline of each request-response call, and of opening the event stream, in milliseconds
+   * (default {@link DEFAULT_DOCKER_TIMEOUT_MS}; 0 or less: none). An open event stream has none.
+   */
+  timeoutMs?: number;
+  /** Clock and timers for the deadlines (default: the global ones). */
+  timers?: Timers;
+}
 
 /**
  * {@link DockerPort} over the Docker Engine API, through dockerode. Construct it with a Dockerode
  * instance or with dockerode's connection options (default: the local socket, or `DOCKER_HOST` as
  * dockerode resolves it).
+ *
+ * Every call has a deadline (`timeoutMs`, default 30 s): past it, the HTTP request is aborted and
+ * the call rejects with a {@link DockerTimeoutError}, so a dockerd that accepts connections and
+ * never answers cannot hold a caller forever. The deadline is an `AbortSignal` per call, not
+ * dockerode's `timeout` option: that one is a socket idle timeout, which would also cut the event
+ * stream whenever the swarm is quiet for that long.
  */
 export class DockerodePort implements DockerPort {
   readonly #docker: Dockerode;
+  readonly #timeout: DockerTimeoutOptions;
 
   /** Wraps `docker`, or creates a Dockerode client from connection options. */
-  constructor(docker: Dockerode | Dockerode.DockerOptions = {}) {
+  constructor(docker: Dockerode | Dockerode.DockerOptions = {}, options: DockerodePortOptions = {}) {
     this.#docker = isDockerode(docker) ? docker : new Dockerode(docker);
+    this.#timeout = { timeoutMs: options.timeoutMs ?? DEFAULT_DOCKER_TIMEOUT_MS, ...(options.timers ? { timers: options.timers } : {}) };
+  }
+
+  /** Runs one Engine call with this port's deadline; `call` gets the signal to hand to dockerode. */
+  #call<T>(operation: keyof DockerPort, call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    return withDockerTimeout(operation, call, this.#timeout);
   }
 
   /** The underlying dockerode client (for operations outside the port, e.g. in test setup). */
@@ -57,37 +83,37 @@ export class DockerodePort implements DockerPort {
 
   /** {@inheritDoc DockerPort.listServices} */
   async listServices(filters?: DockerFilters): Promise<DockerService[]> {
-    const list = await this.#docker.listServices(filters ? { filters: JSON.stringify(filters) } : {});
+    const list = await this.#call('listServices', (abortSignal) => this.#docker.listServices({ ...(filters ? { filters: JSON.stringify(filters) } : {}), abortSignal }));
     return list as unknown as DockerService[];
   }
 
   /** {@inheritDoc DockerPort.listTasks} */
   async listTasks(filters?: DockerFilters): Promise<DockerTask[]> {
-    const list: unknown = await this.#docker.listTasks(filters ? { filters: JSON.stringify(filters) } : {});
+    const list: unknown = await this.#call('listTasks', (abortSignal) => this.#docker.listTasks({ ...(filters ? { filters: JSON.stringify(filters) } : {}), abortSignal }));
     return list as DockerTask[];
   }
 
   /** {@inheritDoc DockerPort.listNetworks} */
   async listNetworks(): Promise<DockerNetwork[]> {
-    const list: unknown = await this.#docker.listNetworks();
+    const list: unknown = await this.#call('listNetworks', (abortSignal) => this.#docker.listNetworks({ abortSignal }));
     return list as DockerNetwork[];
   }
 
   /** {@inheritDoc DockerPort.listSecrets} */
   async listSecrets(): Promise<DockerSecret[]> {
-    const list: unknown = await this.#docker.listSecrets();
+    const list: unknown = await this.#call('listSecrets', (abortSignal) => this.#docker.listSecrets({ abortSignal }));
     return list as DockerSecret[];
   }
 
   /** {@inheritDoc DockerPort.listConfigs} */
   async listConfigs(filters?: DockerFilters): Promise<DockerConfig[]> {
-    const list: unknown = await this.#docker.listConfigs(filters ? { filters: JSON.stringify(filters) } : {});
+    const list: unknown = await this.#call('listConfigs', (abortSignal) => this.#docker.listConfigs({ ...(filters ? { filters: JSON.stringify(filters) } : {}), abortSignal }));
     return list as DockerConfig[];
   }
 
   /** {@inheritDoc DockerPort.inspectService} */
   async inspectService(id: string): Promise<DockerService> {
-    const service: unknown = await this.#docker.getService(id).inspect();
+    const service: unknown = await this.#call('inspectService', (abortSignal) => this.#docker.getService(id).inspect({ abortSignal }));
     return service as DockerService;
   }
 
@@ -95,55 +121,64 @@ export class DockerodePort implements DockerPort {
   async createService(spec: DockerServiceSpec): Promise<string> {
     // Two-argument form with no auth: the one-argument form would send the spec as registry auth.
     const create = this.#docker.createService.bind(this.#docker) as unknown as CreateServiceFn;
-    const service = await create(undefined, { ...spec });
+    // docker-modem drops `abortSignal` from the options before it serialises the body.
+    const service = await this.#call('createService', (abortSignal) => create(undefined, { ...spec, abortSignal } as DockerServiceSpec));
     return service.id;
   }
 
   /** {@inheritDoc DockerPort.updateService} */
   async updateService(id: string, version: number, spec: DockerServiceSpec): Promise<void> {
     // `_query`/`_body` keep the spec out of the URL (docker-modem would otherwise put it in both).
-    const options: RequestOptions = { _query: { version }, _body: spec };
-    await this.#docker.getService(id).update(options);
+    await this.#call('updateService', (abortSignal) => {
+      const options: RequestOptions = { _query: { version }, _body: spec, abortSignal };
+      return this.#docker.getService(id).update(options);
+    });
   }
 
   /** {@inheritDoc DockerPort.removeService} */
   async removeService(id: string): Promise<void> {
-    await this.#docker.getService(id).remove();
+    await this.#call('removeService', (abortSignal) => this.#docker.getService(id).remove({ abortSignal }));
   }
 
   /** {@inheritDoc DockerPort.createConfig} */
   async createConfig(spec: DockerConfigSpec): Promise<string> {
-    const options: RequestOptions = { _query: {}, _body: spec };
-    const config = (await this.#docker.createConfig(options)) as { id: string };
+    const config = (await this.#call('createConfig', (abortSignal) => {
+      const options: RequestOptions = { _query: {}, _body: spec, abortSignal };
+      return this.#docker.createConfig(options) as Promise<unknown>;
+    })) as { id: string };
     return config.id;
   }
 
   /** {@inheritDoc DockerPort.serviceLogs} */
   async serviceLogs(id: string, tail: number): Promise<string> {
-    const raw = (await this.#docker.getService(id).logs({ stdout: true, stderr: true, follow: false, tail } as never)) as unknown as Buffer | string;
+    const raw = (await this.#call('serviceLogs', (abortSignal) => this.#docker.getService(id).logs({ stdout: true, stderr: true, follow: false, tail, abortSignal } as never) as unknown as Promise<unknown>)) as Buffer | string;
     return demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
   }
 
   /** {@inheritDoc DockerPort.createSecret} */
   async createSecret(spec: DockerConfigSpec): Promise<string> {
-    const options: RequestOptions = { _query: {}, _body: spec };
-    const secret = (await this.#docker.createSecret(options)) as { id: string };
+    const secret = (await this.#call('createSecret', (abortSignal) => {
+      const options: RequestOptions = { _query: {}, _body: spec, abortSignal };
+      return this.#docker.createSecret(options) as Promise<unknown>;
+    })) as { id: string };
     return secret.id;
   }
 
   /** {@inheritDoc DockerPort.removeSecret} */
   async removeSecret(id: string): Promise<void> {
-    await this.#docker.getSecret(id).remove();
+    await this.#call('removeSecret', (abortSignal) => this.#docker.getSecret(id).remove({ abortSignal }));
   }
 
   /** {@inheritDoc DockerPort.removeConfig} */
   async removeConfig(id: string): Promise<void> {
-    await this.#docker.getConfig(id).remove();
+    await this.#call('removeConfig', (abortSignal) => this.#docker.getConfig(id).remove({ abortSignal }));
   }
 
   /** {@inheritDoc DockerPort.ping} */
   async ping(): Promise<DockerPing> {
-    await this.#docker.ping();
+    // dockerode's typings omit ping's options; its code takes `abortSignal` as every other call does.
+    const ping = this.#docker.ping.bind(this.#docker) as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>;
+    await this.#call('ping', (abortSignal) => ping({ abortSignal }));
     return { ok: true };
   }
 
@@ -153,11 +188,16 @@ export class DockerodePort implements DockerPort {
     if (signal.aborted) return;
     let stream: NodeJS.ReadableStream;
     try {
-      stream = await this.#docker.getEvents({
-        ...(options.since !== undefined ? { since: options.since } : {}),
-        ...(options.filters ? { filters: JSON.stringify(options.filters) } : {}),
-        abortSignal: signal,
-      } as Dockerode.GetEventsOptions);
+      // The deadline covers opening the stream (the Engine sends its headers at once); once open,
+      // the stream may stay quiet for as long as the swarm does: only `signal` ends it.
+      // Once it has opened, the deadline's timer is cleared and its signal never fires.
+      stream = await this.#call('events', (deadline) =>
+        this.#docker.getEvents({
+          ...(options.since !== undefined ? { since: options.since } : {}),
+          ...(options.filters ? { filters: JSON.stringify(options.filters) } : {}),
+          abortSignal: AbortSignal.any([signal, deadline]),
+        } as Dockerode.GetEventsOptions),
+      );
     } catch (err) {
       if (signal.aborted) return;
       throw err;

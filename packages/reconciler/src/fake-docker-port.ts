@@ -56,7 +56,8 @@ export interface FakeDockerPortOptions {
 }
 
 interface Failure {
-  error: Error;
+  /** The error to throw; undefined for a call that never answers. */
+  error: Error | undefined;
   /** Remaining failures; Infinity for "always". */
   remaining: number;
 }
@@ -122,7 +123,8 @@ const clone = <T>(value: T): T => structuredClone(value);
  *   (Engine API shapes); tests mutate them directly or through the helper methods. Lists return
  *   deep copies.
  * - Every call is counted per method ({@link FakeDockerPort.callCount}).
- * - Calls can be made to fail ({@link FakeDockerPort.failNext}, {@link FakeDockerPort.failAlways}).
+ * - Calls can be made to fail ({@link FakeDockerPort.failNext}, {@link FakeDockerPort.failAlways})
+ *   or never to answer, like a stopped dockerd ({@link FakeDockerPort.hangNext}).
  * - List calls can be held to observe concurrency ({@link FakeDockerPort.holdLists}).
  * - Events are pushed with {@link FakeDockerPort.emit}; streams can be ended or failed.
  *   `createService`/`updateService`/`removeService`/`createConfig`/`removeConfig` emit the events
@@ -194,7 +196,15 @@ export class FakeDockerPort implements DockerPort {
     this.#failures.set(method, { error, remaining: Number.POSITIVE_INFINITY });
   }
 
-  /** Stops failing `method` (or every method when omitted). */
+  /**
+   * Makes the next `times` calls of `method` never settle (a dockerd that accepts the request and
+   * never answers); only a caller's own deadline ends them. Counted like any call.
+   */
+  hangNext(method: DockerPortMethod, times = 1): void {
+    this.#failures.set(method, { error: undefined, remaining: times });
+  }
+
+  /** Stops failing (or hanging) `method` (or every method when omitted). */
   clearFailures(method?: DockerPortMethod): void {
     if (method) this.#failures.delete(method);
     else this.#failures.clear();
@@ -226,18 +236,26 @@ export class FakeDockerPort implements DockerPort {
     return this.#maxListsInFlight;
   }
 
-  #enter(method: DockerPortMethod): void {
+  /** Counts the call; throws an injected failure; returns true when the call must hang. */
+  #enter(method: DockerPortMethod): boolean {
     this.#calls.set(method, this.callCount(method) + 1);
     const failure = this.#failures.get(method);
     if (failure) {
       failure.remaining--;
       if (failure.remaining <= 0) this.#failures.delete(method);
+      if (failure.error === undefined) return true;
       throw failure.error;
     }
+    return false;
+  }
+
+  /** A promise that never settles: the answer of a hung call. */
+  #hang(): Promise<never> {
+    return new Promise<never>(() => undefined);
   }
 
   async #list<T>(method: DockerPortMethod, read: () => T[]): Promise<T[]> {
-    this.#enter(method);
+    if (this.#enter(method)) await this.#hang();
     this.#listsInFlight++;
     this.#maxListsInFlight = Math.max(this.#maxListsInFlight, this.#listsInFlight);
     try {
@@ -393,13 +411,13 @@ export class FakeDockerPort implements DockerPort {
 
   /** {@inheritDoc DockerPort.inspectService} */
   async inspectService(id: string): Promise<DockerService> {
-    this.#enter('inspectService');
+    if (this.#enter('inspectService')) await this.#hang();
     return clone(this.#service(id));
   }
 
   /** {@inheritDoc DockerPort.createService} */
   async createService(spec: DockerServiceSpec): Promise<string> {
-    this.#enter('createService');
+    if (this.#enter('createService')) await this.#hang();
     const name = spec.Name ?? '';
     if (name !== '' && this.services.some((s) => s.Spec?.Name === name)) {
       throw new FakeDockerError(`service ${name} already exists`, 409);
@@ -413,7 +431,7 @@ export class FakeDockerPort implements DockerPort {
 
   /** {@inheritDoc DockerPort.updateService} */
   async updateService(id: string, version: number, spec: DockerServiceSpec): Promise<void> {
-    this.#enter('updateService');
+    if (this.#enter('updateService')) await this.#hang();
     const service = this.#service(id);
     if (service.Version?.Index !== version) {
       throw new FakeDockerError('rpc error: code = Unknown desc = update out of sequence', 500);
@@ -427,7 +445,7 @@ export class FakeDockerPort implements DockerPort {
 
   /** {@inheritDoc DockerPort.removeService} (also removes the service's tasks). */
   async removeService(id: string): Promise<void> {
-    this.#enter('removeService');
+    if (this.#enter('removeService')) await this.#hang();
     const service = this.#service(id);
     this.services = this.services.filter((s) => s !== service);
     this.tasks = this.tasks.filter((t) => t.ServiceID !== service.ID);
@@ -439,7 +457,7 @@ export class FakeDockerPort implements DockerPort {
 
   /** {@inheritDoc DockerPort.serviceLogs} */
   async serviceLogs(id: string, tail: number): Promise<string> {
-    this.#enter('serviceLogs');
+    if (this.#enter('serviceLogs')) await this.#hang();
     this.#service(id);
     const lines = (this.logs.get(id) ?? '').split('\n');
     return lines.slice(Math.max(0, lines.length - tail - 1)).join('\n');
@@ -447,7 +465,7 @@ export class FakeDockerPort implements DockerPort {
 
   /** {@inheritDoc DockerPort.createConfig} */
   async createConfig(spec: DockerConfigSpec): Promise<string> {
-    this.#enter('createConfig');
+    if (this.#enter('createConfig')) await this.#hang();
     if (this.configs.some((c) => c.Spec?.Name === spec.Name)) {
       throw new FakeDockerError(`config ${spec.Name} already exists`, 409);
     }
@@ -460,7 +478,7 @@ export class FakeDockerPort implements DockerPort {
 
   /** {@inheritDoc DockerPort.removeConfig} */
   async removeConfig(id: string): Promise<void> {
-    this.#enter('removeConfig');
+    if (this.#enter('removeConfig')) await this.#hang();
     const config = this.configs.find((c) => c.ID === id || c.Spec?.Name === id);
     if (!config) throw new FakeDockerError(`config ${id} not found`, 404);
     this.configs = this.configs.filter((c) => c !== config);
@@ -472,7 +490,7 @@ export class FakeDockerPort implements DockerPort {
 
   /** {@inheritDoc DockerPort.createSecret} */
   async createSecret(spec: DockerConfigSpec): Promise<string> {
-    this.#enter('createSecret');
+    if (this.#enter('createSecret')) await this.#hang();
     if (this.secrets.some((c) => c.Spec?.Name === spec.Name)) throw new FakeDockerError(`secret ${spec.Name} already exists`, 409);
     const id = this.addSecret(spec.Name, spec.Labels ?? {});
     this.secretData.set(id, spec.Data);
@@ -482,7 +500,7 @@ export class FakeDockerPort implements DockerPort {
 
   /** {@inheritDoc DockerPort.removeSecret} */
   async removeSecret(id: string): Promise<void> {
-    this.#enter('removeSecret');
+    if (this.#enter('removeSecret')) await this.#hang();
     const secret = this.secrets.find((c) => c.ID === id || c.Spec?.Name === id);
     if (!secret) throw new FakeDockerError(`secret ${id} not found`, 404);
     this.secrets = this.secrets.filter((c) => c !== secret);
@@ -492,13 +510,13 @@ export class FakeDockerPort implements DockerPort {
 
   /** {@inheritDoc DockerPort.ping} */
   async ping(): Promise<DockerPing> {
-    this.#enter('ping');
+    if (this.#enter('ping')) await this.#hang();
     return { ok: true };
   }
 
   /** {@inheritDoc DockerPort.events} */
   async *events(options: DockerEventsOptions): AsyncIterable<DockerEvent> {
-    this.#enter('events');
+    if (this.#enter('events')) await this.#hang();
     const { signal } = options;
     if (signal.aborted) return;
     const types = options.filters?.['type'];

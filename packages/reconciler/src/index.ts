@@ -17,7 +17,14 @@ export type {
   DockerEventsOptions,
   DockerPing,
 } from './docker-port.js';
-export { DockerodePort, isDockerEvent } from './dockerode-port.js';
+export { DockerodePort, isDockerEvent, type DockerodePortOptions } from './dockerode-port.js';
+export {
+  DockerTimeoutError,
+  DEFAULT_DOCKER_TIMEOUT_MS,
+  withDockerTimeout,
+  timeoutDockerPort,
+  type DockerTimeoutOptions,
+} from './docker-timeout.js';
 export { JsonStreamParser, JsonStreamOverflowError, type JsonStreamParserOptions } from './json-stream.js';
 export { FakeDockerPort, FakeDockerError, type FakeDockerPortOptions, type DockerPortMethod } from './fake-docker-port.js';
 export {
@@ -35,6 +42,7 @@ export {
   type SnapshotListener,
   type SnapshotInfo,
   type SettleOptions,
+  type RoundOutcome,
   DEFAULT_EVENT_TYPES,
   LIST_CALLS_PER_ROUND,
 } from './snapshot-watcher.js';

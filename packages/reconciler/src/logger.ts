@@ -26,9 +26,11 @@ export function errorMeta(err: unknown): Record<string, unknown> {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     const statusCode = (err as { statusCode?: unknown }).statusCode;
+    const operation = (err as { operation?: unknown }).operation;
     return {
       error: err.message,
       ...(code !== undefined ? { code } : {}),
+      ...(operation !== undefined ? { operation } : {}),
       ...(statusCode !== undefined ? { statusCode } : {}),
     };
   }

@@ -21,6 +21,21 @@ export const LIST_CALLS_PER_ROUND = 4;
 /** Task states between "desired running" and "running": the task is on its way up. */
 const STARTING_TASK_STATES = new Set(['new', 'allocated', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting']);
 
+/** The list calls of one round, in the order the round makes them. */
+const ROUND_CALLS = ['listServices', 'listTasks', 'listNetworks', 'listSecrets'] as const;
+
+/** How one reconcile round ended, as reported to {@link SnapshotWatcherOptions.onRound}. */
+export type RoundOutcome =
+  | { ok: true; durationMs: number; atMs: number }
+  | {
+      ok: false;
+      durationMs: number;
+      atMs: number;
+      error: unknown;
+      /** The Docker call that failed (the first of the round's failed calls); absent when none did (a malformed answer). */
+      operation: string | undefined;
+    };
+
 /** Fast polling after a service event, while the service's tasks settle. */
 export interface SettleOptions {
   /** Interval between rounds while settling (default 500 ms). */
@@ -52,6 +67,8 @@ export interface SnapshotWatcherOptions {
   eventTypes?: readonly string[];
   /** Clock and timers (default: the global ones). */
   timers?: Timers;
+  /** Called after every round, successful or not (for metrics); exceptions are logged, never propagated. */
+  onRound?: (outcome: RoundOutcome) => void;
 }
 
 /** What accompanies each emitted snapshot. */
@@ -91,6 +108,8 @@ export interface SnapshotWatcherStats {
   lastSnapshotAtMs: number | undefined;
   /** When the last round failed (Unix ms), if any. */
   lastErrorAtMs: number | undefined;
+  /** Why the last round failed, e.g. `listTasks: Docker API call listTasks did not answer within 30000 ms`; kept after a success. */
+  lastError: string | undefined;
   /** Duration of the last round, successful or not (ms). */
   lastRoundDurationMs: number | undefined;
 }
@@ -119,6 +138,7 @@ export class SnapshotWatcher {
   readonly #settleDurationMs: number;
   readonly #backoff: BackoffOptions;
   readonly #eventTypes: string[];
+  readonly #onRound: ((outcome: RoundOutcome) => void) | undefined;
   readonly #listeners = new Set<SnapshotListener>();
   readonly #stats: SnapshotWatcherStats = {
     reconciles: 0,
@@ -132,6 +152,7 @@ export class SnapshotWatcher {
     lastReconcileAtMs: undefined,
     lastSnapshotAtMs: undefined,
     lastErrorAtMs: undefined,
+    lastError: undefined,
     lastRoundDurationMs: undefined,
   };
   #loop: Loop | undefined;
@@ -153,6 +174,7 @@ export class SnapshotWatcher {
     this.#settleDurationMs = Math.max(0, options.settle?.durationMs ?? 10_000);
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.#eventTypes = [...(options.eventTypes ?? DEFAULT_EVENT_TYPES)];
+    this.#onRound = options.onRound;
   }
 
   /** Registers a listener for future snapshots; returns a function that unregisters it. */
@@ -266,15 +288,18 @@ export class SnapshotWatcher {
       this.#docker.listSecrets(),
     ]);
     const now = this.#timers.now();
-    this.#stats.lastRoundDurationMs = now - startedAt;
+    const durationMs = now - startedAt;
+    this.#stats.lastRoundDurationMs = durationMs;
     if (
       services.status === 'rejected' ||
       tasks.status === 'rejected' ||
       networks.status === 'rejected' ||
       secrets.status === 'rejected'
     ) {
-      const failed = [services, tasks, networks, secrets].find((r) => r.status === 'rejected');
-      this.#failed(failed?.status === 'rejected' ? failed.reason : undefined, now);
+      const results = [services, tasks, networks, secrets];
+      const index = results.findIndex((r) => r.status === 'rejected');
+      const failed = results[index];
+      this.#failed(failed?.status === 'rejected' ? failed.reason : undefined, ROUND_CALLS[index], now, durationMs);
       return;
     }
     let snapshot: SwarmSnapshot;
@@ -284,7 +309,7 @@ export class SnapshotWatcher {
       digest = snapshotDigest(snapshot);
     } catch (err) {
       // Only a malformed Engine answer can get here.
-      this.#failed(err, now);
+      this.#failed(err, undefined, now, durationMs);
       return;
     }
     this.#stats.reconciles++;
@@ -308,19 +333,32 @@ export class SnapshotWatcher {
     const starting = settling && snapshot.tasks.some((t) => t.desiredState === 'running' && STARTING_TASK_STATES.has(t.state));
     const interval = starting ? this.#startingIntervalMs : settling ? this.#settleIntervalMs : this.#resyncIntervalMs;
     this.#loop?.wake(Math.min(interval, this.#resyncIntervalMs));
+    this.#report({ ok: true, durationMs, atMs: now });
   }
 
-  #failed(err: unknown, now: number): void {
+  #failed(err: unknown, operation: string | undefined, now: number, durationMs: number): void {
     this.#stats.errors++;
     this.#stats.consecutiveErrors++;
     this.#stats.lastErrorAtMs = now;
+    const message = err instanceof Error ? err.message : String(err);
+    this.#stats.lastError = operation === undefined ? message : `${operation}: ${message}`;
     const retryInMs = backoffDelay(this.#stats.consecutiveErrors, this.#backoff);
     this.#safeLog('warn', 'reconcile round failed; retrying', {
       ...errorMeta(err),
+      ...(operation === undefined ? {} : { operation }),
       attempt: this.#stats.consecutiveErrors,
       retryInMs,
     });
     this.#loop?.wake(retryInMs);
+    this.#report({ ok: false, durationMs, atMs: now, error: err, operation });
+  }
+
+  #report(outcome: RoundOutcome): void {
+    try {
+      this.#onRound?.(outcome);
+    } catch (err) {
+      this.#safeLog('error', 'round observer failed', errorMeta(err));
+    }
   }
 
   #emit(snapshot: SwarmSnapshot, info: SnapshotInfo): void {

@@ -103,15 +103,17 @@ describe('DockerodePort requests', () => {
     const { docker, calls } = stubDocker(new PassThrough());
     const port = new DockerodePort(docker);
     await port.listServices({ label: ['com.docker.lb.hosts'] });
-    expect(calls.listServices[0]).toEqual({ filters: '{"label":["com.docker.lb.hosts"]}' });
+    // Every call carries its deadline's signal (docker-modem takes it out of the query and body).
+    const abortSignal = expect.any(AbortSignal);
+    expect(calls.listServices[0]).toEqual({ filters: '{"label":["com.docker.lb.hosts"]}', abortSignal });
     await port.updateService('s1', 42, { Name: 'web' });
-    expect(calls.update[0]).toEqual({ id: 's1', opts: { _query: { version: 42 }, _body: { Name: 'web' } } });
+    expect(calls.update[0]).toEqual({ id: 's1', opts: { _query: { version: 42 }, _body: { Name: 'web' }, abortSignal } });
     const spec = { Name: 'web' };
     expect(await port.createService(spec)).toBe('new-id');
-    expect(calls.createService[0]).toEqual([undefined, { Name: 'web' }]);
+    expect(calls.createService[0]).toEqual([undefined, { Name: 'web', abortSignal }]);
     expect(calls.createService[0]?.[1]).not.toBe(spec);
     expect(await port.createConfig({ Name: 'c', Data: 'eA==' })).toBe('cfg-id');
-    expect(calls.createConfig[0]).toEqual({ _query: {}, _body: { Name: 'c', Data: 'eA==' } });
+    expect(calls.createConfig[0]).toEqual({ _query: {}, _body: { Name: 'c', Data: 'eA==' }, abortSignal });
   });
 });
 
