@@ -4,12 +4,25 @@ export { parseServiceLabels, MAX_LABEL_VALUE_LENGTH, MAX_WEBSOCKET_ENDPOINTS } f
 export { parseSecretAccess, secretAllows, SECRET_LABELS, type SecretAccess } from './secret-access.js';
 export { LABELS, labelInfo, labelsMarkdownTable, type LabelInfo, type LabelKind } from './label-table.js';
 export {
+  asciiLower,
   hostMatches,
-  isValidHostname,
-  isValidPath,
+  hostnameProblem,
+  isSafeAbsolutePath,
+  isSafeCookieName,
+  isSafeFileName,
+  isSafeHost,
+  isSafePath,
+  isSafePath as isValidPath,
+  isSafeRedirectUrl,
   isSafeToken,
+  isValidHostname,
+  pathProblem,
+  redirectUrlProblem,
+  MAX_ABSOLUTE_PATH_LENGTH,
+  MAX_FILE_NAME_LENGTH,
   MAX_HOSTNAME_LENGTH,
   MAX_PATH_LENGTH,
   MAX_TOKEN_LENGTH,
-} from './validators.js';
+  MAX_URL_LENGTH,
+} from './safe.js';
 export { quoteValue, MAX_SHOWN_VALUE_LENGTH } from './format.js';

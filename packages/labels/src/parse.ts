@@ -4,7 +4,7 @@ import { quoteValue } from './format.js';
 import { labelInfo, LABELS } from './label-table.js';
 import { LABEL_PREFIX, SWITCHYARD_LABEL_PREFIX } from './types.js';
 import type { ParseResult, RedirectSpec, ServiceRouteSpec } from './types.js';
-import { asciiLower, hostMatches, hostnameProblem, isSafeToken, pathProblem } from './validators.js';
+import { asciiLower, hostMatches, hostnameProblem, isSafeRedirectUrl, isSafeToken, MAX_TOKEN_LENGTH, pathProblem, redirectUrlProblem } from './safe.js';
 
 /** Longest label value read; longer values are rejected whole (`value-too-long`). */
 export const MAX_LABEL_VALUE_LENGTH = 4096;
@@ -130,7 +130,7 @@ function parseToken(out: Collector, key: string, value: string, code: string, wh
   out.error(
     key,
     code,
-    `${key}: ${quoteValue(value)} is not a valid ${what} (1-255 characters from A-Z a-z 0-9 _ . -, not starting with "." or "-")`,
+    `${key}: ${quoteValue(value)} is not a valid ${what} (1-${MAX_TOKEN_LENGTH} characters from A-Z a-z 0-9 _ . -, not starting with "." or "-")`,
   );
   return undefined;
 }
@@ -265,6 +265,10 @@ function parseRedirects(out: Collector, key: string, value: string): RedirectSpe
       sourcePath: source.path,
       target: `${target.scheme}://${target.host}${target.path === '/' ? '' : target.path}`,
     };
+    if (!isSafeRedirectUrl(redirect.target)) {
+      problems.push(`${key}: target ${quoteValue(targetText)} ${redirectUrlProblem(redirect.target) ?? 'is not a safe URL'}`);
+      continue;
+    }
     const id = `${redirect.sourceHost}\u0000${redirect.sourcePath}`;
     const previous = bySource.get(id);
     if (previous !== undefined && previous.target !== redirect.target) {

@@ -1,5 +1,5 @@
 import { SWITCHYARD_LABEL_PREFIX } from './types.js';
-import { asciiLower, hostMatches, hostnameProblem, isSafeToken } from './validators.js';
+import { asciiLower, hostMatches, hostnameProblem, isSafeToken } from './safe.js';
 
 /**
  * Labels of a Docker secret that let services use it as `ssl_cert` / `ssl_key` (when the model's

@@ -79,14 +79,16 @@ describe('isValidPath', () => {
 });
 
 describe('isSafeToken', () => {
-  it.each(['app-network-a', 'example.com.cert', 'demo_app.example.org.key', '_session', 'JSESSIONID', 'us-east', 'x', 'a'.repeat(255)])(
+  // Tokens were 1-255 characters here, 1-200 or 1-128 in the renderers; since issue #12 the one rule
+  // (`@switchyard/labels/safe`) takes the strictest, 128, which every Docker name and model id fits.
+  it.each(['app-network-a', 'example.com.cert', 'demo_app.example.org.key', '_session', 'JSESSIONID', 'us-east', 'x', 'a'.repeat(128)])(
     'accepts %j',
     (t) => {
       expect(isSafeToken(t)).toBe(true);
     },
   );
 
-  it.each(['', '-rm', '.hidden', 'a b', 'a/b', 'a;b', 'a$b', 'a"b', 'a=b', 'a\nb', 'caf\u00e9', 'a'.repeat(256)])('rejects %j', (t) => {
+  it.each(['', '-rm', '.hidden', 'a b', 'a/b', 'a;b', 'a$b', 'a"b', 'a=b', 'a\nb', 'caf\u00e9', 'a'.repeat(129)])('rejects %j', (t) => {
     expect(isSafeToken(t)).toBe(false);
   });
 });

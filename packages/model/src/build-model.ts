@@ -19,6 +19,10 @@ import {
   type Upstream,
 } from '@switchyard/proto';
 import {
+  isSafeHost,
+  isSafePath,
+  isSafeRedirectUrl,
+  isSafeToken,
   isValidHostname,
   MAX_WEBSOCKET_ENDPOINTS,
   parseSecretAccess,
@@ -32,7 +36,7 @@ import {
 } from '@switchyard/labels';
 import { ModelCode, ModelLabel } from './codes.js';
 import { modelHash } from './hash.js';
-import { compareAddress, compareStrings, isSafeHost, isSafePath, isSafeUrl, pickAddress, SECRET_NAME_PATTERN } from './safe.js';
+import { compareAddress, compareStrings, pickAddress } from './safe.js';
 import { tlsExclusions } from './tls-exclusions.js';
 import { upstreamName } from './upstream-name.js';
 import { DEFAULT_SERVICE_WEIGHT, endpointWeights } from './weights.js';
@@ -315,7 +319,7 @@ function checkSafe(name: string, spec: ServiceRouteSpec, diagnostics: Diagnostic
     bad(ModelLabel.websocketEndpoints, `${spec.websocketEndpoints.length} websocket paths, more than ${MAX_WEBSOCKET_ENDPOINTS}`);
   }
   for (const r of spec.redirects) {
-    if (!isSafeHost(r.sourceHost) || !isSafePath(r.sourcePath) || !isSafeUrl(r.target)) {
+    if (!isSafeHost(r.sourceHost) || !isSafePath(r.sourcePath) || !isSafeRedirectUrl(r.target)) {
       bad(ModelLabel.redirects, `redirect ${JSON.stringify(`${r.sourceHost}${r.sourcePath}`)} → ${JSON.stringify(r.target)} contains unsafe characters`);
     }
   }
@@ -463,7 +467,7 @@ function admit(
       if (secret === undefined) {
         diagnostics.push(error(name, label, ModelCode.unknownSecret, `${label} is required with ${ModelLabel.sslCert}/${ModelLabel.sslKey}`));
         ok = false;
-      } else if (!secrets.has(secret) || !SECRET_NAME_PATTERN.test(secret)) {
+      } else if (!secrets.has(secret) || !isSafeToken(secret)) {
         diagnostics.push(error(name, label, ModelCode.unknownSecret, `secret "${secret}" does not exist`));
         ok = false;
       } else if (!mayUseSecret(secrets.get(secret), name, spec.hosts)) {

@@ -10,6 +10,7 @@ import {
   type TlsCertificate,
   type Upstream,
 } from '@switchyard/proto';
+import { hostMatches } from '@switchyard/labels/safe';
 
 /** How a requested host name matched a host of the model. */
 export type HostMatch = 'exact' | 'wildcard';
@@ -340,12 +341,6 @@ function bestHost<T extends { host: string }>(items: readonly T[], host: string)
 /** How specific a host pattern is: an exact name beats every wildcard, a longer wildcard a shorter one. */
 function specificity(pattern: string): number {
   return pattern.startsWith('*.') ? pattern.length : Number.MAX_SAFE_INTEGER;
-}
-
-/** Whether `pattern` (a host or a `*.suffix` wildcard matching one or more leading labels) covers `host`. */
-function hostMatches(pattern: string, host: string): boolean {
-  if (pattern === host) return true;
-  return pattern.startsWith('*.') && host.length > pattern.length - 1 && host.endsWith(pattern.slice(1));
 }
 
 /** Whether the route prefix (trailing slash trimmed, `""` for `/`) covers `path` on whole segments. */

@@ -4,5 +4,5 @@ export { modelHash } from './hash.js';
 export { upstreamName, RESERVED_NAME_PREFIXES } from './upstream-name.js';
 export { endpointWeights, MAX_ENDPOINT_WEIGHT, DEFAULT_SERVICE_WEIGHT } from './weights.js';
 export { CONFLICT_RULES, ModelCode, ModelLabel, type ConflictRule } from './codes.js';
-export { HOST_PATTERN, PATH_PATTERN, UPSTREAM_NAME_PATTERN, URL_PATTERN } from './safe.js';
+export { UPSTREAM_NAME_PATTERN } from './safe.js';
 export { explainRequest, type Explanation, type RequestOutcome, type OutcomeKind, type HostMatch, type UpstreamExplanation, type ServiceShare, type ServiceClaim } from './explain.js';

@@ -1,35 +1,13 @@
 /**
+ * Address ordering and the upstream-name alphabet of the model. What a safe host, path, token or redirect
+ * URL is lives in one place, `@switchyard/labels/safe`; the model checks its values with those functions.
+ */
+
+/**
  * Characters of an upstream name: safe to print unquoted in any proxy config, and lower-case only
  * (nginx compares upstream and zone names case-insensitively, so two names never differ only in case).
  */
 export const UPSTREAM_NAME_PATTERN = /^[a-z0-9_.-]+$/;
-
-/** A lower-case host name: letters, digits, '-', '.', optional leading "*.". */
-export const HOST_PATTERN = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/;
-
-/** A path prefix: begins with "/", then only letters, digits and `/ - . _ ~ + = : @` (never needs quoting). */
-export const PATH_PATTERN = /^\/[A-Za-z0-9._~+=:@/-]*$/;
-
-/** An absolute URL without characters that could break out of a config value. */
-export const URL_PATTERN = /^[a-z][a-z0-9+.-]*:\/\/[A-Za-z0-9._~%!*+,=:@/?&[\]-]+$/;
-
-/** A Docker secret name usable as a file name. */
-export const SECRET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-
-/** True when `host` is a valid, lower-case host name of at most 253 characters. */
-export function isSafeHost(host: string): boolean {
-  return host.length <= 253 && HOST_PATTERN.test(host);
-}
-
-/** True when `path` is a safe path prefix. */
-export function isSafePath(path: string): boolean {
-  return path.length <= 1024 && PATH_PATTERN.test(path);
-}
-
-/** True when `url` is a safe absolute URL. */
-export function isSafeUrl(url: string): boolean {
-  return url.length <= 2048 && URL_PATTERN.test(url);
-}
 
 /** Strips a "/prefix-length" suffix from an address ("10.0.1.5/24" → "10.0.1.5"). */
 export function stripPrefixLength(address: string): string {

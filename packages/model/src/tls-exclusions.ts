@@ -1,4 +1,4 @@
-import { hostMatches } from '@switchyard/labels';
+import { hostMatches } from '@switchyard/labels/safe';
 import type { ProxyModel } from '@switchyard/proto';
 import { compareStrings } from './safe.js';
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { ProxyModel, type SwarmSnapshot } from '@switchyard/proto';
 import type { ServiceRouteSpec } from '@switchyard/labels';
-import { buildModel, HOST_PATTERN, PATH_PATTERN, UPSTREAM_NAME_PATTERN, URL_PATTERN, type ServiceLabelParser } from '../src/index.js';
+import { isSafeHost, isSafePath, isSafeRedirectUrl } from '@switchyard/labels';
+import { buildModel, UPSTREAM_NAME_PATTERN, type ServiceLabelParser } from '../src/index.js';
 import { SnapshotBuilder } from './snapshot-builder.js';
 
 const NETWORKS = ['app', 'back', 'front', 'ingress'];
@@ -102,18 +103,18 @@ function encode(model: ProxyModel): string {
 function expectSafe(model: ProxyModel): void {
   for (const u of model.upstreams) expect(u.name).toMatch(UPSTREAM_NAME_PATTERN);
   for (const h of model.hosts) {
-    expect(h.host).toMatch(HOST_PATTERN);
+    expect(isSafeHost(h.host)).toBe(true);
     for (const r of h.routes) {
-      expect(r.path).toMatch(PATH_PATTERN);
+      expect(isSafePath(r.path)).toBe(true);
       expect(r.upstream).toMatch(UPSTREAM_NAME_PATTERN);
     }
     for (const r of h.redirects) {
-      expect(r.fromPath).toMatch(PATH_PATTERN);
-      expect(r.toUrl).toMatch(URL_PATTERN);
+      expect(isSafePath(r.fromPath)).toBe(true);
+      expect(isSafeRedirectUrl(r.toUrl)).toBe(true);
     }
   }
   for (const s of model.sniRoutes) {
-    expect(s.host).toMatch(HOST_PATTERN);
+    expect(isSafeHost(s.host)).toBe(true);
     expect(s.upstream).toMatch(UPSTREAM_NAME_PATTERN);
   }
   const names = new Set(model.upstreams.map((u) => u.name));
