@@ -118,6 +118,9 @@ const coreSchema = z
     // ("labelled", the default), or any service that names it (Interlock's behaviour: "any").
     SecretPolicy: z.enum(['labelled', 'any']).default('labelled'),
     PollInterval: duration(100, 24 * HOUR).default('3s'),
+    // Switchyard's key: how long core waits for any one Docker Engine API call before giving up (the
+    // round or delivery fails and is retried). The open event stream has no deadline.
+    DockerAPITimeout: duration(1000, HOUR).default('30s'),
     EndpointOverride: z.string().optional(),
     CoreAddress: z.string().min(1).default('switchyard-core:8080'),
     CoreNetwork: z.string().min(1).default('switchyard'),
@@ -145,6 +148,8 @@ export interface ExtensionConfig
 /** Core's configuration (Interlock's TOML format plus Switchyard's documented additions). */
 export interface CoreConfig extends Omit<z.output<typeof coreSchema>, 'Extensions'> {
   PollIntervalMs: number;
+  /** `DockerAPITimeout` in milliseconds: the deadline of each Docker Engine API call core makes. */
+  DockerAPITimeoutMs: number;
   Extensions: ExtensionConfig[];
   /**
    * Keys that were accepted but are not used (Interlock keys Switchyard has no use for), sorted by key.
@@ -358,7 +363,7 @@ export function parseCoreConfig(text: string): CoreConfig {
   }
   problems.push(...clashes(extensions));
   if (problems.length > 0) throw new CoreConfigError(`invalid core config:\n  ${problems.join('\n  ')}`);
-  return { ...cfg, PollIntervalMs: pollMs, Extensions: extensions, IgnoredKeys: ignored.sort(byKey) };
+  return { ...cfg, PollIntervalMs: pollMs, DockerAPITimeoutMs: durationMs(cfg.DockerAPITimeout) as number, Extensions: extensions, IgnoredKeys: ignored.sort(byKey) };
 }
 
 /** Notice code of a key that is accepted and has no effect. */
