@@ -84,6 +84,7 @@ export function fixtureStatus(): GetStatusResponse {
       { extensionId: 'ext-2', name: 'edge', serviceCluster: 'edge', proxyKind: ProxyKind.PROXY_KIND_HAPROXY, leaseExpiresAtUnixMs: NOW + 30_000, watches: 0 },
     ],
     configNotices: [],
+    reconcile: undefined,
   };
 }
 

@@ -37,6 +37,7 @@ export {
   Delivery,
   RegisteredExtension,
   GetStatusResponse,
+  ReconcileStatus,
   ProxyReplica,
   WatchProxyConfigRequest,
   ProxyConfigBundle,

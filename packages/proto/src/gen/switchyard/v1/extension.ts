@@ -306,6 +306,26 @@ export interface GetStatusResponse {
    * use, and settings that will not work as written on core's host. Warnings first, then by key.
    */
   configNotices: ConfigNotice[];
+  /** How core's watch of the Docker Engine is going; absent from a core that does not report it. */
+  reconcile: ReconcileStatus | undefined;
+}
+
+/**
+ * ReconcileStatus is the state of core's reconcile rounds (the lists of services, tasks, networks
+ * and secrets it builds the models from). While rounds fail, the models stay as they were.
+ */
+export interface ReconcileStatus {
+  /** End of the last successful round (Unix ms); 0 before the first. */
+  lastSuccessAtUnixMs: number;
+  /**
+   * Why the last failed round failed, naming the Docker call, e.g. "listTasks: Docker API call
+   * listTasks did not answer within 30000 ms"; empty when no round has failed since core started.
+   */
+  lastError: string;
+  /** When that round failed (Unix ms); 0 when none has. */
+  lastErrorAtUnixMs: number;
+  /** Failed rounds since the last successful one; 0 while core sees the engine. */
+  consecutiveErrors: number;
 }
 
 /**
@@ -1695,7 +1715,7 @@ export const RegisteredExtension: MessageFns<RegisteredExtension> = {
 };
 
 function createBaseGetStatusResponse(): GetStatusResponse {
-  return { models: [], deliveries: [], extensions: [], replicas: [], configNotices: [] };
+  return { models: [], deliveries: [], extensions: [], replicas: [], configNotices: [], reconcile: undefined };
 }
 
 export const GetStatusResponse: MessageFns<GetStatusResponse> = {
@@ -1714,6 +1734,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     for (const v of message.configNotices) {
       ConfigNotice.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.reconcile !== undefined) {
+      ReconcileStatus.encode(message.reconcile, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -1771,6 +1794,14 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.configNotices.push(ConfigNotice.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reconcile = ReconcileStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1800,6 +1831,7 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : globalThis.Array.isArray(object?.config_notices)
         ? object.config_notices.map((e: any) => ConfigNotice.fromJSON(e))
         : [],
+      reconcile: isSet(object.reconcile) ? ReconcileStatus.fromJSON(object.reconcile) : undefined,
     };
   },
 
@@ -1820,6 +1852,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.configNotices?.length) {
       obj.configNotices = message.configNotices.map((e) => ConfigNotice.toJSON(e));
     }
+    if (message.reconcile !== undefined) {
+      obj.reconcile = ReconcileStatus.toJSON(message.reconcile);
+    }
     return obj;
   },
 
@@ -1833,6 +1868,142 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.extensions = object.extensions?.map((e) => RegisteredExtension.fromPartial(e)) || [];
     message.replicas = object.replicas?.map((e) => ProxyReplicaStatus.fromPartial(e)) || [];
     message.configNotices = object.configNotices?.map((e) => ConfigNotice.fromPartial(e)) || [];
+    message.reconcile = (object.reconcile !== undefined && object.reconcile !== null)
+      ? ReconcileStatus.fromPartial(object.reconcile)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReconcileStatus(): ReconcileStatus {
+  return { lastSuccessAtUnixMs: 0, lastError: "", lastErrorAtUnixMs: 0, consecutiveErrors: 0 };
+}
+
+export const ReconcileStatus: MessageFns<ReconcileStatus> = {
+  encode(message: ReconcileStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.lastSuccessAtUnixMs !== 0) {
+      writer.uint32(8).uint64(message.lastSuccessAtUnixMs);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(18).string(message.lastError);
+    }
+    if (message.lastErrorAtUnixMs !== 0) {
+      writer.uint32(24).uint64(message.lastErrorAtUnixMs);
+    }
+    if (message.consecutiveErrors !== 0) {
+      writer.uint32(32).uint32(message.consecutiveErrors);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReconcileStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReconcileStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.lastSuccessAtUnixMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lastErrorAtUnixMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.consecutiveErrors = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReconcileStatus {
+    return {
+      lastSuccessAtUnixMs: isSet(object.lastSuccessAtUnixMs)
+        ? globalThis.Number(object.lastSuccessAtUnixMs)
+        : isSet(object.last_success_at_unix_ms)
+        ? globalThis.Number(object.last_success_at_unix_ms)
+        : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      lastErrorAtUnixMs: isSet(object.lastErrorAtUnixMs)
+        ? globalThis.Number(object.lastErrorAtUnixMs)
+        : isSet(object.last_error_at_unix_ms)
+        ? globalThis.Number(object.last_error_at_unix_ms)
+        : 0,
+      consecutiveErrors: isSet(object.consecutiveErrors)
+        ? globalThis.Number(object.consecutiveErrors)
+        : isSet(object.consecutive_errors)
+        ? globalThis.Number(object.consecutive_errors)
+        : 0,
+    };
+  },
+
+  toJSON(message: ReconcileStatus): unknown {
+    const obj: any = {};
+    if (message.lastSuccessAtUnixMs !== 0) {
+      obj.lastSuccessAtUnixMs = Math.round(message.lastSuccessAtUnixMs);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.lastErrorAtUnixMs !== 0) {
+      obj.lastErrorAtUnixMs = Math.round(message.lastErrorAtUnixMs);
+    }
+    if (message.consecutiveErrors !== 0) {
+      obj.consecutiveErrors = Math.round(message.consecutiveErrors);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReconcileStatus>): ReconcileStatus {
+    return ReconcileStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReconcileStatus>): ReconcileStatus {
+    const message = createBaseReconcileStatus();
+    message.lastSuccessAtUnixMs = object.lastSuccessAtUnixMs ?? 0;
+    message.lastError = object.lastError ?? "";
+    message.lastErrorAtUnixMs = object.lastErrorAtUnixMs ?? 0;
+    message.consecutiveErrors = object.consecutiveErrors ?? 0;
     return message;
   },
 };
