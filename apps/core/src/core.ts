@@ -1,6 +1,6 @@
 import { buildModel } from '@switchyard/model';
-import { ApplyResult, Delivery, Severity, configChecksum, type ConfigNotice, type ProxyKind, type ProxyModel, type RenderedFile, type ReportProxyConfigRequest, type SwarmSnapshot } from '@switchyard/proto';
-import { Loop, SnapshotWatcher, errorMeta, type DockerPort, type Logger } from '@switchyard/reconciler';
+import { ApplyResult, Delivery, Severity, configChecksum, type ConfigNotice, type ProxyKind, type ProxyModel, type ReconcileStatus, type RenderedFile, type ReportProxyConfigRequest, type SwarmSnapshot } from '@switchyard/proto';
+import { Loop, SnapshotWatcher, errorMeta, type DockerPort, type Logger, type RoundOutcome } from '@switchyard/reconciler';
 import type { CoreConfig, ExtensionConfig } from './config.js';
 import { ignoredKeyNotices, sortNotices } from './config-notices.js';
 import type { Caller } from './control-plane.js';
@@ -74,6 +74,7 @@ export class Core {
       docker: options.docker,
       logger: options.logger,
       resyncIntervalMs: options.config.PollIntervalMs,
+      onRound: (outcome) => this.onRound(outcome),
     });
     this.deployLoop = new Loop({
       run: () => this.deployRound(),
@@ -92,7 +93,27 @@ export class Core {
       knownProxy: (name) => this.options.config.Extensions.some((e) => e.ProxyServiceName === name),
       onReport: (req) => this.onReplicaReport(req),
       onReplicas: () => this.replicaStatus(),
-    }, (_caller: Caller) => this.metrics.controlPlaneRefused.inc({ reason: 'permission-denied' }), () => this.configNotices());
+    }, (_caller: Caller) => this.metrics.controlPlaneRefused.inc({ reason: 'permission-denied' }), () => this.configNotices(), () => this.reconcileStatus());
+  }
+
+  /**
+   * How the reconcile rounds go, for GetStatus: the last success, the last failure (with the Docker
+   * call that failed) and how many rounds have failed since the last success.
+   */
+  reconcileStatus(): ReconcileStatus {
+    const stats = this.watcher.stats();
+    return {
+      lastSuccessAtUnixMs: stats.lastReconcileAtMs ?? 0,
+      lastError: stats.lastError ?? '',
+      lastErrorAtUnixMs: stats.lastErrorAtMs ?? 0,
+      consecutiveErrors: stats.consecutiveErrors,
+    };
+  }
+
+  /** Counts a reconcile round (the watcher has logged a failure, with the Docker call, already). */
+  private onRound(outcome: RoundOutcome): void {
+    this.metrics.reconcileRounds.inc({ result: outcome.ok ? 'ok' : 'error' });
+    if (!outcome.ok) this.metrics.errors.inc({ stage: 'reconcile' });
   }
 
   /**

@@ -1,5 +1,5 @@
 import { ServerError, Status } from 'nice-grpc';
-import { ProxyKind, configChecksum, type ConfigNotice, type ExtensionServiceImplementation, type ProxyReplicaStatus, type RenderedFile, type ReportProxyConfigRequest } from '@switchyard/proto';
+import { ProxyKind, configChecksum, type ConfigNotice, type ExtensionServiceImplementation, type ProxyReplicaStatus, type ReconcileStatus, type RenderedFile, type ReportProxyConfigRequest } from '@switchyard/proto';
 import type { Logger } from '@switchyard/reconciler';
 import { authorize, type Caller, type CallerContext } from './control-plane.js';
 import type { ModelHub } from './hub.js';
@@ -53,7 +53,8 @@ export function checkSubmission(files: RenderedFile[], checksum: string): string
 /**
  * core's implementation of the `ExtensionService` contract: registration, models (one-shot and
  * streamed), config submission (checked, then handed to the sink), and status for operators
- * (`configNotices` fills `GetStatusResponse.config_notices`; none when absent).
+ * (`configNotices` fills `GetStatusResponse.config_notices`; none when absent; `reconcile` fills
+ * `GetStatusResponse.reconcile`, absent when not given).
  */
 export function createExtensionService(
   hub: ModelHub,
@@ -63,6 +64,7 @@ export function createExtensionService(
   agents?: ProxyAgentSide,
   onDenied?: (caller: Caller, reason: string) => void,
   configNotices?: () => ConfigNotice[],
+  reconcile?: () => ReconcileStatus,
 ): ExtensionServiceImplementation<CallerContext> {
   const denied = (caller: Caller, reason: string) => {
     logger.warn('control-plane call refused', { peer: caller.address, reason });
@@ -137,6 +139,7 @@ export function createExtensionService(
         extensions: hub.registeredExtensions(),
         replicas: agents?.onReplicas() ?? [],
         configNotices: configNotices?.() ?? [],
+        reconcile: reconcile?.(),
       };
     },
     async *watchProxyConfig(req, context) {

@@ -5,6 +5,7 @@ export { DockerConfigDelivery, DeliveryError, MAX_CONFIG_BYTES, type ConfigDeliv
 export { createExtensionService, checkSubmission, proxyKindOf, SUBMISSION_LIMITS, type SubmissionSink } from './grpc-service.js';
 export { CoreMetrics } from './metrics.js';
 export { extensionServiceSpec, proxyServiceSpec, specFingerprint, configTarget, certificateSecrets, MANAGED_BY, MANAGED_BY_VALUE, ROLE, EXTENSION, PROXY_SERVICE, INSTALLATION } from './specs.js';
-export { countingDockerPort } from './counting-port.js';
+export { countingDockerPort, instrumentedDockerPort, type DockerErrorObserver } from './counting-port.js';
+export { parseCoreArgs, USAGE, DEFAULT_CONFIG_FILE, type CoreCommand, type ConfigSource } from './args.js';
 export { ignoredKeyNotices, sortNotices, IGNORED_KEY, REPLACED_KEY } from './config-notices.js';
 export { RoutingMeshCheck, procIpvsProbe, INGRESS_WITHOUT_IPVS, IPVS_PROC_FILE, type IpvsProbe, type RoutingMeshCheckOptions } from './routing-mesh.js';

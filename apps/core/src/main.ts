@@ -9,24 +9,16 @@ import Docker from 'dockerode';
 import { createServer } from 'nice-grpc';
 import winston from 'winston';
 import { ExtensionServiceDefinition } from '@switchyard/proto';
-import { DockerodePort } from '@switchyard/reconciler';
+import { DEFAULT_DOCKER_TIMEOUT_MS, DockerodePort, withDockerTimeout } from '@switchyard/reconciler';
+import { parseCoreArgs, USAGE, type ConfigSource, type CoreCommand } from './args.js';
 import { CA_SECRET_FILE, loadControlPlaneCa, type CaLocation } from './ca-store.js';
 import { parseCoreConfig, readConfigObject, type CoreConfig } from './config.js';
 import { ControlPlaneTls, insecureCallers } from './control-plane.js';
 import { Core } from './core.js';
-import { countingDockerPort } from './counting-port.js';
+import { instrumentedDockerPort } from './counting-port.js';
 import { ServiceCredentials } from './credentials.js';
 import { CoreMetrics } from './metrics.js';
 import { credentialsBundle, issueCertificate } from './pki.js';
-import { ROLES, type Role } from '@switchyard/proto';
-
-const USAGE = `usage: switchyard-core [--config FILE | --config-object NAME]
-       switchyard-core issue --role operator|extension|proxy --name NAME [--cluster CLUSTER]
-  --config FILE          read the TOML config from FILE (default: $SWITCHYARD_CONFIG or /config.toml)
-  --config-object NAME   read it from the Docker Config object NAME (as Interlock does)
-  issue                  print a credentials bundle (certificate, key, CA) signed by this core's
-                         control-plane CA; run it inside core's container (docker exec), e.g. an
-                         operator certificate for the CLI, or one for a third-party extension`;
 
 /** Where core finds its control-plane CA (see ca-store.ts). */
 function caLocation(config: Pick<CoreConfig, 'ControlPlaneCACert' | 'ControlPlaneCAKey'> | undefined): CaLocation {
@@ -41,40 +33,29 @@ function caLocation(config: Pick<CoreConfig, 'ControlPlaneCACert' | 'ControlPlan
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `switchyard-core issue ...`: prints a credentials bundle for an operator or a third-party extension. */
-async function issue(logger: winston.Logger): Promise<void> {
-  const role = arg('--role') as Role | undefined;
-  const name = arg('--name');
-  if (!role || !ROLES.includes(role) || role === 'core' || !name) {
-    console.error(USAGE);
-    process.exit(2);
-  }
-  const configFile = arg('--config') ?? process.env.SWITCHYARD_CONFIG ?? '/config.toml';
+async function issue(command: Extract<CoreCommand, { command: 'issue' }>, logger: winston.Logger): Promise<void> {
+  const { role, name, cluster } = command;
   let config: CoreConfig | undefined;
   try {
-    config = parseCoreConfig(readFileSync(configFile, 'utf8'));
+    config = parseCoreConfig(readFileSync(command.configFile, 'utf8'));
   } catch {
     config = undefined;
   }
   const outcome = await loadControlPlaneCa(caLocation(config), config?.CoreNetwork ?? 'switchyard', logger);
   if ('restart' in outcome) throw new Error(outcome.restart);
-  const issued = issueCertificate(outcome.ca, { identity: { role, name, serviceCluster: arg('--cluster') ?? '' } });
+  const issued = issueCertificate(outcome.ca, { identity: { role, name, serviceCluster: cluster } });
   process.stdout.write(credentialsBundle(issued, outcome.ca));
-  logger.info('issued credentials', { role, name, serviceCluster: arg('--cluster') ?? '', notAfter: issued.notAfter.toISOString() });
+  logger.info('issued credentials', { role, name, serviceCluster: cluster, notAfter: issued.notAfter.toISOString() });
 }
 
-/** The ID of the swarm service this process runs in (from its own container's labels). */
-async function selfServiceId(docker: Docker): Promise<string | undefined> {
+/** The ID of the swarm service this process runs in (from its own container's labels); undefined when unknown. */
+async function selfServiceId(docker: Docker, timeoutMs: number): Promise<string | undefined> {
   try {
-    const info = await docker.getContainer(hostname()).inspect();
+    const info = await withDockerTimeout('inspectContainer', (abortSignal) => docker.getContainer(hostname()).inspect({ abortSignal }), { timeoutMs });
     return info.Config.Labels?.['com.docker.swarm.service.id'];
   } catch {
     return undefined;
   }
-}
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 function dockerFromUrl(cfg: CoreConfig): Docker {
@@ -95,37 +76,42 @@ function splitAddr(addr: string): { host: string; port: number } {
   return { host: addr.slice(0, i) || '0.0.0.0', port: Number(addr.slice(i + 1)) };
 }
 
-async function loadConfigText(logger: winston.Logger): Promise<string> {
-  if (process.argv.includes('--help')) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const objectName = arg('--config-object');
-  if (objectName) {
-    const text = await readConfigObject(new DockerodePort(new Docker({ socketPath: '/var/run/docker.sock' })), objectName);
-    logger.info('read config from Docker Config object', { config: objectName });
+async function loadConfigText(source: ConfigSource, logger: winston.Logger): Promise<string> {
+  if ('object' in source) {
+    // Before the config is read, DockerAPITimeout is not known: the default deadline applies.
+    const port = new DockerodePort(new Docker({ socketPath: '/var/run/docker.sock' }), { timeoutMs: DEFAULT_DOCKER_TIMEOUT_MS });
+    const text = await readConfigObject(port, source.object);
+    logger.info('read config from Docker Config object', { config: source.object });
     return text;
   }
-  const file = arg('--config') ?? process.env.SWITCHYARD_CONFIG ?? '/config.toml';
-  logger.info('reading config file', { file });
-  return readFileSync(file, 'utf8');
+  logger.info('reading config file', { file: source.file });
+  return readFileSync(source.file, 'utf8');
 }
 
 async function main(): Promise<void> {
+  const command = parseCoreArgs(process.argv.slice(2), process.env);
+  if ('error' in command) {
+    console.error(`${command.error}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (command.command === 'help') {
+    console.log(USAGE);
+    return;
+  }
   const logger = winston.createLogger({
     level: process.env.SWITCHYARD_LOG_LEVEL ?? 'info',
     format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
     defaultMeta: { component: 'core' },
     transports: [new winston.transports.Console()],
   });
-  if (process.argv[2] === 'issue') {
+  if (command.command === 'issue') {
     logger.configure({ transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })] });
-    await issue(logger);
+    await issue(command, logger);
     return;
   }
   let config: CoreConfig;
   try {
-    config = parseCoreConfig(await loadConfigText(logger));
+    config = parseCoreConfig(await loadConfigText(command.config, logger));
   } catch (err) {
     logger.error((err as Error).message);
     process.exit(2);
@@ -134,12 +120,14 @@ async function main(): Promise<void> {
   for (const i of config.IgnoredKeys) logger.warn(i.replacement === undefined ? 'config key ignored' : 'config key replaced', { key: i.key, reason: i.reason, replacement: i.replacement });
   logger.info('config loaded', {
     listenAddr: config.ListenAddr,
+    dockerApiTimeoutMs: config.DockerAPITimeoutMs,
     extensions: config.Extensions.map((e) => ({ name: e.Name, proxyKind: e.ProxyKind, serviceCluster: e.ServiceCluster, proxyService: e.ProxyServiceName, ports: [e.PublishedPort, e.PublishedSSLPort], publishMode: e.PublishMode })),
   });
 
   const metrics = new CoreMetrics();
   const dockerode = dockerFromUrl(config);
-  const docker = countingDockerPort(new DockerodePort(dockerode), (method) => metrics.dockerCalls.inc({ method }));
+  // Every Docker call core makes has this deadline (the open event stream has none).
+  const docker = instrumentedDockerPort(new DockerodePort(dockerode, { timeoutMs: config.DockerAPITimeoutMs }), metrics, logger);
   const g = splitAddr(config.ListenAddr);
 
   let core: Core;
@@ -157,7 +145,7 @@ async function main(): Promise<void> {
     await grpc.listen(`${g.host}:${g.port}`);
     logger.info('gRPC listening (plaintext)', { addr: config.ListenAddr });
   } else {
-    const outcome = await loadControlPlaneCa(caLocation(config), config.CoreNetwork, logger, { docker, selfServiceId: () => selfServiceId(dockerode) });
+    const outcome = await loadControlPlaneCa(caLocation(config), config.CoreNetwork, logger, { docker, selfServiceId: () => selfServiceId(dockerode, config.DockerAPITimeoutMs) });
     if ('restart' in outcome) {
       logger.info(outcome.restart);
       // Swarm replaces this task with one that has the secret; do not serve meanwhile.

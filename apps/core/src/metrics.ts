@@ -35,8 +35,22 @@ export class CoreMetrics {
     registers: [this.registry],
   });
   readonly dockerCalls = new Counter({ name: 'switchyard_docker_api_calls_total', help: 'Docker Engine API calls by method', labelNames: ['method'], registers: [this.registry] });
+  readonly dockerErrors = new Counter({
+    name: 'switchyard_docker_api_errors_total',
+    help: 'Docker Engine API calls that failed or timed out (DockerAPITimeout), by method; event streams count when they break',
+    labelNames: ['method'],
+    registers: [this.registry],
+  });
+  readonly reconcileRounds = new Counter({
+    name: 'switchyard_reconcile_rounds_total',
+    help: 'Reconcile rounds (lists of services, tasks, networks and secrets) by result: ok or error',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
 
   constructor(collectDefaults = true) {
+    // Both results exist from the start, so a rate or a ratio of them is defined before the first failure.
+    for (const result of ['ok', 'error']) this.reconcileRounds.inc({ result }, 0);
     if (collectDefaults) collectDefaultMetrics({ register: this.registry });
   }
 }
