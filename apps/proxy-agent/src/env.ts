@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+
 /** The agent's settings from the environment (core sets them on the proxy service). */
 export interface AgentEnv {
   coreAddress: string;
@@ -70,4 +72,21 @@ export function readAgentEnv(env: Readonly<Record<string, string | undefined>>):
     logLevel: text('SWITCHYARD_LOG_LEVEL') || 'info',
   };
   return errors.length > 0 ? { env: undefined, errors } : { env: result, errors: [] };
+}
+
+/**
+ * The agent's command line: only `--help`; its settings are the variables of {@link ENV_USAGE}. Parsed
+ * strictly with node:util `parseArgs` (as the extension does): an unknown flag or a stray argument is
+ * an error, for which the caller prints it with the usage and exits 2. Empty arguments are skipped.
+ * Never throws.
+ */
+export function readAgentArgs(argv: readonly string[]): { help: boolean } | { error: string } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv.filter((a) => a !== ''), allowPositionals: true, strict: true, options: { help: { type: 'boolean', default: false } } });
+    const stray = positionals[0];
+    if (stray !== undefined) return { error: `Unexpected argument '${stray}' (the agent's settings are SWITCHYARD_* variables)` };
+    return { help: values.help };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
 }

@@ -1,1 +1,1 @@
-export { readAgentEnv, DEFAULT_BOOT_CONFIG, ENV_USAGE, type AgentEnv } from './env.js';
+export { readAgentEnv, readAgentArgs, DEFAULT_BOOT_CONFIG, ENV_USAGE, type AgentEnv } from './env.js';

@@ -4,13 +4,19 @@ import { hostname } from 'node:os';
 import winston from 'winston';
 import { connectExtensionClient, credentialsFromEnv, type TlsCredentials } from '@switchyard/proto/client';
 import { haproxyDriver, nginxDriver, runProxyAgent } from '@switchyard/proxy-agent';
-import { ENV_USAGE, readAgentEnv } from './env.js';
+import { ENV_USAGE, readAgentArgs, readAgentEnv } from './env.js';
 
 const VERSION = '0.1.0';
 const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR1'] as const;
 
 function main(): void {
-  if (process.argv.includes('--help')) {
+  const args = readAgentArgs(process.argv.slice(2));
+  if ('error' in args) {
+    console.error(`${args.error}\n${ENV_USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (args.help) {
     console.log(ENV_USAGE);
     return;
   }
