@@ -70,6 +70,11 @@ export function createExtensionService(
     logger.warn('control-plane call refused', { peer: caller.address, reason });
     onDenied?.(caller, reason);
   };
+  // Newest model version accepted per extension and service cluster. A submission rendered from an
+  // older model than the current one is still taken when it is newer than this: under a stream of
+  // changes (a burst of tasks coming up) a render that must match the current version could lose
+  // every race and deliver nothing until the swarm went quiet; a newer-than-delivered one is progress.
+  const accepted = new Map<string, number>();
   const checkAgent = (proxyService: string, taskId: string | undefined): ProxyAgentSide => {
     if (!agents) throw new ServerError(Status.UNIMPLEMENTED, 'this core does not serve proxy agents');
     if (!agents.knownProxy(proxyService)) throw new ServerError(Status.NOT_FOUND, `unknown proxy service ${JSON.stringify(proxyService.slice(0, 80))}`);
@@ -114,18 +119,22 @@ export function createExtensionService(
       if (!ext) return { accepted: false, reasons: ['unknown extension id: register first'], configName: '' };
       authorize(context.caller, { kind: 'submit', name: ext.name, serviceCluster: ext.serviceCluster }, denied);
       const current = hub.current(ext.serviceCluster);
+      const key = `${ext.name}\0${ext.serviceCluster}`;
+      const last = accepted.get(key) ?? 0;
       const reasons = checkSubmission(req.files, req.checksum);
       if (!current) reasons.push('no model has been published for this service cluster yet');
-      else if (req.modelVersion < current.version) reasons.push(`stale: rendered from model version ${req.modelVersion}, current is ${current.version}`);
       else if (req.modelVersion > current.version) reasons.push(`unknown model version ${req.modelVersion} (current is ${current.version})`);
+      else if (req.modelVersion <= last) reasons.push(`stale: rendered from model version ${req.modelVersion}, version ${last} was already accepted (current is ${current.version})`);
       if (reasons.length > 0) {
         logger.warn('rejected proxy config', { extension: ext.name, serviceCluster: ext.serviceCluster, modelVersion: req.modelVersion, reasons });
         return { accepted: false, reasons, configName: '' };
       }
+      accepted.set(key, req.modelVersion);
       try {
         const configName = await sink.deliver(ext, req.modelVersion, req.files);
         return { accepted: true, reasons: [], configName };
       } catch (err) {
+        if (accepted.get(key) === req.modelVersion) accepted.set(key, last);
         const reason = `delivery failed: ${(err as Error).message}`;
         logger.error('proxy config delivery failed', { extension: ext.name, serviceCluster: ext.serviceCluster, modelVersion: req.modelVersion, error: (err as Error).message });
         return { accepted: false, reasons: [reason], configName: '' };

@@ -63,22 +63,36 @@ describe('ExtensionService over real gRPC on loopback', () => {
     expect(res).toEqual({ accepted: false, reasons: ['unknown extension id: register first'], configName: '' });
   });
 
-  it('accepts only the current model version, and reports delivery failures as rejections', async () => {
+  it('accepts a model version newer than the last accepted one (older than current under churn), never an older one, and reports delivery failures as rejections', async () => {
     const { extensionId } = await conn.client.register({ name: 'ext', serviceCluster: '', proxyKind: ProxyKind.PROXY_KIND_NGINX, version: 't' });
-    hub.publish({ ...ProxyModel.fromPartial({}), hash: 'h1' });
-    const { model: v } = hub.publish({ ...ProxyModel.fromPartial({}), hash: 'h2' });
+    const { model: v1 } = hub.publish({ ...ProxyModel.fromPartial({}), hash: 'h1' });
+    const { model: v2 } = hub.publish({ ...ProxyModel.fromPartial({}), hash: 'h2' });
     const files = [{ path: 'nginx.conf', content: 'events {}' }];
     const checksum = configChecksum(files);
-    const stale = await conn.client.submitConfig({ extensionId, modelVersion: v.version - 1, files, checksum });
-    expect(stale.accepted).toBe(false);
-    expect(stale.reasons.join()).toMatch(/stale/);
-    const ok = await conn.client.submitConfig({ extensionId, modelVersion: v.version, files, checksum });
+    // Rendered from v1 while v2 was published: still progress for a proxy that has neither.
+    const behind = await conn.client.submitConfig({ extensionId, modelVersion: v1.version, files, checksum });
+    expect(behind).toEqual({ accepted: true, reasons: [], configName: 'cfg-1' });
+    const again = await conn.client.submitConfig({ extensionId, modelVersion: v1.version, files, checksum });
+    expect(again.accepted).toBe(false);
+    expect(again.reasons.join()).toMatch(/stale: rendered from model version \d+, version \d+ was already accepted/);
+    const ok = await conn.client.submitConfig({ extensionId, modelVersion: v2.version, files, checksum });
     expect(ok).toEqual({ accepted: true, reasons: [], configName: 'cfg-1' });
-    expect(delivered).toEqual([{ name: 'ext', version: v.version, files: 1 }]);
+    const older = await conn.client.submitConfig({ extensionId, modelVersion: v1.version, files, checksum });
+    expect(older.accepted).toBe(false);
+    expect(older.reasons.join()).toMatch(/stale/);
+    const future = await conn.client.submitConfig({ extensionId, modelVersion: v2.version + 1, files, checksum });
+    expect(future.reasons.join()).toMatch(/unknown model version/);
+    expect(delivered).toEqual([
+      { name: 'ext', version: v1.version, files: 1 },
+      { name: 'ext', version: v2.version, files: 1 },
+    ]);
+    // A failed delivery does not count as accepted: the same version may be submitted again.
+    const { model: v3 } = hub.publish({ ...ProxyModel.fromPartial({}), hash: 'h3' });
     const boom = [{ path: 'nginx.conf', content: 'explode' }];
-    const failed = await conn.client.submitConfig({ extensionId, modelVersion: v.version, files: boom, checksum: configChecksum(boom) });
+    const failed = await conn.client.submitConfig({ extensionId, modelVersion: v3.version, files: boom, checksum: configChecksum(boom) });
     expect(failed.accepted).toBe(false);
     expect(failed.reasons).toEqual(['delivery failed: docker said no']);
+    expect(await conn.client.submitConfig({ extensionId, modelVersion: v3.version, files, checksum })).toEqual({ accepted: true, reasons: [], configName: "cfg-1" });
   });
 
   it('rejects bad registrations with INVALID_ARGUMENT', async () => {
@@ -88,7 +102,7 @@ describe('ExtensionService over real gRPC on loopback', () => {
   it('serves status and the current model', async () => {
     const status = await conn.client.getStatus({});
     expect(status.extensions.map((e) => e.name)).toContain('ext');
-    expect((await conn.client.getModel({ serviceCluster: '' })).model?.hash).toBe('h2');
+    expect((await conn.client.getModel({ serviceCluster: '' })).model?.hash).toBe('h3');
     await expect(conn.client.getModel({ serviceCluster: 'none' })).rejects.toMatchObject({ code: 14 });
   });
 });
