@@ -14,7 +14,12 @@
 //   4. a burst of 100 label changes on one service -> proxy reloads (baseline: 100, one per change)
 //   5. proxy memory and processes after 200 changes with 50 WebSockets open (baseline: the same
 //      measurement before the changes, WebSockets open)
-// Usage: node tools/bench/hitless.cjs [services=20] [--quick] [--no-haproxy] [--bound=20] [--wait-idle]
+//   --swarm-burst=N runs only this, on one hitless nginx installation: N labelled services created at
+//      once (8 `docker service create` at a time) -> every one routed, per service and for the last,
+//      next to Docker's own time until each task runs (baseline), plus reloads and model versions.
+//   --phases=create,relabel runs only the phases named (of the installations that have them).
+// Usage: node tools/bench/hitless.cjs [services=20] [--quick] [--no-haproxy] [--bound=20] [--wait-idle] [--phases=...]
+//        node tools/bench/hitless.cjs --swarm-burst=200 [--wait-idle]
 //   --wait-idle waits (up to 30 min) until no e2e jest run is active; phases any jest run overlaps are named.
 // Traffic goes only to 127.0.0.1; every loop is bounded in count and time; everything created is
 // removed in `finally` (bench services and networks; tools/swarm/down.sh removes core and what it made).
@@ -32,6 +37,8 @@ const QUICK = argv.includes('--quick');
 const NO_HAPROXY = QUICK || argv.includes('--no-haproxy');
 const BOUND_S = Number((argv.find((a) => a.startsWith('--bound=')) || '--bound=0').slice(8));
 const N = Number(argv.find((a) => /^\d+$/.test(a)) || (QUICK ? 3 : 20));
+const ONLY = (argv.find((a) => a.startsWith('--phases=')) || '').slice(9).split(',').filter(Boolean);
+const SWARM_BURST = Number((argv.find((a) => a.startsWith('--swarm-burst=')) || '--swarm-burst=0').slice(14));
 const P = QUICK
   ? { churn: 5, scaleTo: 3, burst: 20, sockets: 10, changes: 20, paceMs: 300 }
   : { churn: 20, scaleTo: 10, burst: 100, sockets: 50, changes: 200, paceMs: 300 };
@@ -443,6 +450,87 @@ async function phaseBurst(inst) {
   return res;
 }
 
+/**
+ * --swarm-burst: SWARM_BURST services created at once. Docker's baseline per service is the time from
+ * the start of the burst until its task runs (the task's own status timestamp); Switchyard's is the
+ * time until its host first answers 200 through the proxy (hosts polled in turn, one fresh
+ * connection each).
+ */
+async function phaseSwarmBurst(inst) {
+  const names = Array.from({ length: SWARM_BURST }, (_, i) => ({ suffix: `sb${i}`, host: `sb${i}.bench` }));
+  const before = { reloads: await inst.metric('switchyard_proxy_replica_reloads'), models: await inst.metric('switchyard_model_applied_seconds_count') };
+  const t0 = Date.now();
+  const queue = [...names];
+  const createOne = async () => {
+    // dnsrr: no virtual IP per service, so 200 services fit in the app network's /24 (a VIP and a task
+    // address each would exhaust it at ~125 services and leave the rest `New` forever).
+    for (let next = queue.shift(); next; next = queue.shift()) await inst.echo(next.suffix, { 'com.docker.lb.hosts': next.host }, ['--endpoint-mode', 'dnsrr']);
+  };
+  const created = Promise.all(Array.from({ length: 8 }, createOne)).then(() => Date.now() - t0);
+  // Routed: poll every pending host in turn until all answer 200 (bounded: 15 min).
+  const routedAt = new Map();
+  const routed = (async () => {
+    const end = t0 + 15 * 60_000;
+    while (routedAt.size < names.length && Date.now() < end && !aborted) {
+      for (const { host } of names) {
+        if (routedAt.has(host)) continue;
+        if ((await inst.get(host)).status === 200) routedAt.set(host, Date.now() - t0);
+      }
+      await sleep(50);
+    }
+  })();
+  // Running: Docker's own time for each service's task, from one task list every 500 ms.
+  const runningAt = new Map();
+  const running = (async () => {
+    const end = t0 + 15 * 60_000;
+    while (runningAt.size < names.length && Date.now() < end && !aborted) {
+      const services = await docker.listServices({ filters: JSON.stringify({ label: [`com.docker.lb.service_cluster=${inst.cluster}`] }) }).catch(() => []);
+      const hosts = new Set(names.map((n) => n.host));
+      const byId = new Map(services.filter((svc) => hosts.has(svc.Spec.Labels['com.docker.lb.hosts'])).map((svc) => [svc.ID, svc.Spec.Labels['com.docker.lb.hosts']]));
+      const tasks = await docker.listTasks({ filters: JSON.stringify({ 'desired-state': ['running'] }) }).catch(() => []);
+      for (const t of tasks) {
+        const host = byId.get(t.ServiceID);
+        if (host && t.Status.State === 'running' && !runningAt.has(host)) runningAt.set(host, Date.parse(t.Status.Timestamp) - t0);
+      }
+      await sleep(500);
+    }
+  })();
+  const createdMs = await created;
+  await Promise.all([routed, running]);
+  const after = { reloads: await inst.metric('switchyard_proxy_replica_reloads'), models: await inst.metric('switchyard_model_applied_seconds_count') };
+  const added = names.filter(({ host }) => routedAt.has(host) && runningAt.has(host)).map(({ host }) => routedAt.get(host) - runningAt.get(host));
+  const res = {
+    services: names.length,
+    createdMs,
+    running: [...runningAt.values()],
+    routed: [...routedAt.values()],
+    added,
+    notRouted: names.length - routedAt.size,
+    reloads: after.reloads - before.reloads,
+    models: after.models - before.models,
+  };
+  log(`${inst.tag} swarm burst: ${names.length} services, commands done after ${createdMs} ms, last task running ${ms(Math.max(...res.running))}, last routed ${ms(Math.max(...res.routed))}, not routed ${res.notRouted}`);
+  return res;
+}
+
+function swarmBurstSummary(b) {
+  const last = (v) => (v.length ? Math.max(...v) : NaN);
+  const rows = [
+    ['', 'p50', 'p99', 'last'],
+    ['burst start -> task running (Docker, baseline)', ms(pct(b.running, 50)), ms(pct(b.running, 99)), ms(last(b.running))],
+    ['burst start -> first 200 through the proxy', ms(pct(b.routed, 50)), ms(pct(b.routed, 99)), ms(last(b.routed))],
+    ['added by Switchyard (200 - running, per service)', ms(pct(b.added, 50)), ms(pct(b.added, 99)), ms(last(b.added))],
+    ['ratio first 200 / task running', x(pct(b.routed, 50), pct(b.running, 50)), x(pct(b.routed, 99), pct(b.running, 99)), x(last(b.routed), last(b.running))],
+  ];
+  const width = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return [
+    `\n=== ${b.services} services created in one burst (hitless nginx; single-node swarm, loopback) ===`,
+    ...rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ')),
+    `create commands (8 at a time) done after ${ms(b.createdMs)}; not routed within 15 min: ${b.notRouted}`,
+    `proxy reloads during the burst: ${b.reloads}; model versions applied: ${b.models}`,
+  ].join('\n');
+}
+
 /** A WebSocket through the proxy that sends one message every `everyMs` (bounded by `maxMs`). */
 class Socket {
   constructor(port, host, everyMs, maxMs) {
@@ -644,12 +732,14 @@ function summary(res) {
 
 async function main() {
   const res = { memory: {}, notes: {} };
-  const plan = [
-    { tag: 'hitless', opts: { hitless: true, portIndex: 0 }, phases: ['create', 'relabel', 'churn', 'burst', 'memory'] },
-    { tag: 'rolling', opts: { hitless: false, portIndex: 1 }, phases: ['create', 'relabel', 'churn'] },
-  ];
-  if (!NO_HAPROXY) plan.push({ tag: 'haproxy', opts: { kind: 'haproxy', portIndex: 2 }, phases: ['memory'] });
-  if (BOUND_S) {
+  const plan = SWARM_BURST
+    ? [{ tag: 'swarmburst', opts: { hitless: true, portIndex: 5 }, phases: ['swarmburst'] }]
+    : [
+        { tag: 'hitless', opts: { hitless: true, portIndex: 0 }, phases: ['create', 'relabel', 'churn', 'burst', 'memory'] },
+        { tag: 'rolling', opts: { hitless: false, portIndex: 1 }, phases: ['create', 'relabel', 'churn'] },
+      ];
+  if (!NO_HAPROXY && !SWARM_BURST) plan.push({ tag: 'haproxy', opts: { kind: 'haproxy', portIndex: 2 }, phases: ['memory'] });
+  if (BOUND_S && !SWARM_BURST) {
     plan.push({ tag: 'bound-nginx', opts: { portIndex: 3, config: `WorkerShutdownTimeout = "${BOUND_S}s"` }, phases: ['memory'], boundS: BOUND_S });
     if (!NO_HAPROXY) plan.push({ tag: 'bound-haproxy', opts: { kind: 'haproxy', portIndex: 4, config: `HardStopAfter = "${BOUND_S}s"` }, phases: ['memory'], boundS: BOUND_S });
   }
@@ -658,7 +748,8 @@ async function main() {
   }
   const sampler = setInterval(() => otherLoad().then((busy) => busy && overlapped.add(`${phase}: ${busy} jest`)), 2000);
   const started = Date.now();
-  for (const step of plan) {
+  if (ONLY.length) for (const step of plan) step.phases = step.phases.filter((p) => ONLY.includes(p));
+  for (const step of plan.filter((p) => p.phases.length)) {
     if (aborted) break;
     const inst = new Installation(step.tag, step.opts);
     try {
@@ -675,6 +766,7 @@ async function main() {
         r.churn = await phaseChurn(inst);
       }
       if (step.phases.includes('burst') && at('burst')) r.burst = await phaseBurst(inst);
+      if (step.phases.includes('swarmburst') && at('swarm burst')) r.swarmBurst = await phaseSwarmBurst(inst);
       if (step.phases.includes('memory') && at('memory')) res.memory[`${inst.tag} (${inst.kind}${step.boundS ? `, bound ${step.boundS} s` : ', default 5m bound'})`] = await phaseMemory(inst, step.boundS);
     } catch (err) {
       inst.notes.push(`aborted: ${err.message}`);
@@ -687,7 +779,7 @@ async function main() {
   }
   clearInterval(sampler);
   for (const p of overlapped) (res.notes.load ??= []).push(`other load during ${p} (e2e shares the swarm and CPU, unit tests the CPU)`);
-  console.log(summary(res));
+  console.log(SWARM_BURST ? (res.swarmburst?.swarmBurst ? swarmBurstSummary(res.swarmburst.swarmBurst) : '') + Object.entries(res.notes).flatMap(([k, n]) => n.map((v) => `\n   note (${k}): ${v}`)).join('') : summary(res));
   console.log(`\n(total ${((Date.now() - started) / 60000).toFixed(1)} min)`);
 }
 
