@@ -2,60 +2,28 @@
  * Strict checks for every value that reaches haproxy.cfg. A value that passes one of these checks can be
  * printed as a single HAProxy word (no quoting needed): it contains no whitespace, no `#`, no quote, no
  * backslash, no `%` (log-format), no `$` (environment expansion) and no braces or brackets.
+ *
+ * Which hosts, paths, names and URLs are acceptable is decided in one place for all of Switchyard,
+ * `@switchyard/labels/safe` (re-exported here for the view model); this module adds only what is
+ * HAProxy's own: option lines, SSL bind options, cipher lists and endpoint formatting.
  */
 import { createSecureContext } from 'node:tls';
 import { isIP } from 'node:net';
 
-const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const PATH = /^\/[A-Za-z0-9._~+=:@/-]*$/;
-const TOKEN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-const COOKIE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-const ABS_PATH = /^\/[A-Za-z0-9._/-]*$/;
+export {
+  isSafeAbsolutePath,
+  isSafeCookieName,
+  isSafeFileName,
+  isSafeHost,
+  isSafePath,
+  isSafeRedirectUrl,
+  isSafeToken,
+} from '@switchyard/labels/safe';
+
 const HEX = /^[0-9a-f]{1,128}$/;
 
-/** Longest URL path (context root, redirect source) printed. */
-export const MAX_PATH_LENGTH = 1024;
-/** Longest redirect target URL printed. */
-export const MAX_URL_LENGTH = 2048;
 /** Longest raw option line (GlobalOptions, DefaultOptions, SSLOpts). */
 export const MAX_OPTION_LENGTH = 1024;
-
-/** Lower-case DNS host name, optionally with one leading `*.` label; no port, no trailing dot. */
-export function isSafeHost(s: string): boolean {
-  if (s.length === 0 || s.length > 253) return false;
-  const rest = s.startsWith('*.') ? s.slice(2) : s;
-  if (rest.length === 0) return false;
-  return rest.split('.').every((label) => DNS_LABEL.test(label));
-}
-
-/** URL path prefix: begins with `/`, only unreserved characters plus `+=:@/`, no `..` or `//` segments. */
-export function isSafePath(s: string): boolean {
-  if (s.length === 0 || s.length > MAX_PATH_LENGTH || !PATH.test(s)) return false;
-  if (s.includes('//')) return false;
-  return !s.split('/').some((seg) => seg === '.' || seg === '..');
-}
-
-/** Identifier such as an upstream name, task id or proxy id: `[A-Za-z0-9_.-]`, not starting with `.`/`-`. */
-export function isSafeToken(s: string, maxLength = 200): boolean {
-  return s.length > 0 && s.length <= maxLength && TOKEN.test(s);
-}
-
-/** Cookie name: a conservative subset of RFC 6265 token characters. */
-export function isSafeCookieName(s: string): boolean {
-  return s.length > 0 && s.length <= 128 && COOKIE.test(s);
-}
-
-/** File name inside the secrets directory: no directory part, no leading dot. */
-export function isSafeFileName(s: string): boolean {
-  return s.length > 0 && s.length <= 255 && FILE_NAME.test(s);
-}
-
-/** Absolute file-system path without `..` segments or unusual characters. */
-export function isSafeAbsolutePath(s: string): boolean {
-  if (s.length === 0 || s.length > 1024 || !ABS_PATH.test(s)) return false;
-  return !s.split('/').some((seg) => seg === '.' || seg === '..');
-}
 
 /** Lower-case hex string (e.g. the model hash). */
 export function isSafeHex(s: string): boolean {
@@ -70,25 +38,6 @@ export function formatEndpointAddress(address: string, port: number): string | u
   // isIP accepts zone ids ("fe80::1%eth0"); '%' is special in HAProxy, so refuse them.
   if (kind === 6 && /^[0-9A-Fa-f:.]+$/.test(address)) return `[${address}]:${port}`;
   return undefined;
-}
-
-/**
- * Absolute http(s) URL used as a redirect target: scheme, DNS or IPv4 host, optional port and a path made of
- * the same characters as {@link isSafePath}. No query, fragment, user info or percent-escapes.
- */
-export function isSafeRedirectUrl(s: string): boolean {
-  if (s.length === 0 || s.length > MAX_URL_LENGTH) return false;
-  const m = /^https?:\/\/([^/:]+)(?::([0-9]{1,5}))?(\/.*)?$/.exec(s);
-  if (!m) return false;
-  const host = m[1] ?? '';
-  if (host.startsWith('*.')) return false;
-  if (!isSafeHost(host) && isIP(host) !== 4) return false;
-  if (m[2] !== undefined) {
-    const port = Number(m[2]);
-    if (port < 1 || port > 65535) return false;
-  }
-  const path = m[3];
-  return path === undefined || isSafePath(path);
 }
 
 /**

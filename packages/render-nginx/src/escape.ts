@@ -5,63 +5,25 @@
  * characters cannot end a directive (`;`), open or close a block (`{`, `}`), start a comment
  * (`#`), start a variable (`$`), quote (`'`, `"`, `\`) or break a line. Free-form operator
  * options go through {@link parseRawDirectives}, which tokenizes them the way nginx would.
+ *
+ * Which hosts, paths, names and URLs are acceptable is decided in one place for all of Switchyard,
+ * `@switchyard/labels/safe`; this module only normalizes and quotes for nginx's syntax.
  */
+import { isSafePath, isSafeRedirectUrl } from '@switchyard/labels/safe';
 
-const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
-const HOST_RE = new RegExp(`^(?:\\*\\.)?${LABEL}(?:\\.${LABEL})*$`);
-const PATH_SEGMENT_RE = /^[A-Za-z0-9._~@:+,=!-]+$/;
-const NAME_RE = /^[A-Za-z0-9_.-]{1,128}$/;
-const FILE_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
-const ABSOLUTE_PATH_RE = /^\/[A-Za-z0-9_.@+=,:/-]{0,1023}$/;
-const COOKIE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+export { isSafeAbsolutePath, isSafeCookieName, isSafeFileName, isSafeHost, isSafeToken } from '@switchyard/labels/safe';
+
 const SIMPLE_COOKIE_RE = /^[A-Za-z0-9_]+$/;
 const IPV4_RE = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const IPV6_RE = /^[0-9A-Fa-f:.]{2,45}$/;
-const URL_RE = new RegExp(
-  `^(https?)://(${LABEL}(?:\\.${LABEL})*|\\[[0-9A-Fa-f:.]{2,45}\\])(?::([0-9]{1,5}))?((?:/[A-Za-z0-9._~@:+,=!-]+)*)/?$`,
-  'i',
-);
-
-/** True for a lower-case host name (letters, digits, `-`, `.`, optional leading `*.`), at most 253 chars. */
-export function isSafeHost(host: string): boolean {
-  return host.length <= 253 && HOST_RE.test(host);
-}
 
 /**
- * Normalizes a route or redirect path: `/`, or `/seg(/seg)*` with an optional trailing slash that
- * is dropped. Segments use URL-safe characters only and may not be `.` or `..`.
- * Returns `undefined` when the path is unsafe.
+ * Normalizes a route or redirect path that passes `isSafePath` (`@switchyard/labels/safe`, the one
+ * rule): drops one trailing slash (except from `/`). Returns `undefined` when the path is unsafe.
  */
 export function normalizePath(path: string): string | undefined {
-  if (path === '/') return '/';
-  if (!path.startsWith('/') || path.length > 1024) return undefined;
-  const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
-  const segments = trimmed.slice(1).split('/');
-  for (const segment of segments) {
-    if (!PATH_SEGMENT_RE.test(segment) || segment === '.' || segment === '..') return undefined;
-  }
-  return trimmed;
-}
-
-/** True for an identifier such as an upstream name: `[A-Za-z0-9_.-]{1,128}`. */
-export function isSafeName(name: string): boolean {
-  return NAME_RE.test(name);
-}
-
-/** True for a plain file name (no directory part), e.g. a certificate file in the secrets directory. */
-export function isSafeFileName(name: string): boolean {
-  return FILE_NAME_RE.test(name) && name !== '.' && name !== '..';
-}
-
-/** True for an absolute path made of safe characters without `.`/`..` segments. */
-export function isSafeAbsolutePath(path: string): boolean {
-  if (!ABSOLUTE_PATH_RE.test(path)) return false;
-  return !path.split('/').some((segment) => segment === '.' || segment === '..');
-}
-
-/** True for a cookie name the renderer can hash on (`[A-Za-z0-9_.-]`, starting with a letter, digit or `_`). */
-export function isSafeCookieName(name: string): boolean {
-  return COOKIE_RE.test(name);
+  if (!isSafePath(path)) return undefined;
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
 /** True when the cookie is addressable as nginx's `$cookie_<name>` variable. */
@@ -92,19 +54,12 @@ function isIpv6(value: string): boolean {
 }
 
 /**
- * Validates a redirect target: `http(s)://host[:port][/path]`, no query, no fragment.
- * Returns the URL without a trailing slash, or `undefined` when unsafe.
+ * Validates a redirect target with `isSafeRedirectUrl` (`@switchyard/labels/safe`, the one rule) and
+ * returns it without a trailing slash, or `undefined` when unsafe.
  */
 export function normalizeRedirectUrl(url: string): string | undefined {
-  if (url.length > 2048) return undefined;
-  const match = URL_RE.exec(url);
-  if (!match) return undefined;
-  const port = match[3];
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return undefined;
-  if (match[2]?.startsWith('[') && !isIpv6(match[2].slice(1, -1))) return undefined;
-  if ((match[4] ?? '').split('/').some((segment) => segment === '.' || segment === '..')) return undefined;
-  const withoutSlash = url.endsWith('/') ? url.slice(0, -1) : url;
-  return withoutSlash.replace(/^[A-Za-z]+/, (scheme) => scheme.toLowerCase());
+  if (!isSafeRedirectUrl(url)) return undefined;
+  return url.endsWith('/') ? url.slice(0, -1) : url;
 }
 
 /** Quotes any single-line string as an nginx single-quoted token (escaping `\` and `'`). */

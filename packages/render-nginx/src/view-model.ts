@@ -8,7 +8,7 @@ import {
   isSafeCookieName,
   isSafeFileName,
   isSafeHost,
-  isSafeName,
+  isSafeToken,
   isSimpleCookieName,
   normalizePath,
   normalizeRedirectUrl,
@@ -297,8 +297,8 @@ export function buildNginxView(
   }
   let proxyIdValue = '$hostname';
   if (options.proxyId !== undefined && options.proxyId !== '') {
-    if (isSafeName(options.proxyId)) proxyIdValue = options.proxyId;
-    else diags.error('', '', 'unsafe-value', `proxyId ${show(options.proxyId)} is not [A-Za-z0-9_.-]+; using $hostname`);
+    if (isSafeToken(options.proxyId)) proxyIdValue = options.proxyId;
+    else diags.error('', '', 'unsafe-value', `proxyId ${show(options.proxyId)} is not a safe name token; using $hostname`);
   }
 
   // ---- upstreams ---------------------------------------------------------------------------
@@ -308,8 +308,8 @@ export function buildNginxView(
   const sortedUpstreams = [...model.upstreams].sort((a, b) => compare(a.name, b.name));
   for (const upstream of sortedUpstreams) {
     const service = upstream.services.join(',');
-    if (!isSafeName(upstream.name)) {
-      diags.error(service, '', 'unsafe-value', `upstream name ${show(upstream.name)} is not [A-Za-z0-9_.-]+; upstream skipped`);
+    if (!isSafeToken(upstream.name)) {
+      diags.error(service, '', 'unsafe-value', `upstream name ${show(upstream.name)} is not a safe name token; upstream skipped`);
       continue;
     }
     if (upstreams.has(upstream.name)) {
@@ -326,7 +326,7 @@ export function buildNginxView(
     let balance: string | false = false;
     if (upstream.stickyCookie !== '') {
       if (!isSafeCookieName(upstream.stickyCookie)) {
-        diags.error(service, LABEL.cookie, 'unsafe-value', `sticky cookie name ${show(upstream.stickyCookie)} is not [A-Za-z0-9_.-]+; stickiness disabled`);
+        diags.error(service, LABEL.cookie, 'unsafe-value', `sticky cookie name ${show(upstream.stickyCookie)} is not a safe name token; stickiness disabled`);
       } else {
         let variable = `$cookie_${upstream.stickyCookie}`;
         if (!isSimpleCookieName(upstream.stickyCookie)) {
