@@ -1,10 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
-import { describeIgnoredKeys, parseCoreConfig, type CoreConfig } from '@switchyard/config';
+import { PROXY_KIND_NAMES, RENDERERS, describeIgnoredKeys, isProxyKindName, parseCoreConfig, type CoreConfig, type ProxyKindName } from '@switchyard/config';
 import { buildModel, explainRequest, type SecretPolicy } from '@switchyard/model';
 import { GetStatusResponse, RenderedFile, Diagnostic, type ProxyModel, type Diagnostic as DiagnosticType } from '@switchyard/proto';
-import { parseHaproxyConfig, renderHaproxy } from '@switchyard/render-haproxy';
-import { parseNginxConfig, renderNginx } from '@switchyard/render-nginx';
 import { coreAddress, coreCredentials, openCore, timeoutMs } from './core-client.js';
 import { formatDiagnostic, formatExplanation, formatStatus } from './format.js';
 import { readModelFile, readSnapshotFile, readText } from './input-files.js';
@@ -82,7 +80,7 @@ async function loadModel(flags: Flags, io: CliIo, cluster: string, secretPolicy?
 /** An extension section of core's TOML, as far as rendering needs it. */
 interface ExtensionSection {
   name: string;
-  kind: 'nginx' | 'haproxy';
+  kind: ProxyKindName;
   config: Record<string, unknown>;
   httpPort: number;
   httpsPort: number;
@@ -134,24 +132,16 @@ export async function renderCommand(positionals: string[], flags: Flags, io: Cli
   if (extensionName !== undefined && configFile === undefined) throw usageError('--extension needs --config FILE.toml');
   const ext = configFile !== undefined ? await readExtension(io, configFile, extensionName) : undefined;
   const proxyFlag = str(flags, 'proxy');
-  if (proxyFlag !== undefined && proxyFlag !== 'nginx' && proxyFlag !== 'haproxy') throw usageError(`--proxy: expected nginx or haproxy, got ${JSON.stringify(proxyFlag)}`);
-  const proxy = (proxyFlag as 'nginx' | 'haproxy' | undefined) ?? ext?.kind;
-  if (proxy === undefined) throw usageError('--proxy nginx|haproxy is required (or --config with an extension section)');
+  if (proxyFlag !== undefined && !isProxyKindName(proxyFlag)) throw usageError(`--proxy: expected ${PROXY_KIND_NAMES.join(' or ')}, got ${JSON.stringify(proxyFlag)}`);
+  const proxy = proxyFlag ?? ext?.kind;
+  if (proxy === undefined) throw usageError(`--proxy ${PROXY_KIND_NAMES.join('|')} is required (or --config with an extension section)`);
   const cluster = str(flags, 'cluster') ?? ext?.serviceCluster ?? '';
 
-  let render: (model: ProxyModel) => { files: RenderedFile[]; diagnostics: DiagnosticType[] };
-  try {
-    const ports = { httpPort: ext?.httpPort, httpsPort: ext?.httpsPort, publishedHttpsPort: ext?.publishedHttpsPort };
-    if (proxy === 'haproxy') {
-      const config = parseHaproxyConfig(ext?.config ?? {});
-      render = (model) => renderHaproxy(model, { ...ports, config });
-    } else {
-      const config = parseNginxConfig(ext?.config ?? {});
-      render = (model) => renderNginx(model, { ...ports, config });
-    }
-  } catch (err) {
-    throw usageError(`invalid [Extensions.${ext?.name ?? '?'}.Config] for ${proxy}: ${(err as Error).message}`, err);
-  }
+  const renderer = RENDERERS[proxy];
+  const parsed = renderer.parseConfig(ext?.config ?? {});
+  if (!parsed.ok) throw usageError(`invalid [Extensions.${ext?.name ?? '?'}.Config] for ${proxy}: ${parsed.message}`);
+  const ports = { httpPort: ext?.httpPort, httpsPort: ext?.httpsPort, publishedHttpsPort: ext?.publishedHttpsPort };
+  const render = (model: ProxyModel): { files: RenderedFile[]; diagnostics: DiagnosticType[] } => renderer.render(model, parsed.config, ports);
 
   const model = await loadModel(flags, io, cluster, ext?.secretPolicy);
   const { files, diagnostics } = render(model);

@@ -1,1 +1,1 @@
-export { runExtension, type RunnerOptions, type RunnerLogger, type Renderer } from './runner.js';
+export { readSettings, USAGE, type ExtensionSettings } from './options.js';

@@ -1,49 +1,18 @@
 #!/usr/bin/env node
-/* Switchyard extension entrypoint: parses args, picks the renderer, runs the loop. */
-import { parseArgs } from 'node:util';
+/* Switchyard extension entrypoint: reads args and env, picks the renderer by kind, runs the SDK's loop. */
 import winston from 'winston';
-import { ProxyKind } from '@switchyard/proto';
-import { credentialsFromEnv } from '@switchyard/proto/client';
-import { parseHaproxyConfig, renderHaproxy } from '@switchyard/render-haproxy';
-import { parseNginxConfig, renderNginx } from '@switchyard/render-nginx';
-import { runExtension, type Renderer } from './runner.js';
-
-const USAGE = `usage: switchyard-extension --core HOST:PORT [--proxy nginx|haproxy] [--cluster NAME] [--name NAME]
-  proxy options (Interlock's [Extensions.*.Config] table plus ports) come as JSON in
-  $SWITCHYARD_PROXY_OPTIONS: {"config": {...}, "httpPort": 80, "httpsPort": 443, "publishedHttpsPort": 443}`;
-
-/**
- * The command line, strictly: an unknown flag or a stray argument is an error (exit 2). Empty stray
- * arguments are allowed (Interlock's default `Args = [""]`); a flag's value may be empty (`--cluster ""`).
- */
-function readArgs(): { core?: string; proxy: string; cluster: string; name: string; help: boolean } {
-  try {
-    const { values, positionals } = parseArgs({
-      args: process.argv.slice(2),
-      allowPositionals: true,
-      options: {
-        core: { type: 'string' },
-        proxy: { type: 'string', default: 'nginx' },
-        cluster: { type: 'string', default: '' },
-        name: { type: 'string', default: 'default' },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-    });
-    const stray = positionals.find((p) => p !== '');
-    if (stray !== undefined) throw new Error(`Unexpected argument '${stray}'`);
-    return values;
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
-}
+import { abortOnSignals, credentialsFromEnv, runExtension } from '@switchyard/extension-sdk';
+import { USAGE, readSettings } from './options.js';
 
 function main(): void {
-  const args = readArgs();
-  if (args.help) {
+  const read = readSettings(process.argv.slice(2), process.env.SWITCHYARD_PROXY_OPTIONS);
+  if ('help' in read) {
     console.log(USAGE);
     return;
+  }
+  if ('error' in read && read.usage) {
+    console.error(read.error);
+    process.exit(2);
   }
   const logger = winston.createLogger({
     level: process.env.SWITCHYARD_LOG_LEVEL ?? 'info',
@@ -51,57 +20,28 @@ function main(): void {
     defaultMeta: { component: 'extension' },
     transports: [new winston.transports.Console()],
   });
-  const { core, proxy } = args;
-  if (!core || (proxy !== 'nginx' && proxy !== 'haproxy')) {
-    console.error(USAGE);
+  if ('error' in read) {
+    logger.error(read.error);
     process.exit(2);
   }
-  let opts: { config?: Record<string, unknown>; httpPort?: number; httpsPort?: number; publishedHttpsPort?: number } = {};
-  try {
-    opts = JSON.parse(process.env.SWITCHYARD_PROXY_OPTIONS ?? '{}');
-  } catch (err) {
-    logger.error('SWITCHYARD_PROXY_OPTIONS is not valid JSON', { error: (err as Error).message });
-    process.exit(2);
-  }
-  let render: Renderer;
-  try {
-    if (proxy === 'haproxy') {
-      const config = parseHaproxyConfig(opts.config ?? {});
-      render = (model) => renderHaproxy(model, { config, httpPort: opts.httpPort, httpsPort: opts.httpsPort, publishedHttpsPort: opts.publishedHttpsPort });
-    } else {
-      const config = parseNginxConfig(opts.config ?? {});
-      render = (model) => renderNginx(model, { config, httpPort: opts.httpPort, httpsPort: opts.httpsPort, publishedHttpsPort: opts.publishedHttpsPort });
-    }
-  } catch (err) {
-    logger.error(`invalid proxy options: ${(err as Error).message}`);
-    process.exit(2);
-  }
-  let tls;
+  const { core, proxy, cluster, name, renderer, config, renderOptions } = read.settings;
+  let credentials;
   try {
     // core puts the extension's client certificate in a secret and names it here.
-    tls = credentialsFromEnv();
+    credentials = credentialsFromEnv();
   } catch (err) {
     logger.error(`cannot load the control-plane credentials: ${(err as Error).message}`);
     process.exit(2);
   }
-  if (!tls) logger.warn('no control-plane credentials (SWITCHYARD_TLS_BUNDLE): connecting without TLS, which only a core with InsecureControlPlane = true accepts');
-  const controller = new AbortController();
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => controller.abort());
-  const { name, cluster } = args;
+  if (!credentials) logger.warn('no control-plane credentials (SWITCHYARD_TLS_BUNDLE): connecting without TLS, which only a core with InsecureControlPlane = true accepts');
   logger.info('starting', { core, proxy, serviceCluster: cluster });
-  runExtension(
-    {
-      coreAddress: core,
-      name,
-      serviceCluster: cluster,
-      proxyKind: proxy === 'haproxy' ? ProxyKind.PROXY_KIND_HAPROXY : ProxyKind.PROXY_KIND_NGINX,
-      version: '0.1.0',
-      tls,
-      render,
-      logger,
+  runExtension({ coreAddress: core, name, cluster, version: '0.1.0', credentials, renderer, config, renderOptions, logger, signal: abortOnSignals() }).then(
+    () => logger.info('stopped'),
+    (err: Error) => {
+      logger.error(`cannot run: ${err.message}`);
+      process.exitCode = 2;
     },
-    controller.signal,
-  ).then(() => logger.info('stopped'));
+  );
 }
 
 main();

@@ -13,7 +13,8 @@ import {
   type RegisterRequest,
   type SubmitConfigRequest,
 } from '@switchyard/proto';
-import { parseCliArgs, run, type Logger, type RouteTable, type Submission } from '../src/index.js';
+import type { ExtensionLogger as Logger, Submission } from '@switchyard/extension-sdk';
+import { parseCliArgs, run, type RouteTable } from '../src/index.js';
 
 /** A loopback stand-in for core: the real contract, with knobs to misbehave. */
 class FakeCore {

@@ -3,13 +3,9 @@
  * `[Extensions.<name>.Config]`) plus Switchyard's documented additions. One parser for core and the CLI.
  */
 import { durationMs } from '@switchyard/duration';
-import { inspectHaproxyConfig } from '@switchyard/render-haproxy';
-import { inspectNginxConfig } from '@switchyard/render-nginx';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
-
-/** Proxies Switchyard renders for out of the box. */
-export type ProxyKindName = 'nginx' | 'haproxy';
+import { PROXY_KIND_NAMES, RENDERERS, type ProxyKindName } from './renderers.js';
 
 /**
  * A key of the configuration that Switchyard accepts (so an Interlock file loads unchanged) but does not
@@ -66,7 +62,7 @@ const extensionSchema = z
     Constraints: z.array(z.string()).default([]),
     PlacementPreferences: z.array(z.string()).default([]),
     ServiceName: serviceName.optional(),
-    ProxyKind: z.enum(['nginx', 'haproxy']).optional(),
+    ProxyKind: z.enum(PROXY_KIND_NAMES as [ProxyKindName, ...ProxyKindName[]]).optional(),
     ProxyImage: z.string().min(1).optional(),
     ProxyArgs: z.array(z.string()).default([]),
     ProxyLabels: stringMap.default({}),
@@ -287,12 +283,9 @@ function clashes(extensions: ExtensionConfig[]): string[] {
  * returns the ignored keys, or the problem.
  */
 function checkProxyConfig(kind: ProxyKindName, name: string, table: Record<string, unknown>): { ignored: IgnoredKey[] } | { problem: string } {
-  try {
-    const { ignored } = kind === 'haproxy' ? inspectHaproxyConfig(table) : inspectNginxConfig(table);
-    return { ignored: ignored.map((i) => ({ key: `Extensions.${name}.Config.${i.key}`, reason: i.reason })) };
-  } catch (err) {
-    return { problem: `Extensions.${name}.Config: ${(err as Error).message}` };
-  }
+  const parsed = RENDERERS[kind].parseConfig(table);
+  if (!parsed.ok) return { problem: `Extensions.${name}.Config: ${parsed.message}` };
+  return { ignored: parsed.ignored.map((i) => ({ key: `Extensions.${name}.Config.${i.key}`, reason: i.reason })) };
 }
 
 /**

@@ -10,6 +10,6 @@ export {
   type CoreConfig,
   type ExtensionConfig,
   type IgnoredKey,
-  type ProxyKindName,
 } from './core-config.js';
+export { RENDERERS, PROXY_KIND_NAMES, isProxyKindName, type ProxyKindName } from './renderers.js';
 export { parseDuration, durationMs } from '@switchyard/duration';

@@ -1,3 +1,4 @@
+import { backoffDelay, type BackoffOptions } from '@switchyard/duration';
 import {
   ApplyResult,
   configChecksum,
@@ -7,11 +8,13 @@ import {
   type WatchProxyConfigRequest,
   type WatchProxyConfigResponse,
 } from '@switchyard/proto';
-import { DEFAULT_RECONNECT_BACKOFF, reconnectDelay, type ReconnectBackoff } from './backoff.js';
 import { trimOutput, type ProxyDriver } from './driver.js';
 import { silentLogger, type AgentLogger } from './logger.js';
 import { exitCodeOf, spawnProxy, type ProxyChild, type SpawnProxy } from './process.js';
 import { LiveConfigStore, type Generation } from './store.js';
+
+/** Default reconnect backoff of the agent: 250 ms doubling to 10 s, the upper half of each delay random. */
+export const DEFAULT_RECONNECT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({ initialMs: 250, maxMs: 10_000, jitter: 'equal' });
 
 /**
  * The two calls the agent makes to core (nice-grpc's `ExtensionServiceClient` fits). A fake core in
@@ -47,8 +50,11 @@ export interface ProxyAgentOptions {
   bootWaitMs?: number;
   /** At most one apply per this interval; bundles arriving meanwhile coalesce to the newest (default 250). */
   minReloadIntervalMs?: number;
-  /** Reconnect backoff (default 250 ms doubling to 10 s, with jitter). */
-  backoff?: ReconnectBackoff;
+  /**
+   * Reconnect backoff, merged over {@link DEFAULT_RECONNECT_BACKOFF} (250 ms doubling to 10 s, equal
+   * jitter: every proxy replica reconnects at once when core restarts).
+   */
+  backoff?: Partial<BackoffOptions>;
   /** Deadline of one ReportProxyConfig call (default 5000). */
   reportTimeoutMs?: number;
   /** How long a reload waits for the proxy to handle its reload signal (default 10 000). */
@@ -399,7 +405,7 @@ class ProxyAgent {
 
   /** Follows core's configuration stream until stopped, reconnecting with backoff. Never rejects. */
   private async follow(): Promise<void> {
-    const backoff = this.options.backoff ?? DEFAULT_RECONNECT_BACKOFF;
+    const backoff: BackoffOptions = { ...DEFAULT_RECONNECT_BACKOFF, ...this.options.backoff };
     const request: WatchProxyConfigRequest = { proxyService: this.options.proxyService, replica: this.options.replica };
     let attempt = 0;
     while (!this.stop.signal.aborted) {
@@ -426,7 +432,7 @@ class ProxyAgent {
         conn?.close();
       }
       attempt += 1;
-      await sleep(reconnectDelay(attempt, backoff, this.options.random), this.stop.signal);
+      await sleep(backoffDelay(attempt, backoff, this.options.random), this.stop.signal);
     }
   }
 

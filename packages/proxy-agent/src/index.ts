@@ -1,4 +1,4 @@
-export { runProxyAgent, type ProxyAgentOptions, type ProxyConfigClient, type CoreConnection } from './agent.js';
+export { runProxyAgent, DEFAULT_RECONNECT_BACKOFF, type ProxyAgentOptions, type ProxyConfigClient, type CoreConnection } from './agent.js';
 export {
   nginxDriver,
   haproxyDriver,
@@ -13,5 +13,4 @@ export {
 export { LiveConfigStore, UnsafeConfigPathError, safeRelativePath, type LiveConfigStoreOptions, type ConfigFile, type Generation } from './store.js';
 export { spawnProxy, exitCodeOf, type ProxyChild, type ProxyExit, type SpawnProxy } from './process.js';
 export { childProcesses, catchesSignal, type ProcEntry } from './proc.js';
-export { reconnectDelay, DEFAULT_RECONNECT_BACKOFF, type ReconnectBackoff } from './backoff.js';
 export { silentLogger, type AgentLogger } from './logger.js';

@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCommand, DEFAULT_RECONNECT_BACKOFF, MAX_OUTPUT_CHARS, catchesSignal, childProcesses, exitCodeOf, haproxyDriver, nginxDriver, reconnectDelay, trimOutput, type CommandRunner } from '../src/index.js';
+import { backoffDelay } from '@switchyard/duration';
+import { runCommand, DEFAULT_RECONNECT_BACKOFF, MAX_OUTPUT_CHARS, catchesSignal, childProcesses, exitCodeOf, haproxyDriver, nginxDriver, trimOutput, type CommandRunner } from '../src/index.js';
 
 const recorder = (code: number, output = ''): { run: CommandRunner; calls: (readonly string[])[] } => {
   const calls: (readonly string[])[] = [];
@@ -107,13 +108,11 @@ describe('drivers', () => {
   });
 });
 
-describe('reconnectDelay', () => {
-  it('doubles up to the cap with the jitter in the upper half', () => {
-    const b = { initialMs: 100, maxMs: 1000 };
-    expect([1, 2, 3, 4, 5, 50].map((n) => reconnectDelay(n, b, () => 0))).toEqual([50, 100, 200, 400, 500, 500]);
-    expect([1, 2, 3, 4, 5, 50].map((n) => reconnectDelay(n, b, () => 0.999999))).toEqual([100, 200, 400, 800, 1000, 1000]);
-    expect(reconnectDelay(0, b, () => 0.5)).toBe(75);
-    expect(reconnectDelay(1e9, DEFAULT_RECONNECT_BACKOFF)).toBeLessThanOrEqual(DEFAULT_RECONNECT_BACKOFF.maxMs);
+describe('DEFAULT_RECONNECT_BACKOFF', () => {
+  it('is jittered (equal jitter) and capped at 10 s', () => {
+    expect(DEFAULT_RECONNECT_BACKOFF).toEqual({ initialMs: 250, maxMs: 10_000, jitter: 'equal' });
+    expect(backoffDelay(1, DEFAULT_RECONNECT_BACKOFF, () => 0)).toBe(125);
+    expect(backoffDelay(1e9, DEFAULT_RECONNECT_BACKOFF)).toBeLessThanOrEqual(DEFAULT_RECONNECT_BACKOFF.maxMs);
   });
 });
 

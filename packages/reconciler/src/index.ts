@@ -1,6 +1,5 @@
 export { type Logger, noopLogger, errorMeta } from './logger.js';
 export { type Timers, type TimerHandle, systemTimers, sleep } from './timers.js';
-export { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 export { Loop, type LoopOptions } from './loop.js';
 export type {
   DockerPort,
@@ -44,5 +43,6 @@ export {
   type SettleOptions,
   type RoundOutcome,
   DEFAULT_EVENT_TYPES,
+  DEFAULT_BACKOFF,
   LIST_CALLS_PER_ROUND,
 } from './snapshot-watcher.js';

@@ -24,3 +24,4 @@ export {
   type HaproxyConfigIssue,
   type IgnoredConfigKey,
 } from './config.js';
+export { renderer } from './renderer.js';

@@ -19,3 +19,4 @@ export {
   type IgnoredConfigKey,
 } from './config.js';
 export { SERVER_INFO, STATUS_PATH, CA_BUNDLE_PATH, MODULES_INCLUDE, TLS_SOCKET_NAME } from './view-model.js';
+export { renderer } from './renderer.js';

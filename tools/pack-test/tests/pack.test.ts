@@ -2,7 +2,7 @@
  * Publishability: `npm pack` each library, install the tarballs into a scratch project (nothing
  * from the workspace is visible there), and use them through their public `exports` only:
  * labels → model → both renderers, plus the proto package's client helper and checksum, and the
- * config parser with its Go durations.
+ * config parser with its Go durations, and the extension SDK running a built-in renderer.
  * Needs the packages built (`nx run-many -t build`), as `npm test` does first.
  */
 import { execFileSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(__dirname, '../../..');
-const libs = ['proto', 'labels', 'model', 'reconciler', 'render-nginx', 'render-haproxy', 'proxy-agent', 'duration', 'config'];
+const libs = ['proto', 'labels', 'model', 'reconciler', 'render-nginx', 'render-haproxy', 'proxy-agent', 'duration', 'config', 'extension-sdk'];
 
 jest.setTimeout(240_000);
 
@@ -44,7 +44,9 @@ const { connectExtensionClient } = require('@switchyard/proto/client');
 const { FakeDockerPort } = require('@switchyard/reconciler');
 const { runProxyAgent, nginxDriver, haproxyDriver } = require('@switchyard/proxy-agent');
 const { parseCoreConfig } = require('@switchyard/config');
-const { durationMs } = require('@switchyard/duration');
+const { durationMs, backoffDelay } = require('@switchyard/duration');
+const { runExtension, DEFAULT_EXTENSION_BACKOFF } = require('@switchyard/extension-sdk');
+const { RENDERERS } = require('@switchyard/config');
 const labels = { 'com.docker.lb.hosts': 'shop.example.com', 'com.docker.lb.port': '8080' };
 const parsed = parseServiceLabels('shop', labels);
 const snapshot = {
@@ -68,6 +70,9 @@ console.log(JSON.stringify({
   agent: [typeof runProxyAgent, nginxDriver().mainFile, haproxyDriver().mainFile],
   config: parseCoreConfig('PollInterval = "1m30s"\\n[Extensions.default]\\n').Extensions.map((e) => [e.Name, e.ProxyKind, e.PollIntervalMs]),
   duration: durationMs('1h2m3.5s'),
+  backoff: backoffDelay(3, { initialMs: 100, maxMs: 1000 }),
+  sdk: [typeof runExtension, DEFAULT_EXTENSION_BACKOFF.jitter],
+  renderers: Object.values(RENDERERS).map((r) => [r.kind, r.mainFile, r.render(model, r.parseConfig(undefined).config).files[0].content.includes('10.0.1.7:8080')]),
 }));
 `,
     );
@@ -84,7 +89,7 @@ console.log(JSON.stringify({ before, after: grpc() > 0, client: typeof connectEx
     );
     expect(JSON.parse(execFileSync('node', ['light.js'], { cwd: app, encoding: 'utf8' }))).toEqual({ before: 0, after: true, client: 'function' });
     const out = JSON.parse(execFileSync('node', ['check.js'], { cwd: app, encoding: 'utf8' }));
-    expect(out).toEqual({ spec: ['shop.example.com'], hosts: ['shop.example.com'], nginx: true, haproxy: true, checksum: 64, client: 'function', json: true, fake: 'function', agent: ['function', 'nginx.conf', 'haproxy.cfg'], config: [['default', 'nginx', 90_000]], duration: 3_723_500 });
+    expect(out).toEqual({ spec: ['shop.example.com'], hosts: ['shop.example.com'], nginx: true, haproxy: true, checksum: 64, client: 'function', json: true, fake: 'function', agent: ['function', 'nginx.conf', 'haproxy.cfg'], config: [['default', 'nginx', 90_000]], duration: 3_723_500, backoff: 400, sdk: ['function', 'decorrelated'], renderers: [['nginx', 'nginx.conf', true], ['haproxy', 'haproxy.cfg', true]] });
     // Each package's tarball carries its README and LICENSE and no test or source-only files; its
     // source maps embed their sources (the sources themselves are not shipped).
     for (const tarball of tarballs) {
