@@ -260,7 +260,7 @@ export class Core {
       return '';
     }
     try {
-      const result = await this.delivery.deliver({ extension: target, model, files });
+      const result = await this.delivery.deliver({ extension: target, model, files, modelVersion });
       const published = this.publishedAt.get(modelVersion);
       if (published !== undefined) this.metrics.deliveryLatency.observe({ proxy: target.ProxyServiceName }, (Date.now() - published) / 1000);
       this.metrics.deliveries.inc({ proxy: target.ProxyServiceName, result: result.changed ? 'updated' : result.mode === 'hitless' ? 'in-place' : 'unchanged' });

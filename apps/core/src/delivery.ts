@@ -24,11 +24,16 @@ import {
 /** Docker refuses configs larger than this (swarmkit's limit: 500 KiB). */
 export const MAX_CONFIG_BYTES = 500 * 1024;
 
-/** What to deliver: the files rendered from `model` for `extension`'s proxy. */
+/** What to deliver: the files rendered for `extension`'s proxy; `model` is the cluster's current one. */
 export interface DeliveryRequest {
   extension: ExtensionConfig;
   model: ProxyModel;
   files: RenderedFile[];
+  /**
+   * Version of the model the files were rendered from (default `model.version`). It is older than
+   * `model` when the extension fell behind a stream of changes; the proxy replicas report it back.
+   */
+  modelVersion?: number;
 }
 
 /** What a delivery did. */
@@ -185,7 +190,7 @@ export class DockerConfigDelivery implements ConfigDelivery {
     return next;
   }
 
-  private async apply({ extension: ext, model, files }: DeliveryRequest): Promise<DeliveryResult> {
+  private async apply({ extension: ext, model, files, modelVersion = model.version }: DeliveryRequest): Promise<DeliveryResult> {
     for (const f of files) {
       const size = Buffer.byteLength(f.content, 'utf8');
       if (size > MAX_CONFIG_BYTES) {
@@ -194,7 +199,7 @@ export class DockerConfigDelivery implements ConfigDelivery {
     }
     const proxy = ext.ProxyServiceName;
     const hitless = this.isHitless(ext) ? this.hitless : undefined;
-    const bundle = { modelVersion: model.version, checksum: configChecksum(files), files, acceptedAtUnixMs: Date.now() };
+    const bundle = { modelVersion, checksum: configChecksum(files), files, acceptedAtUnixMs: Date.now() };
     const mountedNow = this.mountedSecrets.get(proxy);
     if (hitless && mountedNow && model.certificates.every((c) => mountedNow.has(c.certSecret) && mountedNow.has(c.keySecret))) {
       // Nothing the running tasks lack: the agents can reload now, before the Docker calls below.
@@ -216,7 +221,7 @@ export class DockerConfigDelivery implements ConfigDelivery {
           Labels: { [MANAGED_BY]: MANAGED_BY_VALUE, [INSTALLATION]: this.installation, [PROXY_SERVICE]: proxy, [EXTENSION]: ext.Name, [CONFIG_PATH]: file.path },
           Data: Buffer.from(file.content, 'utf8').toString('base64'),
         });
-        this.logger.info('created proxy config', { proxyService: proxy, config: name, file: file.path, modelVersion: model.version, bytes: Buffer.byteLength(file.content) });
+        this.logger.info('created proxy config', { proxyService: proxy, config: name, file: file.path, modelVersion, bytes: Buffer.byteLength(file.content) });
       }
       delivered.push({ id, name, target: configTarget(ext, file.path, index) });
     }
@@ -271,19 +276,19 @@ export class DockerConfigDelivery implements ConfigDelivery {
     if (!current) {
       await this.docker.createService(spec);
       changed = true;
-      this.logger.info('created proxy service', { proxyService: proxy, modelVersion: model.version, configs: delivered.map((d) => d.name), networks: wanted.length });
+      this.logger.info('created proxy service', { proxyService: proxy, modelVersion, configs: delivered.map((d) => d.name), networks: wanted.length });
     } else if (specFingerprint(current.Spec ?? {}) !== specFingerprint(spec)) {
       await this.updateWithRetry(current, spec);
       changed = true;
       this.logger.info('updated proxy service', {
         proxyService: proxy,
-        modelVersion: model.version,
+        modelVersion,
         configs: delivered.map((d) => d.name),
         networks: wanted.length,
         secrets: mounted.length,
       });
     } else {
-      this.logger.debug('proxy service already up to date', { proxyService: proxy, modelVersion: model.version });
+      this.logger.debug('proxy service already up to date', { proxyService: proxy, modelVersion });
     }
     if (hitless) this.pinned.set(proxy, new Set(delivered.map((d) => d.id)));
     this.mountedSecrets.set(proxy, new Set(mounted.map((m) => m.name)));

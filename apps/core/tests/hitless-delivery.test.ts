@@ -59,6 +59,12 @@ describe('DockerConfigDelivery, hitless mode', () => {
     expect(names.sort()).toEqual([...first.configNames, ...second.configNames].sort());
   });
 
+  it('a render that fell behind is published with the version it was rendered from, not the current one', async () => {
+    const { hub, delivery } = setup();
+    await delivery.deliver({ extension: ext, model: model({ version: 7 }), files: [{ path: 'nginx.conf', content: 'from v5' }], modelVersion: 5 });
+    expect(hub.current(ext.ProxyServiceName)).toMatchObject({ modelVersion: 5, files: [{ path: 'nginx.conf', content: 'from v5' }] });
+  });
+
   it('configs neither booted from nor current are collected', async () => {
     const { docker, delivery } = setup();
     const a = await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
