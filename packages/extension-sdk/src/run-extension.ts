@@ -114,8 +114,53 @@ function resolveRender<C, R extends RenderedFiles>(options: RunExtensionOptions<
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/**
+ * Reads `stream` ahead of its consumer and yields only the newest item each time the consumer asks.
+ * gRPC delivers every model core publishes, in order; an extension that renders and submits slower
+ * than the swarm changes (a burst of tasks coming up) would otherwise work through a backlog of
+ * versions that are already superseded, each one submitted only to be refused as stale.
+ * A stream error is thrown once the items before it are consumed.
+ */
+export async function* newestOnly<T>(stream: AsyncIterable<T>): AsyncGenerator<T> {
+  let pending: { item: T } | undefined;
+  let done = false;
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  void (async () => {
+    try {
+      for await (const item of stream) {
+        pending = { item };
+        wake?.();
+      }
+    } catch (error) {
+      failure = { error };
+    } finally {
+      done = true;
+      wake?.();
+    }
+  })();
+  for (;;) {
+    if (!pending && !done) await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
+    if (pending) {
+      const { item } = pending;
+      pending = undefined;
+      yield item;
+      continue;
+    }
+    if (failure) throw failure.error;
+    return;
+  }
+}
+
+/** What one connection remembers between models: the last accepted checksum and the diagnostics logged. */
+interface ConnectionState {
+  checksum: string;
+  diagnostics: Set<string>;
+}
+
 /** Renders one model, hands it to `onRendered`, submits it and logs core's answer. */
-async function handleModel<R extends RenderedFiles>(run: Resolved<R>, client: ExtensionServiceClient, extensionId: string, model: ProxyModel, lastChecksum: { value: string }): Promise<ModelOutcome> {
+async function handleModel<R extends RenderedFiles>(run: Resolved<R>, client: ExtensionServiceClient, extensionId: string, model: ProxyModel, state: ConnectionState): Promise<ModelOutcome> {
   const { options, logger } = run;
   const { signal } = options;
   const started = Date.now();
@@ -128,7 +173,15 @@ async function handleModel<R extends RenderedFiles>(run: Resolved<R>, client: Ex
     return 'done';
   }
   const renderMs = Date.now() - started;
-  for (const d of result.diagnostics) logger.warn(`render: ${d.message}`, { code: d.code, service: d.service, modelVersion: model.version });
+  // Each diagnostic once while it lasts: a burst of services without tasks yet would otherwise log
+  // every one of them again for every model version.
+  const diagnostics = new Set<string>();
+  for (const d of result.diagnostics) {
+    const key = `${d.code}\0${d.service}\0${d.message}`;
+    diagnostics.add(key);
+    if (!state.diagnostics.has(key)) logger.warn(`render: ${d.message}`, { code: d.code, service: d.service, modelVersion: model.version });
+  }
+  state.diagnostics = diagnostics;
   if (options.onRendered) {
     try {
       await options.onRendered(result, model);
@@ -145,10 +198,10 @@ async function handleModel<R extends RenderedFiles>(run: Resolved<R>, client: Ex
     checksum: checksum.slice(0, 12),
     renderMs,
     bytes: files.reduce((n, f) => n + f.content.length, 0),
-    unchangedContent: checksum === lastChecksum.value,
+    unchangedContent: checksum === state.checksum,
   };
   if (res.accepted) {
-    lastChecksum.value = checksum;
+    state.checksum = checksum;
     logger.info('config accepted', { ...meta, configName: res.configName });
     return 'done';
   }
@@ -193,11 +246,11 @@ export async function runExtension<C = unknown, R extends RenderedFiles = Render
       conn = connectExtensionClient(options.coreAddress, { tls: options.credentials });
       const { extensionId } = await conn.client.register(registration, { signal });
       logger.info('registered with core', { core: options.coreAddress, extensionId, serviceCluster: options.cluster });
-      const lastChecksum = { value: '' };
-      for await (const { model } of conn.client.watchModel({ serviceCluster: options.cluster, extensionId }, { signal })) {
+      const state: ConnectionState = { checksum: '', diagnostics: new Set() };
+      for await (const { model } of newestOnly(conn.client.watchModel({ serviceCluster: options.cluster, extensionId }, { signal }))) {
         if (!model) continue;
         backoff.reset();
-        if ((await handleModel(run, conn.client, extensionId, model, lastChecksum)) === 'registration-lost') {
+        if ((await handleModel(run, conn.client, extensionId, model, state)) === 'registration-lost') {
           reason = 'registration lost';
           break;
         }

@@ -1,6 +1,7 @@
 import { createServer as createNetServer } from 'node:net';
 import { ProxyKind, Severity, configChecksum, type ProxyModel, type Renderer } from '@switchyard/proto';
 import { DEFAULT_EXTENSION_BACKOFF, ExtensionOptionsError, abortOnSignals, jsonLogger, runExtension, type Submission } from '../src/index.js';
+import { newestOnly } from '../src/run-extension.js';
 import { FakeCore, captureLogger, until } from './fake-core.js';
 
 const hostsOf = (m: ProxyModel) => ({ files: [{ path: 'out.conf', content: m.hosts.map((h) => h.host).join('\n') }], diagnostics: [] });
@@ -107,6 +108,19 @@ describe('runExtension against a gRPC core on loopback', () => {
     expect(core.registrations[0]).toMatchObject({ proxyKind: ProxyKind.PROXY_KIND_NGINX, version: '0.0.0' });
     expect(core.submissions[0]?.files).toEqual([{ path: 'prefix.conf', content: 'p:8080:x.local\n' }]);
     expect(logger.lines).toContainEqual({ level: 'warn', message: 'render: rendered by the test renderer', meta: { code: 'note', service: 'app', modelVersion: 1 } });
+  });
+
+  it('logs a render diagnostic once while it lasts, not again for every model', async () => {
+    const port = await core.listen();
+    const logger = captureLogger();
+    core.publish('', [], 'x.local');
+    running = runExtension({ coreAddress: `127.0.0.1:${port}`, name: 'r', cluster: '', renderer: prefixRenderer, logger, signal: controller.signal });
+    await until(() => core.submissions.length === 1, 'first submission');
+    core.publish('', [], 'y.local');
+    await until(() => core.submissions.length === 2, 'second submission');
+    const warned = logger.lines.filter((l) => l.message === 'render: rendered by the test renderer');
+    expect(warned).toHaveLength(1);
+    expect(warned[0]?.meta).toMatchObject({ modelVersion: 1 });
   });
 
   it("uses the renderer's defaults without a config, and registers a render function as PROXY_KIND_OTHER", async () => {
@@ -302,5 +316,57 @@ describe('abortOnSignals', () => {
     expect(signal.aborted).toBe(false);
     handlers.get('SIGINT')!();
     expect([signal.aborted, signal.reason]).toEqual([true, 'SIGINT']);
+  });
+});
+
+describe('newestOnly', () => {
+  /** A stream whose items are pushed by the test; `end(error?)` finishes it. */
+  function pushStream<T>() {
+    const queue: T[] = [];
+    let finished: { error?: Error } | undefined;
+    let wake: (() => void) | undefined;
+    async function* gen(): AsyncGenerator<T> {
+      for (;;) {
+        if (queue.length) {
+          yield queue.shift() as T;
+          continue;
+        }
+        if (finished) {
+          if (finished.error) throw finished.error;
+          return;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    }
+    return {
+      stream: gen(),
+      push: (item: T) => (queue.push(item), wake?.()),
+      end: (error?: Error) => ((finished = { error }), wake?.()),
+    };
+  }
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('gives a slow consumer the newest item, skipping those that arrived while it was busy', async () => {
+    const src = pushStream<number>();
+    const it = newestOnly(src.stream);
+    src.push(1);
+    expect((await it.next()).value).toBe(1);
+    for (const n of [2, 3, 4, 5]) src.push(n);
+    await tick();
+    expect((await it.next()).value).toBe(5);
+    src.push(6);
+    expect((await it.next()).value).toBe(6);
+    src.end();
+    expect((await it.next()).done).toBe(true);
+  });
+
+  it('delivers the last item before a stream error, then throws it', async () => {
+    const src = pushStream<number>();
+    const it = newestOnly(src.stream);
+    src.push(1);
+    src.end(new Error('stream broke'));
+    await tick();
+    expect((await it.next()).value).toBe(1);
+    await expect(it.next()).rejects.toThrow('stream broke');
   });
 });
