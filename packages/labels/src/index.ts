@@ -1,8 +1,18 @@
 export { LABEL_PREFIX, SWITCHYARD_LABEL_PREFIX } from './types.js';
 export type { ParseResult, RedirectSpec, ServiceRouteSpec } from './types.js';
-export { parseServiceLabels, MAX_LABEL_VALUE_LENGTH, MAX_WEBSOCKET_ENDPOINTS } from './parse.js';
+export { parseServiceLabels, readClaim, MAX_LABEL_VALUE_LENGTH, MAX_WEBSOCKET_ENDPOINTS, type LabelClaim } from './parse.js';
 export { parseSecretAccess, secretAllows, SECRET_LABELS, type SecretAccess } from './secret-access.js';
-export { LABELS, labelInfo, labelsMarkdownTable, type LabelInfo, type LabelKind } from './label-table.js';
+export {
+  defaultSpec,
+  LabelKey,
+  LABELS,
+  labelInfo,
+  labelsMarkdownTable,
+  type EmptyMeaning,
+  type LabelField,
+  type LabelInfo,
+  type LabelKind,
+} from './label-table.js';
 export {
   asciiLower,
   hostMatches,

@@ -1,7 +1,7 @@
 import { Severity } from '@switchyard/proto';
 import type { Diagnostic } from '@switchyard/proto';
 import { quoteValue } from './format.js';
-import { labelInfo, LABELS } from './label-table.js';
+import { defaultSpec, LabelKey, labelInfo, LABELS, type LabelField, type LabelInfo } from './label-table.js';
 import { LABEL_PREFIX, SWITCHYARD_LABEL_PREFIX } from './types.js';
 import type { ParseResult, RedirectSpec, ServiceRouteSpec } from './types.js';
 import { asciiLower, hostMatches, hostnameProblem, isSafeRedirectUrl, isSafeToken, MAX_TOKEN_LENGTH, pathProblem, redirectUrlProblem } from './safe.js';
@@ -20,27 +20,8 @@ export const MAX_WEBSOCKET_ENDPOINTS = 64;
 /** Most per-entry diagnostics reported for one list label; the rest are summarised in one more. */
 const MAX_ENTRY_DIAGNOSTICS = 5;
 
-const K = {
-  backendMode: `${LABEL_PREFIX}backend_mode`,
-  contextRoot: `${LABEL_PREFIX}context_root`,
-  contextRootRewrite: `${LABEL_PREFIX}context_root_rewrite`,
-  defaultBackend: `${LABEL_PREFIX}default_backend`,
-  hosts: `${LABEL_PREFIX}hosts`,
-  ipHash: `${LABEL_PREFIX}ip_hash`,
-  network: `${LABEL_PREFIX}network`,
-  port: `${LABEL_PREFIX}port`,
-  redirects: `${LABEL_PREFIX}redirects`,
-  serviceCluster: `${LABEL_PREFIX}service_cluster`,
-  sslBackend: `${LABEL_PREFIX}ssl_backend`,
-  sslBackendTlsVerify: `${LABEL_PREFIX}ssl_backend_tls_verify`,
-  sslCert: `${LABEL_PREFIX}ssl_cert`,
-  sslKey: `${LABEL_PREFIX}ssl_key`,
-  sslOnly: `${LABEL_PREFIX}ssl_only`,
-  sslPassthrough: `${LABEL_PREFIX}ssl_passthrough`,
-  stickySessionCookie: `${LABEL_PREFIX}sticky_session_cookie`,
-  websocketEndpoints: `${LABEL_PREFIX}websocket_endpoints`,
-  weight: `${SWITCHYARD_LABEL_PREFIX}weight`,
-} as const;
+/** Label keys by spec field, from the registry. */
+const K = LabelKey;
 
 const TRUE_WORDS = new Set(['true', '1', 'yes']);
 const FALSE_WORDS = new Set(['false', '0', 'no']);
@@ -67,30 +48,6 @@ class Collector {
   warn(label: string, code: string, message: string): void {
     this.diagnostics.push({ service: this.service, label, code, message, severity: Severity.SEVERITY_WARNING });
   }
-}
-
-function defaultSpec(): ServiceRouteSpec {
-  return {
-    hosts: [],
-    port: undefined,
-    network: undefined,
-    contextRoot: undefined,
-    contextRootRewrite: false,
-    sslCert: undefined,
-    sslKey: undefined,
-    sslPassthrough: false,
-    sslOnly: false,
-    sslBackend: false,
-    sslBackendTlsVerify: 'none',
-    websocketEndpoints: [],
-    serviceCluster: '',
-    stickySessionCookie: undefined,
-    ipHash: false,
-    redirects: [],
-    backendMode: 'task',
-    defaultBackend: false,
-    weight: undefined,
-  };
 }
 
 /** Splits a list value on `sep`, trims entries and drops empty ones. */
@@ -293,94 +250,46 @@ function showKey(key: string): string {
   return SAFE_KEY.test(key) ? key : quoteValue(key);
 }
 
-/** Parses one label's value into `spec`. `value` is trimmed, non-empty and of bounded length. */
-function applyLabel(out: Collector, spec: ServiceRouteSpec, key: string, value: string): void {
-  switch (key) {
-    case K.hosts: {
-      const hosts = parseHosts(out, key, value);
-      if (hosts !== undefined) spec.hosts = hosts;
-      return;
+/** Reads one value of the kind `info.kind`; `undefined` when it is invalid (an error was reported). */
+function readValue(out: Collector, info: LabelInfo, value: string): ServiceRouteSpec[LabelField] | undefined {
+  const { key } = info;
+  const code = info.codes[0] ?? 'invalid-value';
+  switch (info.kind) {
+    case 'host-list':
+      return parseHosts(out, key, value);
+    case 'port':
+    case 'integer': {
+      const [min, max] = info.range ?? [1, 65535];
+      return parseInteger(out, key, value, min, max, code, info.what);
     }
-    case K.port:
-      spec.port = parseInteger(out, key, value, 1, 65535, 'invalid-port', 'a port number');
-      return;
-    case K.weight:
-      spec.weight = parseInteger(out, key, value, 1, 1000, 'invalid-weight', 'a weight');
-      return;
-    case K.network:
-      spec.network = parseToken(out, key, value, 'invalid-network', 'network name or ID');
-      return;
-    case K.sslCert:
-      spec.sslCert = parseToken(out, key, value, 'invalid-secret-name', 'Docker secret name');
-      return;
-    case K.sslKey:
-      spec.sslKey = parseToken(out, key, value, 'invalid-secret-name', 'Docker secret name');
-      return;
-    case K.serviceCluster:
-      spec.serviceCluster = parseToken(out, key, value, 'invalid-service-cluster', 'service cluster name') ?? '';
-      return;
-    case K.stickySessionCookie:
-      spec.stickySessionCookie = parseToken(out, key, value, 'invalid-cookie-name', 'cookie name');
-      return;
-    case K.contextRoot:
-      spec.contextRoot = parsePath(out, key, value, 'invalid-context-root');
-      return;
-    case K.websocketEndpoints: {
-      const paths = parsePathList(out, key, value);
-      if (paths !== undefined) spec.websocketEndpoints = paths;
-      return;
-    }
-    case K.redirects: {
-      const redirects = parseRedirects(out, key, value);
-      if (redirects !== undefined) spec.redirects = redirects;
-      return;
-    }
-    case K.contextRootRewrite:
-      spec.contextRootRewrite = parseBoolean(out, key, value) ?? false;
-      return;
-    case K.sslPassthrough:
-      spec.sslPassthrough = parseBoolean(out, key, value) ?? false;
-      return;
-    case K.sslOnly:
-      spec.sslOnly = parseBoolean(out, key, value) ?? false;
-      return;
-    case K.sslBackend:
-      spec.sslBackend = parseBoolean(out, key, value) ?? false;
-      return;
-    case K.ipHash:
-      spec.ipHash = parseBoolean(out, key, value) ?? false;
-      return;
-    case K.defaultBackend:
-      spec.defaultBackend = parseBoolean(out, key, value) ?? false;
-      return;
-    case K.sslBackendTlsVerify: {
+    case 'token':
+      return parseToken(out, key, value, code, info.what);
+    case 'path':
+      return parsePath(out, key, value, code);
+    case 'path-list':
+      return parsePathList(out, key, value);
+    case 'redirects':
+      return parseRedirects(out, key, value);
+    case 'boolean':
+      return parseBoolean(out, key, value);
+    case 'enum': {
       const word = asciiLower(value);
-      if (word === 'none' || word === 'required') spec.sslBackendTlsVerify = word;
-      else out.error(key, 'invalid-value', `${key}: ${quoteValue(value)} is not one of "none", "required"`);
-      return;
+      const values = info.values ?? [];
+      if (values.includes(word)) return word as ServiceRouteSpec[LabelField];
+      out.error(key, code, `${key}: ${quoteValue(value)} is not one of ${values.map((v) => `"${v}"`).join(', ')}`);
+      return undefined;
     }
-    case K.backendMode: {
-      const word = asciiLower(value);
-      if (word === 'task' || word === 'vip') spec.backendMode = word;
-      else out.error(key, 'invalid-value', `${key}: ${quoteValue(value)} is not one of "task", "vip"`);
-      return;
-    }
-    default:
-      return;
   }
 }
 
-/** Labels whose empty value means "not set" (a warning); for the others an empty value is an error. */
-const EMPTY_MEANS_UNSET = new Set<string>([
-  K.network,
-  K.contextRoot,
-  K.sslCert,
-  K.sslKey,
-  K.websocketEndpoints,
-  K.stickySessionCookie,
-  K.redirects,
-  K.weight,
-]);
+/**
+ * Parses one label's value into `spec[info.field]`. `value` is trimmed, non-empty and of bounded length.
+ * An invalid value leaves the field at its default (the service is skipped anyway).
+ */
+function applyLabel(out: Collector, spec: ServiceRouteSpec, info: LabelInfo, value: string): void {
+  const parsed = readValue(out, info, value);
+  if (parsed !== undefined) (spec as unknown as Record<LabelField, unknown>)[info.field] = parsed;
+}
 
 /** Checks between labels, run on the values that parsed. */
 function crossCheck(out: Collector, spec: ServiceRouteSpec, present: ReadonlySet<string>): void {
@@ -496,7 +405,8 @@ export function parseServiceLabels(service: string, labels: Readonly<Record<stri
   for (const key of keys) {
     if (!key.startsWith(LABEL_PREFIX) && !key.startsWith(SWITCHYARD_LABEL_PREFIX)) continue;
     const shown = showKey(key);
-    if (labelInfo(key) === undefined) {
+    const info = labelInfo(key);
+    if (info === undefined) {
       const lower = asciiLower(key);
       const hint = LABELS.find((info) => info.key === lower);
       out.warn(
@@ -520,8 +430,8 @@ export function parseServiceLabels(service: string, labels: Readonly<Record<stri
     }
     const value = trimBlanks(raw);
     if (value === '') {
-      if (key === K.hosts || key === K.serviceCluster) continue; // hosts: checked below; cluster: "" is the default
-      if (EMPTY_MEANS_UNSET.has(key)) {
+      if (info.empty === 'default') continue; // hosts: checked below; cluster: "" is the default
+      if (info.empty === 'unset') {
         present.delete(key);
         out.warn(key, 'empty-value', `${key}: the value is empty; the label is ignored`);
       } else {
@@ -529,7 +439,7 @@ export function parseServiceLabels(service: string, labels: Readonly<Record<stri
       }
       continue;
     }
-    applyLabel(out, spec, key, value);
+    applyLabel(out, spec, info, value);
   }
 
   crossCheck(out, spec, present);
@@ -537,4 +447,42 @@ export function parseServiceLabels(service: string, labels: Readonly<Record<stri
   const diagnostics = out.diagnostics.sort((a, b) => byCodeUnits(a.label, b.label) || byCodeUnits(a.code, b.code));
   const hasError = diagnostics.some((d) => d.severity === Severity.SEVERITY_ERROR);
   return { spec: hasError ? undefined : spec, diagnostics };
+}
+
+/** What a service's labels claim, read leniently: see {@link readClaim}. */
+export interface LabelClaim {
+  /** `com.docker.lb.*` keys present, sorted; empty when the labels do not ask for routing. */
+  keys: string[];
+  /** The service cluster named ("" = default), or `undefined` when the value is not a valid name. */
+  serviceCluster: string | undefined;
+  /** The valid entries of `hosts`, lower-cased, de-duplicated and sorted (invalid entries dropped). */
+  hosts: string[];
+}
+
+/**
+ * Reads what a set of labels claims even when they do not parse: which `com.docker.lb.*` keys are set,
+ * the service cluster and the valid host names. The model uses it to list a service that is not routed
+ * (bad labels, or labels put on the containers) in the right cluster with the hosts it was meant for,
+ * so `switchyard explain` and `status` can say why. Never throws; routing itself uses
+ * {@link parseServiceLabels} only.
+ * @param labels - service or container labels.
+ */
+export function readClaim(labels: Readonly<Record<string, string>> | undefined): LabelClaim {
+  const raw: Record<string, unknown> = labels !== null && typeof labels === 'object' ? labels : {};
+  const keys = Object.keys(raw).filter((k) => k.startsWith(LABEL_PREFIX)).sort(byCodeUnits);
+  const text = (key: string): string | undefined => {
+    const v = raw[key];
+    return typeof v === 'string' && v.length <= MAX_LABEL_VALUE_LENGTH ? trimBlanks(v) : undefined;
+  };
+  const cluster = text(K.serviceCluster) ?? (raw[K.serviceCluster] === undefined ? '' : undefined);
+  const hosts = new Set<string>();
+  for (const entry of splitList(text(K.hosts) ?? '', ',')) {
+    const host = asciiLower(entry);
+    if (hostnameProblem(host, true) === undefined) hosts.add(host);
+  }
+  return {
+    keys,
+    serviceCluster: cluster === undefined || cluster === '' || isSafeToken(cluster) ? cluster : undefined,
+    hosts: [...hosts].sort(byCodeUnits),
+  };
 }

@@ -23,10 +23,10 @@ import {
   isSafePath,
   isSafeRedirectUrl,
   isSafeToken,
-  isValidHostname,
   MAX_WEBSOCKET_ENDPOINTS,
   parseSecretAccess,
   parseServiceLabels,
+  readClaim,
   SECRET_LABELS,
   secretAllows,
   type ParseResult,
@@ -73,9 +73,6 @@ export type SecretPolicy = 'any' | 'labelled';
 /** A snapshot secret with its labels (kept as a name for callers written before `SwarmSecret.labels`). */
 export type LabelledSecret = SwarmSecret & { labels?: Readonly<Record<string, string>> };
 
-/** Label key prefix that makes a service "labelled" (and so reported in `ProxyModel.services`). */
-const LABEL_PREFIX = 'com.docker.lb.';
-
 /** A service that passed every check and may take part in routes. */
 interface Candidate {
   service: SwarmService;
@@ -112,19 +109,6 @@ interface HostDraft {
   members: Candidate[];
   /** A passthrough service of this host asks for ssl_only (plain HTTP is redirected to HTTPS). */
   passthroughSslOnly: boolean;
-}
-
-function isLabelled(labels: Record<string, string>): boolean {
-  return Object.keys(labels).some((k) => k.startsWith(LABEL_PREFIX));
-}
-
-/** The service's `com.docker.lb.*` container labels (compose `labels:` instead of `deploy.labels:`), sorted. */
-function misplacedLabels(service: SwarmService): string[] {
-  // Snapshots built before `container_labels` existed may lack the map.
-  const labels: Record<string, string> = service.containerLabels ?? {};
-  return Object.keys(labels)
-    .filter((k) => k.startsWith(LABEL_PREFIX))
-    .sort(compareStrings);
 }
 
 /** The `container-label` diagnostic of a service with `com.docker.lb.*` container labels. */
@@ -206,15 +190,6 @@ function describeOptions(spec: ServiceRouteSpec): string {
     `context_root_rewrite=${spec.contextRootRewrite}`,
   ];
   return parts.join(', ');
-}
-
-/** Resolves the service cluster of a service whose labels did not parse; `undefined` = unknown. */
-function rawCluster(labels: Record<string, string>, result: ParseResult): string | undefined {
-  const clusterError = result.diagnostics.some(
-    (d) => d.label === ModelLabel.serviceCluster && d.severity === Severity.SEVERITY_ERROR,
-  );
-  if (clusterError) return undefined;
-  return (labels[ModelLabel.serviceCluster] ?? '').trim();
 }
 
 /** Chooses the network the proxy reaches `service` on, or reports why it cannot. */
@@ -353,27 +328,24 @@ export function buildModel(snapshot: SwarmSnapshot, options: BuildModelOptions =
     else tasksByService.set(t.serviceId, [t]);
   }
 
-  /**
-   * Hosts an unparseable service meant to claim: the valid entries of its `hosts` label, so that
-   * operators (`switchyard explain`) can see which host an unrouted service was meant for.
-   */
-  const claimedHosts = (labels: Record<string, string>): string[] =>
-    [...new Set((labels['com.docker.lb.hosts'] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '' && isValidHostname(h) && isSafeHost(h)))].sort();
   const services = [...snapshot.services].sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.id, b.id));
   const candidates: Candidate[] = [];
   for (const service of services) {
-    const misplaced = misplacedLabels(service);
-    if (!isLabelled(service.labels)) {
+    // What the service and its containers (compose `labels:` instead of `deploy.labels:`) claim, read by
+    // the label package; snapshots built before `container_labels` existed may lack that map.
+    const claim = readClaim(service.labels);
+    const containerClaim = readClaim(service.containerLabels ?? {});
+    const misplaced = containerClaim.keys;
+    if (claim.keys.length === 0) {
       if (misplaced.length > 0) {
         // Listed (not routed) in the cluster its container labels name, so `status` and `explain` say why.
-        const containerLabels = service.containerLabels ?? {};
-        if ((containerLabels[ModelLabel.serviceCluster] ?? '').trim() !== cluster) continue;
+        if (containerClaim.serviceCluster !== cluster) continue;
         diagnostics.push(containerLabelDiagnostic(service.name, misplaced, false));
         statuses.push({
           id: service.id,
           name: service.name,
           serviceCluster: cluster,
-          hosts: claimedHosts(containerLabels),
+          hosts: containerClaim.hosts,
           routed: false,
           runningTasks: tasksByService.get(service.id)?.length ?? 0,
         });
@@ -382,7 +354,8 @@ export function buildModel(snapshot: SwarmSnapshot, options: BuildModelOptions =
     }
     const result = parse(service.name, service.labels);
     const spec = result.spec;
-    const serviceCluster = spec ? spec.serviceCluster : rawCluster(service.labels, result);
+    // A service whose labels did not parse is listed in the cluster it names (unknown: every cluster).
+    const serviceCluster = spec ? spec.serviceCluster : claim.serviceCluster;
     if (serviceCluster !== undefined && serviceCluster !== cluster) continue;
     diagnostics.push(...result.diagnostics);
     if (misplaced.length > 0) diagnostics.push(containerLabelDiagnostic(service.name, misplaced, true));
@@ -391,7 +364,7 @@ export function buildModel(snapshot: SwarmSnapshot, options: BuildModelOptions =
       id: service.id,
       name: service.name,
       serviceCluster: serviceCluster ?? '',
-      hosts: spec ? [...spec.hosts] : claimedHosts(service.labels),
+      hosts: spec ? [...spec.hosts] : claim.hosts,
       routed: false,
       runningTasks: running.length,
     };

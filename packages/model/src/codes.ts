@@ -1,25 +1,11 @@
 import { Severity } from '@switchyard/proto';
+import { LabelKey } from '@switchyard/labels/registry';
 
-/** Label keys the model builder refers to in its own diagnostics. */
-export const ModelLabel = {
-  hosts: 'com.docker.lb.hosts',
-  port: 'com.docker.lb.port',
-  network: 'com.docker.lb.network',
-  contextRoot: 'com.docker.lb.context_root',
-  contextRootRewrite: 'com.docker.lb.context_root_rewrite',
-  stickySessionCookie: 'com.docker.lb.sticky_session_cookie',
-  ipHash: 'com.docker.lb.ip_hash',
-  sslBackend: 'com.docker.lb.ssl_backend',
-  sslBackendTlsVerify: 'com.docker.lb.ssl_backend_tls_verify',
-  sslCert: 'com.docker.lb.ssl_cert',
-  sslKey: 'com.docker.lb.ssl_key',
-  sslPassthrough: 'com.docker.lb.ssl_passthrough',
-  websocketEndpoints: 'com.docker.lb.websocket_endpoints',
-  serviceCluster: 'com.docker.lb.service_cluster',
-  redirects: 'com.docker.lb.redirects',
-  backendMode: 'com.docker.lb.backend_mode',
-  defaultBackend: 'com.docker.lb.default_backend',
-} as const;
+/**
+ * Label keys the model builder refers to in its own diagnostics: the registry's `LabelKey` of
+ * `@switchyard/labels` (kept under this name for existing callers).
+ */
+export const ModelLabel = LabelKey;
 
 /**
  * Diagnostic codes emitted by the model builder itself (the label parser has its own).

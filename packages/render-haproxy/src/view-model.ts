@@ -18,6 +18,7 @@ import {
   isSafeToken,
   optionLineProblem,
 } from './safe.js';
+import { LabelKey } from '@switchyard/labels/registry';
 
 /** Options of {@link renderHaproxy}. */
 export interface HaproxyRenderOptions {
@@ -144,15 +145,16 @@ export const PAGE_503 =
 /** Answers a known host without a route (or redirect) for the path with the 503 page, as nginx does. */
 export const NO_ROUTE_RULE = `http-request return status 503 content-type text/html string '${PAGE_503}' if has_vh !has_route`;
 
+/** Label keys named in diagnostics, from the label registry (the renderer never reads labels). */
 const LABEL = {
-  hosts: 'com.docker.lb.hosts',
-  contextRoot: 'com.docker.lb.context_root',
-  cookie: 'com.docker.lb.sticky_session_cookie',
-  redirects: 'com.docker.lb.redirects',
-  passthrough: 'com.docker.lb.ssl_passthrough',
-  cert: 'com.docker.lb.ssl_cert',
-  port: 'com.docker.lb.port',
-  defaultBackend: 'com.docker.lb.default_backend',
+  hosts: LabelKey.hosts,
+  contextRoot: LabelKey.contextRoot,
+  cookie: LabelKey.stickySessionCookie,
+  redirects: LabelKey.redirects,
+  passthrough: LabelKey.sslPassthrough,
+  cert: LabelKey.sslCert,
+  port: LabelKey.port,
+  defaultBackend: LabelKey.defaultBackend,
 } as const;
 
 /** A validated upstream and how it is used. */

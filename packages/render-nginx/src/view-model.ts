@@ -16,6 +16,7 @@ import {
   quote,
 } from './escape.js';
 import { DEFAULT_MAX_FILE_BYTES, MIN_MAX_FILE_BYTES, type NginxRenderOptions } from './types.js';
+import { LabelKey } from '@switchyard/labels/registry';
 
 /** Value of the `x-server-info` response header. */
 export const SERVER_INFO = 'switchyard';
@@ -62,17 +63,18 @@ const UNAVAILABLE_PAGE =
 /** The 503 page served for unknown hosts and unavailable routes, as a quoted nginx string. */
 export const UNAVAILABLE_BODY = quote(UNAVAILABLE_PAGE);
 
+/** Label keys named in diagnostics, from the label registry (the renderer never reads labels). */
 const LABEL = {
-  hosts: 'com.docker.lb.hosts',
-  contextRoot: 'com.docker.lb.context_root',
-  redirects: 'com.docker.lb.redirects',
-  sslCert: 'com.docker.lb.ssl_cert',
-  sslOnly: 'com.docker.lb.ssl_only',
-  passthrough: 'com.docker.lb.ssl_passthrough',
-  cookie: 'com.docker.lb.sticky_session_cookie',
-  ipHash: 'com.docker.lb.ip_hash',
-  port: 'com.docker.lb.port',
-  defaultBackend: 'com.docker.lb.default_backend',
+  hosts: LabelKey.hosts,
+  contextRoot: LabelKey.contextRoot,
+  redirects: LabelKey.redirects,
+  sslCert: LabelKey.sslCert,
+  sslOnly: LabelKey.sslOnly,
+  passthrough: LabelKey.sslPassthrough,
+  cookie: LabelKey.stickySessionCookie,
+  ipHash: LabelKey.ipHash,
+  port: LabelKey.port,
+  defaultBackend: LabelKey.defaultBackend,
 } as const;
 
 /** Values every location block may print, shared by reference. */
