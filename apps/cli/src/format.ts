@@ -1,4 +1,4 @@
-import { BackendMode, NoticeSeverity, ProxyKind, Severity, type ConfigNotice, type Delivery, type Diagnostic, type GetStatusResponse, type ProxyModel, type ProxyReplicaStatus, type RegisteredExtension, type Upstream } from '@switchyard/proto';
+import { BackendMode, NoticeSeverity, ProxyKind, Severity, type ConfigNotice, type Delivery, type Diagnostic, type GetStatusResponse, type ProxyModel, type ProxyReplicaStatus, type ReconcileStatus, type RegisteredExtension, type Upstream } from '@switchyard/proto';
 import type { Explanation, RequestOutcome, ServiceClaim } from '@switchyard/model';
 
 /** A cluster name as printed: `"name"`, or `"" (default)`. */
@@ -146,6 +146,14 @@ function formatConfigNotices(notices: readonly ConfigNotice[]): string[] {
   ];
 }
 
+/** How core sees the Docker engine: the last good round, and the last failure while it matters. */
+function reconcileLines(r: ReconcileStatus, now: number): string[] {
+  const seen = r.lastSuccessAtUnixMs > 0 ? `last swarm read ${ago(r.lastSuccessAtUnixMs, now)}` : 'no swarm read yet';
+  if (r.consecutiveErrors > 0) return [`Docker engine: FAILING, ${plural(r.consecutiveErrors, 'failed round')} in a row (${seen}; routes keep their last good state): ${r.lastError.split('\n')[0]?.slice(0, 300) ?? ''}`];
+  const last = r.lastError !== '' ? `; last failure ${ago(r.lastErrorAtUnixMs, now)}: ${r.lastError.split('\n')[0]?.slice(0, 160) ?? ''}` : '';
+  return [`Docker engine: ok, ${seen}${last}`];
+}
+
 /**
  * The text of `switchyard status`: the config notices (when there are any: keys core ignores, settings
  * the host cannot honour), then one section per service cluster (model, hosts, services, diagnostics,
@@ -159,6 +167,7 @@ export function formatStatus(status: GetStatusResponse, address: string, now: nu
   ]);
   const names = [...clusters].sort();
   const out = [`Core ${address}: ${plural(names.length, 'service cluster')}, ${plural(status.extensions.length, 'registered extension')}`];
+  if (status.reconcile) out.push(...reconcileLines(status.reconcile, now));
   if (status.configNotices.length > 0) out.push('', ...formatConfigNotices(status.configNotices));
   for (const cluster of names) {
     out.push('');

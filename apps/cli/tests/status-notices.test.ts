@@ -52,3 +52,24 @@ describe('switchyard status: config notices', () => {
     expect(text.split('\n').slice(0, 3)).toEqual(['Core 127.0.0.1:8080: 2 service clusters, 2 registered extensions', '', 'Cluster "" (default)']);
   });
 });
+
+describe('switchyard status: the Docker engine as core sees it', () => {
+  it('says ok with the last swarm read, and names the last failure while rounds keep failing', () => {
+    const ok = formatStatus({ ...fixtureStatus(), reconcile: { lastSuccessAtUnixMs: NOW - 2000, lastError: '', lastErrorAtUnixMs: 0, consecutiveErrors: 0 } }, 'c:1', NOW);
+    expect(ok.split('\n')[1]).toBe('Docker engine: ok, last swarm read 2s ago');
+    const recovered = formatStatus(
+      { ...fixtureStatus(), reconcile: { lastSuccessAtUnixMs: NOW - 1000, lastError: 'listTasks: Docker API call listTasks did not answer within 30000 ms', lastErrorAtUnixMs: NOW - 90_000, consecutiveErrors: 0 } },
+      'c:1',
+      NOW,
+    );
+    expect(recovered.split('\n')[1]).toBe('Docker engine: ok, last swarm read 1s ago; last failure 90s ago: listTasks: Docker API call listTasks did not answer within 30000 ms');
+    const failing = formatStatus(
+      { ...fixtureStatus(), reconcile: { lastSuccessAtUnixMs: NOW - 65_000, lastError: 'listServices: connect ENOENT /var/run/docker.sock', lastErrorAtUnixMs: NOW - 1000, consecutiveErrors: 4 } },
+      'c:1',
+      NOW,
+    );
+    expect(failing.split('\n')[1]).toBe(
+      'Docker engine: FAILING, 4 failed rounds in a row (last swarm read 65s ago; routes keep their last good state): listServices: connect ENOENT /var/run/docker.sock',
+    );
+  });
+});
