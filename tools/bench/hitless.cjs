@@ -267,11 +267,15 @@ function log(msg) {
 
 /** When Docker says the service's task is running, in ms after t0 (from the task's own status timestamp). */
 async function taskRunningAt(name, t0, timeoutMs) {
+  let seenAt = NaN;
   const at = await until(async () => {
     const tasks = await docker.listTasks({ filters: JSON.stringify({ service: [name], 'desired-state': ['running'] }) }).catch(() => []);
     const t = tasks.find((k) => k.Status.State === 'running');
+    if (t) seenAt = Date.now() - t0;
     return t ? Date.parse(t.Status.Timestamp) : undefined;
   }, timeoutMs, 50);
+  // The status timestamp is the worker's; the manager's task list may show the state much later.
+  if (Number.isFinite(seenAt) && at !== undefined && seenAt - (at - t0) > 1000) log(`  ${name}: the task list showed it running ${seenAt - (at - t0)} ms after its status timestamp`);
   return at === undefined ? NaN : at - t0;
 }
 

@@ -51,6 +51,26 @@ describe('DockerConfigDelivery', () => {
     expect((second.docker.services.find((s) => s.Spec?.Name === ingress.ProxyServiceName)?.Spec as { Mode?: unknown }).Mode).toEqual({ Replicated: { Replicas: 3 } });
   });
 
+  it("updates a global proxy service only once its previous update has finished (bounded), so Swarm never stalls a node's task", async () => {
+    const docker = new FakeDockerPort();
+    const delivery = new DockerConfigDelivery(docker, noopLogger, 'switchyard', undefined, undefined, 2000);
+    await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
+    const svc = docker.services.find((s) => s.Spec?.Name === ext.ProxyServiceName)!;
+    svc.UpdateStatus = { State: 'updating' } as typeof svc.UpdateStatus;
+    const finished = Date.now() + 600;
+    setTimeout(() => (svc.UpdateStatus = { State: 'completed' } as typeof svc.UpdateStatus), 600);
+    docker.resetCalls();
+    await delivery.deliver({ extension: ext, model: model({ version: 2 }), files: [{ path: 'nginx.conf', content: 'b' }] });
+    expect(docker.callCount('updateService')).toBe(1);
+    expect(Date.now()).toBeGreaterThanOrEqual(finished);
+    // One that never finishes holds the next update for the bound only.
+    svc.UpdateStatus = { State: 'updating' } as typeof svc.UpdateStatus;
+    const started = Date.now();
+    await delivery.deliver({ extension: ext, model: model({ version: 3 }), files: [{ path: 'nginx.conf', content: 'c' }] });
+    expect(docker.callCount('updateService')).toBe(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+  });
+
   it('replaces a proxy service whose mode must change (Swarm cannot change it in place)', async () => {
     const { docker, delivery } = setup();
     // A proxy deployed by an earlier version: replicated, with host-mode ports.
