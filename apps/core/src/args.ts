@@ -31,7 +31,10 @@ export const DEFAULT_CONFIG_FILE = '/config.toml';
  * only `SWITCHYARD_CONFIG` from `env`. Never throws, never exits.
  */
 export function parseCoreArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CoreCommand | { error: string } {
-  const args = argv.filter((a) => a !== '');
+  // Only stray empty arguments are dropped (after parsing): an empty option value such as
+  // `--cluster ""` (the default service cluster) is a value.
+  const args = [...argv];
+  while (args[0] === '') args.shift();
   const issue = args[0] === 'issue';
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -43,7 +46,7 @@ export function parseCoreArgs(argv: readonly string[], env: Readonly<Record<stri
         ? { role: { type: 'string' }, name: { type: 'string' }, cluster: { type: 'string', default: '' }, config: { type: 'string' }, help: { type: 'boolean', default: false } }
         : { config: { type: 'string' }, 'config-object': { type: 'string' }, help: { type: 'boolean', default: false } },
     });
-    const stray = parsed.positionals[0];
+    const stray = parsed.positionals.find((p) => p !== '');
     if (stray !== undefined) return { error: `Unexpected argument '${stray}'` };
     values = parsed.values as Record<string, string | boolean | undefined>;
   } catch (err) {

@@ -46,6 +46,8 @@ describe("core's command line", () => {
       configFile: '/env.toml',
     });
     expect(parseCoreArgs(['issue', '--role', 'operator', '--name', 'alice', '--config', '/c.toml'], {})).toEqual({ command: 'issue', role: 'operator', name: 'alice', cluster: '', configFile: '/c.toml' });
+    // The default service cluster is spelled as an empty value (tools/swarm/credentials.sh does so).
+    expect(parseCoreArgs(['issue', '--role', 'operator', '--name', 'e2e', '--cluster', ''], {})).toEqual({ command: 'issue', role: 'operator', name: 'e2e', cluster: '', configFile: '/config.toml' });
   });
 
   it.each([
