@@ -56,8 +56,9 @@ export function routingSuite(kind: 'nginx' | 'haproxy', ports: SuitePorts): void
   beforeAll(async () => {
     await requireImages([E2E_IMAGES.echo, 'switchyard/core:latest', 'switchyard/extension:latest', `switchyard/proxy-${kind}:latest`]);
     appNet = await fx.createNetwork({ suffix: 'app-net' });
-    // Interlock's rolling mode: every change replaces the proxy task (the hitless suites cover the default).
-    sy = await deploySwitchyard(fx, ports.grpc, [{ name: 'e2e', kind, httpPort: ports.http, httpsPort: ports.https, extra: 'HitlessServiceUpdate = false' }]);
+    // Interlock's rolling mode: every change replaces the proxy task (the hitless suites cover the default);
+    // one replica, as host-mode ports allow one proxy per node on this single-node swarm.
+    sy = await deploySwitchyard(fx, ports.grpc, [{ name: 'e2e', kind, httpPort: ports.http, httpsPort: ports.https, extra: 'HitlessServiceUpdate = false\nProxyReplicas = 1' }]);
     core = sy.core;
     proxyService = sy.proxy('e2e');
   }, 120_000);

@@ -140,8 +140,6 @@ export class DockerConfigDelivery implements ConfigDelivery {
     private readonly hitless?: HitlessOptions,
     /** Checks a spec that brings new certificates with the proxy's own check before rolling it out. */
     private readonly preflight?: Pick<ProxyPreflight, 'check'>,
-    /** How long an update of a global proxy service waits for the previous one to finish (ms). */
-    private readonly updateWaitMs = 30_000,
   ) {}
 
   /** True when `ext`'s proxies are updated in place. */
@@ -280,7 +278,6 @@ export class DockerConfigDelivery implements ConfigDelivery {
       changed = true;
       this.logger.info('created proxy service', { proxyService: proxy, modelVersion, configs: delivered.map((d) => d.name), networks: wanted.length });
     } else if (specFingerprint(current.Spec ?? {}) !== specFingerprint(spec)) {
-      if (modeOf(spec) === 'global') current = await this.previousUpdateDone(current);
       await this.updateWithRetry(current, spec);
       changed = true;
       this.logger.info('updated proxy service', {
@@ -297,27 +294,6 @@ export class DockerConfigDelivery implements ConfigDelivery {
     this.mountedSecrets.set(proxy, new Set(mounted.map((m) => m.name)));
     await this.collectGarbageSafely(proxy);
     return { configNames: delivered.map((d) => d.name), changed, mode: hitless ? 'hitless' : 'rolling' };
-  }
-
-  /**
-   * Waits (at most `updateWaitMs`) until a global service's update in progress has finished, and
-   * returns the service as it is then. Swarm (20.10) mishandles a second update of a global service
-   * with host-mode ports that arrives while the first one is replacing a task stop-first: the new task
-   * finds the port still taken ("host-mode port already in use"), then stays `Ready` for about a
-   * minute, and the node has no proxy meanwhile. Updates one after the other never do that.
-   */
-  private async previousUpdateDone(current: DockerService): Promise<DockerService> {
-    const deadline = Date.now() + this.updateWaitMs;
-    let service = current;
-    let waited = false;
-    while (service.UpdateStatus?.State === 'updating' && Date.now() < deadline) {
-      if (!waited) this.logger.info('waiting for the proxy service\'s previous update to finish', { proxyService: service.Spec?.Name });
-      waited = true;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      service = await this.docker.inspectService(service.ID);
-    }
-    if (service.UpdateStatus?.State === 'updating') this.logger.warn('the proxy service\'s previous update has not finished; updating it anyway', { proxyService: service.Spec?.Name, waitedMs: this.updateWaitMs });
-    return service;
   }
 
   /**

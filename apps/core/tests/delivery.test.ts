@@ -40,7 +40,7 @@ describe('DockerConfigDelivery', () => {
     ]);
   });
 
-  it('runs a host-mode proxy on every eligible node (global) and an ingress-mode one as ProxyReplicas replicas', async () => {
+  it('runs a host-mode proxy on every eligible node (global) and an ingress-mode or rolling one as ProxyReplicas replicas', async () => {
     const { docker, delivery } = setup();
     await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
     const mode = () => (docker.services.find((s) => s.Spec?.Name === ext.ProxyServiceName)?.Spec as { Mode?: unknown } | undefined)?.Mode;
@@ -49,26 +49,11 @@ describe('DockerConfigDelivery', () => {
     const second = setup();
     await second.delivery.deliver({ extension: ingress, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
     expect((second.docker.services.find((s) => s.Spec?.Name === ingress.ProxyServiceName)?.Spec as { Mode?: unknown }).Mode).toEqual({ Replicated: { Replicas: 3 } });
-  });
-
-  it("updates a global proxy service only once its previous update has finished (bounded), so Swarm never stalls a node's task", async () => {
-    const docker = new FakeDockerPort();
-    const delivery = new DockerConfigDelivery(docker, noopLogger, 'switchyard', undefined, undefined, 2000);
-    await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
-    const svc = docker.services.find((s) => s.Spec?.Name === ext.ProxyServiceName)!;
-    svc.UpdateStatus = { State: 'updating' } as typeof svc.UpdateStatus;
-    const finished = Date.now() + 600;
-    setTimeout(() => (svc.UpdateStatus = { State: 'completed' } as typeof svc.UpdateStatus), 600);
-    docker.resetCalls();
-    await delivery.deliver({ extension: ext, model: model({ version: 2 }), files: [{ path: 'nginx.conf', content: 'b' }] });
-    expect(docker.callCount('updateService')).toBe(1);
-    expect(Date.now()).toBeGreaterThanOrEqual(finished);
-    // One that never finishes holds the next update for the bound only.
-    svc.UpdateStatus = { State: 'updating' } as typeof svc.UpdateStatus;
-    const started = Date.now();
-    await delivery.deliver({ extension: ext, model: model({ version: 3 }), files: [{ path: 'nginx.conf', content: 'c' }] });
-    expect(docker.callCount('updateService')).toBe(2);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    // Rolling updates (Interlock's) keep ProxyReplicas replicas with host-mode ports as well.
+    const rolling = parseCoreConfig(`[Extensions.default]\nHitlessServiceUpdate = false\nProxyReplicas = 2\n`).Extensions[0]!;
+    const third = setup();
+    await third.delivery.deliver({ extension: rolling, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
+    expect((third.docker.services.find((s) => s.Spec?.Name === rolling.ProxyServiceName)?.Spec as { Mode?: unknown }).Mode).toEqual({ Replicated: { Replicas: 2 } });
   });
 
   it('replaces a proxy service whose mode must change (Swarm cannot change it in place)', async () => {

@@ -335,8 +335,12 @@ export function parseCoreConfig(text: string): CoreConfig {
     const images = imagesOf(name, kind, ext, ignored);
     argsNotice(name, ext, ignored);
     const given = isTable(document) && isTable(document.Extensions) && isTable(document.Extensions[name]) ? document.Extensions[name] : {};
-    if (ext.PublishMode === 'host' && given.ProxyReplicas !== undefined && ext.ProxyReplicas > 0) {
-      ignored.push({ key: `Extensions.${name}.ProxyReplicas`, reason: 'with PublishMode = "host" one proxy runs on every node ProxyConstraints select (a global service), so a drained or lost node never blocks a change; ProxyReplicas counts proxies in ingress mode (0 still stops them)' });
+    if (ext.PublishMode === 'host' && ext.HitlessServiceUpdate && given.ProxyReplicas !== undefined && ext.ProxyReplicas > 0) {
+      ignored.push({
+        key: `Extensions.${name}.ProxyReplicas`,
+        reason:
+          'with PublishMode = "host" and in-place updates one proxy runs on every node ProxyConstraints select (a global service), so a drained or lost node never blocks a change; ProxyReplicas counts proxies in ingress mode and with HitlessServiceUpdate = false (0 still stops them)',
+      });
     }
     extensions.push({
       ...ext,

@@ -105,10 +105,12 @@ describe("Interlock's documented configurations load unchanged", () => {
     expect(parseCoreConfig(`${args}HitlessServiceUpdate = false\n`).IgnoredKeys).toEqual([]);
   });
 
-  it('counts proxies with ProxyReplicas in ingress mode only: host mode runs one per eligible node', () => {
+  it('counts proxies with ProxyReplicas in ingress mode and rolling mode: host mode with in-place updates runs one per eligible node', () => {
     const host = parseCoreConfig('[Extensions.a]\nPublishMode = "host"\nProxyReplicas = 3\n');
-    expect(describeIgnoredKeys(host.IgnoredKeys)).toEqual([expect.stringMatching(/^Extensions\.a\.ProxyReplicas: ignored \(with PublishMode = "host" one proxy runs on every node ProxyConstraints select/)]);
+    expect(describeIgnoredKeys(host.IgnoredKeys)).toEqual([expect.stringMatching(/^Extensions\.a\.ProxyReplicas: ignored \(with PublishMode = "host" and in-place updates one proxy runs on every node ProxyConstraints select/)]);
     expect(parseCoreConfig('[Extensions.a]\nPublishMode = "ingress"\nProxyReplicas = 3\n').IgnoredKeys).toEqual([]);
+    // Rolling updates keep Interlock's replicas in host mode too.
+    expect(parseCoreConfig('[Extensions.a]\nPublishMode = "host"\nHitlessServiceUpdate = false\nProxyReplicas = 3\n').IgnoredKeys).toEqual([]);
     expect(parseCoreConfig('[Extensions.a]\nProxyReplicas = 0\n').IgnoredKeys).toEqual([]);
     expect(parseCoreConfig('[Extensions.a]\n').IgnoredKeys).toEqual([]);
   });
