@@ -3,7 +3,7 @@
  * the template only prints the resulting lines.
  */
 import { BackendMode, Severity } from '@switchyard/proto';
-import type { Diagnostic, Endpoint, HttpHost, ProxyModel, Upstream } from '@switchyard/proto';
+import type { Diagnostic, Endpoint, HttpHost, ProxyModel, RendererOptions, Upstream } from '@switchyard/proto';
 import { haproxyTimeMs, resolveHaproxyConfig, sslVersionRange } from './config.js';
 import type { HaproxyConfig } from './config.js';
 import {
@@ -21,24 +21,9 @@ import {
 import { LabelKey } from '@switchyard/labels/registry';
 
 /** Options of {@link renderHaproxy}. */
-export interface HaproxyRenderOptions {
+export interface HaproxyRenderOptions extends RendererOptions {
   /** HAProxy extension configuration (Interlock keys); missing keys take the defaults. */
   config?: Partial<HaproxyConfig>;
-  /** Plain HTTP listening port (default 80). */
-  httpPort?: number;
-  /** TLS listening port for terminated HTTPS and SNI passthrough (default 443). */
-  httpsPort?: number;
-  /**
-   * Port clients reach the TLS listener on (Interlock's `PublishedSSLPort`), which differs from
-   * `httpsPort` when Docker publishes the proxy's target port on another port. `ssl_only` hosts
-   * redirect plain HTTP to `https://<host>:<this port><uri>` (no port when it is 443).
-   * Default: `httpsPort`.
-   */
-  publishedHttpsPort?: number;
-  /** Directory where certificate secrets are mounted (default `/run/secrets`). */
-  secretsDir?: string;
-  /** Value of the `x-proxy-id` response header (default: the proxy's host name at run time). */
-  proxyId?: string;
   /**
    * Largest file to produce, in bytes (default {@link DEFAULT_MAX_FILE_BYTES}; a Docker Config holds at
    * most 500 KiB). A configuration that fits is rendered as one `haproxy.cfg`, exactly as without this
