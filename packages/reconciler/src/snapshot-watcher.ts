@@ -42,7 +42,7 @@ export interface SettleOptions {
   intervalMs?: number;
   /**
    * Interval between rounds while settling and some task that should run is still starting
-   * (default 150 ms): the moment it runs is the moment its route can serve.
+   * (default 100 ms): the moment it runs is the moment its route can serve.
    */
   startingIntervalMs?: number;
   /** How long to keep polling after the last service/node event (default 10 000 ms). */
@@ -57,9 +57,9 @@ export interface SnapshotWatcherOptions {
   logger: Logger;
   /** Full resync period when nothing happens (default 3000 ms, Interlock's `PollInterval`). */
   resyncIntervalMs?: number;
-  /** Delay between the first event of a burst and the round it triggers (default 100 ms). */
+  /** Delay between the first event of a burst and the round it triggers (default 50 ms). */
   debounceMs?: number;
-  /** Fast polling after service events (defaults: every 500 ms for 10 s, 150 ms while a task starts). */
+  /** Fast polling after service events (defaults: every 500 ms for 10 s, 100 ms while a task starts). */
   settle?: SettleOptions;
   /** Backoff after failed rounds and broken event streams (default 500 ms doubling to 30 s). */
   backoff?: BackoffOptions;
@@ -168,9 +168,9 @@ export class SnapshotWatcher {
     this.#logger = options.logger;
     this.#timers = options.timers ?? systemTimers;
     this.#resyncIntervalMs = Math.max(1, options.resyncIntervalMs ?? 3000);
-    this.#debounceMs = Math.max(0, options.debounceMs ?? 100);
+    this.#debounceMs = Math.max(0, options.debounceMs ?? 50);
     this.#settleIntervalMs = Math.max(1, options.settle?.intervalMs ?? 500);
-    this.#startingIntervalMs = Math.max(1, Math.min(options.settle?.startingIntervalMs ?? 150, this.#settleIntervalMs));
+    this.#startingIntervalMs = Math.max(1, Math.min(options.settle?.startingIntervalMs ?? 100, this.#settleIntervalMs));
     this.#settleDurationMs = Math.max(0, options.settle?.durationMs ?? 10_000);
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.#eventTypes = [...(options.eventTypes ?? DEFAULT_EVENT_TYPES)];
