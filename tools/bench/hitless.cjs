@@ -485,11 +485,11 @@ async function phaseSwarmBurst(inst) {
   })();
   // Running: Docker's own time for each service's task, from one task list every 500 ms.
   const runningAt = new Map();
+  const hosts = new Set(names.map((n) => n.host));
   const running = (async () => {
     const end = t0 + 15 * 60_000;
     while (runningAt.size < names.length && Date.now() < end && !aborted) {
       const services = await docker.listServices({ filters: JSON.stringify({ label: [`com.docker.lb.service_cluster=${inst.cluster}`] }) }).catch(() => []);
-      const hosts = new Set(names.map((n) => n.host));
       const byId = new Map(services.filter((svc) => hosts.has(svc.Spec.Labels['com.docker.lb.hosts'])).map((svc) => [svc.ID, svc.Spec.Labels['com.docker.lb.hosts']]));
       const tasks = await docker.listTasks({ filters: JSON.stringify({ 'desired-state': ['running'] }) }).catch(() => []);
       for (const t of tasks) {
@@ -526,10 +526,9 @@ function swarmBurstSummary(b) {
     ['added by Switchyard (200 - running, per service)', ms(pct(b.added, 50)), ms(pct(b.added, 99)), ms(last(b.added))],
     ['ratio first 200 / task running', x(pct(b.routed, 50), pct(b.running, 50)), x(pct(b.routed, 99), pct(b.running, 99)), x(last(b.routed), last(b.running))],
   ];
-  const width = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return [
     `\n=== ${b.services} services created in one burst (hitless nginx; single-node swarm, loopback) ===`,
-    ...rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ')),
+    table(rows),
     `create commands (8 at a time) done after ${ms(b.createdMs)}; not routed within 15 min: ${b.notRouted}`,
     `proxy reloads during the burst: ${b.reloads}; model versions applied: ${b.models}`,
   ].join('\n');

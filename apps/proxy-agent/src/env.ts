@@ -82,8 +82,8 @@ export function readAgentEnv(env: Readonly<Record<string, string | undefined>>):
  */
 export function readAgentArgs(argv: readonly string[]): { help: boolean } | { error: string } {
   try {
-    const { values, positionals } = parseArgs({ args: argv.filter((a) => a !== ''), allowPositionals: true, strict: true, options: { help: { type: 'boolean', default: false } } });
-    const stray = positionals[0];
+    const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: { help: { type: 'boolean', default: false } } });
+    const stray = positionals.find((p) => p !== '');
     if (stray !== undefined) return { error: `Unexpected argument '${stray}' (the agent's settings are SWITCHYARD_* variables)` };
     return { help: values.help };
   } catch (err) {
