@@ -52,12 +52,26 @@ export function featuresHostsSuite(kind: 'nginx' | 'haproxy', ports: FeaturePort
     });
 
   /**
-   * Waits (bounded) until `host` + `path` answers 200 from a task of `service` three times in a row.
-   * Right after an nginx reload, workers of the previous configuration may still take a new
-   * connection for a moment (nginx signals them after starting the new ones), so one answer does not
-   * yet mean the route is settled.
+   * Waits (bounded) until `host` + `path` answers 200 from a task of `service` three times in a row,
+   * and every replica of the proxy reports the cluster's current model applied. Right after a
+   * reload, workers of the previous configuration may still take a new connection for a moment
+   * (nginx signals them after starting the new ones); the agent reports a config applied only once
+   * they stopped accepting, so only then does one answer mean the route is settled.
    */
-  const untilServedBy = (service: string, host: string, path = '/'): Promise<Echo> =>
+  const untilServedBy = async (service: string, host: string, path = '/'): Promise<Echo> => {
+    const echo = await untilServed(service, host, path);
+    await waitFor(
+      async () => {
+        const status = await sy!.grpc.client.getStatus({});
+        const current = status.models.find((m) => m.serviceCluster === cluster)?.version ?? 0;
+        const replicas = status.replicas.filter((r) => r.connected && r.proxyService === sy!.proxy('hosts'));
+        return current > 0 && replicas.length > 0 && replicas.every((r) => r.appliedModelVersion >= current);
+      },
+      { timeoutMs: ROUTE_TIMEOUT_MS, intervalMs: 100, description: `every ${kind} proxy replica to report the current model applied` },
+    );
+    return echo;
+  };
+  const untilServed = (service: string, host: string, path: string): Promise<Echo> =>
     waitFor(
       async () => {
         let echo: Echo | undefined;
