@@ -1,18 +1,11 @@
-import { createServer as createNetServer } from 'node:net';
 import { ProxyKind, Severity, configChecksum, type ProxyModel, type Renderer } from '@switchyard/proto';
 import { DEFAULT_EXTENSION_BACKOFF, ExtensionOptionsError, abortOnSignals, jsonLogger, runExtension, type Submission } from '../src/index.js';
 import { newestOnly } from '../src/run-extension.js';
 import { FakeCore, captureLogger, until } from './fake-core.js';
+import { freePort } from '../../../tools/testing/free-port.js';
 
 const hostsOf = (m: ProxyModel) => ({ files: [{ path: 'out.conf', content: m.hosts.map((h) => h.host).join('\n') }], diagnostics: [] });
 
-async function freePort(): Promise<number> {
-  const srv = createNetServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
 
 /** A renderer implementing the contract: a config with a prefix, and the model's hosts. */
 const prefixRenderer: Renderer<{ Prefix: string }> = {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { BackendMode, ProxyModel } from '@switchyard/proto';
 import { renderHaproxy } from '../src/index.js';
 import type { HaproxyConfig } from '../src/index.js';
+import { freePort } from '../../../tools/testing/free-port.js';
 
 jest.setTimeout(90_000);
 
@@ -42,12 +43,6 @@ function listen(server: net.Server): Promise<number> {
   });
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  const port = await listen(s);
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function waitForPort(port: number, proc: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + 10_000;

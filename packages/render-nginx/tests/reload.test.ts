@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { ProxyModel } from '@switchyard/proto';
 import { renderNginx, type NginxConfig } from '../src/index.js';
 import { layOutFiles } from './helpers.js';
+import { freePort } from '../../../tools/testing/free-port.js';
 
 jest.setTimeout(90_000);
 
@@ -40,12 +41,6 @@ function listen(server: net.Server): Promise<number> {
   });
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  const port = await listen(s);
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function waitForPort(port: number, proc: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + 10_000;

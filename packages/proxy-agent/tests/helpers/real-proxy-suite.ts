@@ -7,13 +7,13 @@
  */
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, ServerError, Status, type Server } from 'nice-grpc';
 import { ApplyResult, ExtensionServiceDefinition, configChecksum, type ExtensionServiceImplementation, type ProxyConfigBundle, type ReportProxyConfigRequest, type WatchProxyConfigResponse } from '@switchyard/proto';
 import { connectExtensionClient } from '@switchyard/proto/client';
 import { runProxyAgent, spawnProxy, type AgentLogger, type ProxyChild, type ProxyDriver } from '../../src/index.js';
+import { freePort } from '../../../../tools/testing/free-port.js';
 
 /** What a suite needs to know about one proxy. */
 export interface RealProxyCase {
@@ -30,16 +30,6 @@ interface Reply {
   gen: string | undefined;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 function get(port: number): Promise<Reply> {
   return new Promise((resolve, reject) => {

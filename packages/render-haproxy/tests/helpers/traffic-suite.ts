@@ -18,6 +18,7 @@ import type { Endpoint, Upstream } from '@switchyard/proto';
 import { renderHaproxy } from '../../src/index.js';
 import { installCert, makePki, openBlackHole } from './tools.js';
 import type { BlackHole, TestPki } from './tools.js';
+import { freePort } from '../../../../tools/testing/free-port.js';
 
 interface Reply {
   status: number;
@@ -61,12 +62,6 @@ export function trafficSuite(layout: TrafficLayout): void {
     });
   }
 
-  async function freePort(): Promise<number> {
-    const s = net.createServer();
-    const port = await listen(s);
-    await new Promise<void>((r) => s.close(() => r()));
-    return port;
-  }
 
   /** An HTTP endpoint answering JSON `{ server, url, headers }`. */
   async function startEcho(name: string): Promise<number> {

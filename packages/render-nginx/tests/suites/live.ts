@@ -16,6 +16,8 @@ import { BackendMode } from '@switchyard/proto';
 import type { Diagnostic, Endpoint, ProxyModel, RenderedFile, Upstream } from '@switchyard/proto';
 import { renderNginx } from '../../src/index.js';
 import type { NginxRenderOptions } from '../../src/index.js';
+export { freePort } from '../../../../tools/testing/free-port.js';
+import { freePort } from '../../../../tools/testing/free-port.js';
 
 /** A test CA that issues leaf certificates into its directory (`<file>` and `<file>.key`). */
 export interface TestCa {
@@ -64,13 +66,6 @@ export function listen(server: net.Server): Promise<number> {
   });
 }
 
-/** A free loopback port (listened on, then closed). */
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  const port = await listen(s);
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Closes servers started by the helpers. */
 export async function closeAll(servers: net.Server[]): Promise<void> {

@@ -15,6 +15,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { BackendMode, ProxyModel, type Endpoint } from '@switchyard/proto';
 import { renderNginx } from '../../src/index.js';
 import { createPki, layOutFiles, openBlackHole, populateSecrets, type BlackHole, type TestPki } from '../helpers.js';
+import { freePort } from '../../../../tools/testing/free-port.js';
 
 interface Reply {
   status: number;
@@ -49,16 +50,6 @@ export function trafficSuite(layout: TrafficLayout): void {
   let passServerNames: (string | false | null)[] = [];
   let hole: BlackHole | undefined;
 
-  function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-  }
 
   function listen(server: net.Server): Promise<number> {
     servers.push(server);
