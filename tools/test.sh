@@ -15,7 +15,7 @@ npx nx sync:check || fail "project references out of sync: run 'npx nx sync'"
 npx nx run-many -t build typecheck lint --outputStyle=static || fail "build, typecheck or lint failed"
 # Test tooling outside the Nx projects (e2e harness and suites, fuzz, routing conformance, pack test).
 for p in tools/e2e-harness tools/e2e tools/fuzz tools/conformance tools/pack-test; do npx tsc -p "$p/tsconfig.json" --noEmit || fail "typecheck of $p failed"; done
-npx eslint tools/e2e-harness tools/e2e tools/fuzz tools/conformance tools/pack-test || fail "lint of tools failed"
+npx eslint tools/e2e-harness tools/e2e tools/fuzz tools/conformance tools/pack-test tools/testing || fail "lint of tools failed"
 
 results=$(mktemp -d)
 status=0
