@@ -114,7 +114,11 @@ async function readExtension(io: CliIo, file: string, wanted: string | undefined
   const ext = config.Extensions.find((e) => e.Name === name);
   if (ext === undefined) throw usageError(`config file ${file} has no [Extensions.${name}] section${names.length > 0 ? ` (it has: ${names.join(', ')})` : ''}`);
   for (const line of describeIgnoredKeys(config.IgnoredKeys)) io.stderr(`config: ${line}\n`);
-  return { name, kind: ext.ProxyKind, config: ext.Config, httpPort: ext.TargetPort, httpsPort: ext.TargetSSLPort, publishedHttpsPort: ext.PublishedSSLPort, serviceCluster: ext.ServiceCluster, secretPolicy: config.SecretPolicy };
+  const kind = ext.ProxyKind;
+  if (!isProxyKindName(kind)) {
+    throw usageError(`config file ${file}: [Extensions.${name}] is a ${kind} proxy, which its own extension renders; switchyard render knows ${PROXY_KIND_NAMES.join(' and ')}`);
+  }
+  return { name, kind, config: ext.Config, httpPort: ext.TargetPort, httpsPort: ext.TargetSSLPort, publishedHttpsPort: ext.PublishedSSLPort, serviceCluster: ext.ServiceCluster, secretPolicy: config.SecretPolicy };
 }
 
 /** A path from the renderer, checked so it cannot leave the output directory. */

@@ -17,10 +17,14 @@ export interface PreflightOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** The proxy's own configuration check, as a command for the proxy image. */
-export function checkCommand(ext: ExtensionConfig): string[] {
+/**
+ * The proxy's own configuration check, as a command for the proxy image: built in for nginx and
+ * HAProxy, `ProxyCheckCommand` for a third-party kind (undefined when it has none: nothing to run).
+ */
+export function checkCommand(ext: ExtensionConfig): string[] | undefined {
   if (ext.ProxyKind === 'haproxy') return ['haproxy', '-c', '-f', ext.ProxyConfigPath, '-f', posix.join(posix.dirname(ext.ProxyConfigPath), 'switchyard.d')];
-  return ['nginx', '-t', '-c', ext.ProxyConfigPath];
+  if (ext.ProxyKind === 'nginx') return ['nginx', '-t', '-c', ext.ProxyConfigPath];
+  return ext.ProxyCheckCommand;
 }
 
 /**
@@ -48,6 +52,8 @@ export class ProxyPreflight {
 
   /** Checks `spec` (a proxy service spec of `ext`). Never throws for Docker trouble: it skips. */
   async check(ext: ExtensionConfig, spec: Dockerode.ServiceSpec): Promise<PreflightResult> {
+    const args = checkCommand(ext);
+    if (!args) return { skipped: `proxy kind ${ext.ProxyKind} has no ProxyCheckCommand` };
     const task = (spec.TaskTemplate ?? {}) as Dockerode.ContainerTaskSpec;
     const c = task.ContainerSpec ?? {};
     const hash = createHash('sha256').update(JSON.stringify([c.Configs, c.Secrets, c.Image])).digest('hex').slice(0, 10);
@@ -56,7 +62,7 @@ export class ProxyPreflight {
       Name: name,
       Labels: { [MANAGED_BY]: MANAGED_BY_VALUE, [ROLE]: 'preflight', [INSTALLATION]: this.installation, [PROXY_SERVICE]: ext.ProxyServiceName },
       TaskTemplate: {
-        ContainerSpec: { Image: c.Image, Args: checkCommand(ext), Configs: c.Configs, Secrets: c.Secrets },
+        ContainerSpec: { Image: c.Image, Args: args, Configs: c.Configs, Secrets: c.Secrets },
         Placement: task.Placement,
         RestartPolicy: { Condition: 'none' },
       },

@@ -147,6 +147,19 @@ export function proxyAgentEnv(coreAddress: string, ext: ExtensionConfig, credent
     `SWITCHYARD_BOOT_CONFIG=${ext.ProxyConfigPath}`,
     'SWITCHYARD_TASK_ID={{.Task.ID}}',
     'SWITCHYARD_NODE_ID={{.Node.ID}}',
+    ...thirdPartyAgentEnv(ext),
+  ];
+}
+
+/** How the agent runs, checks and reloads a proxy of a third-party kind (nothing for nginx and HAProxy). */
+function thirdPartyAgentEnv(ext: ExtensionConfig): string[] {
+  if (ext.ProxyKind === 'nginx' || ext.ProxyKind === 'haproxy') return [];
+  return [
+    `SWITCHYARD_PROXY_START=${JSON.stringify(ext.ProxyArgs)}`,
+    ...(ext.ProxyCheckCommand ? [`SWITCHYARD_PROXY_CHECK=${JSON.stringify(ext.ProxyCheckCommand)}`] : []),
+    ...(ext.ProxyReloadCommand ? [`SWITCHYARD_PROXY_RELOAD=${JSON.stringify(ext.ProxyReloadCommand)}`] : []),
+    ...(ext.ProxyReloadSignal ? [`SWITCHYARD_PROXY_RELOAD_SIGNAL=${ext.ProxyReloadSignal}`] : []),
+    `SWITCHYARD_PROXY_STOP_SIGNAL=${ext.ProxyStopSignal}`,
   ];
 }
 

@@ -44,6 +44,39 @@ describe('DockerConfigDelivery, hitless mode', () => {
     expect(hub.current(ext.ProxyServiceName)).toMatchObject({ modelVersion: 1, checksum: configChecksum(files), files });
   });
 
+  it("a third-party proxy kind gets its files at ProxyConfigPath and the agent gets its run, check, reload and stop", async () => {
+    const caddy = parseCoreConfig(`CoreAddress = "core:8080"
+[Extensions.edge]
+ProxyKind = "caddy"
+Image = "example/caddy-extension"
+ProxyImage = "example/proxy-caddy"
+ProxyConfigPath = "/etc/caddy/caddy.json"
+ProxyArgs = ["caddy", "run", "--config", "/etc/caddy/caddy.json"]
+ProxyCheckCommand = ["caddy", "validate", "--config", "/etc/caddy/caddy.json"]
+ProxyReloadCommand = ["caddy", "reload", "--config", "/etc/caddy/caddy.json"]
+`).Extensions[0]!;
+    const { docker, hub, delivery } = setup();
+    const files = [{ path: 'caddy.json', content: '{"apps":{}}' }];
+    expect(await delivery.deliver({ extension: caddy, model: model(), files })).toMatchObject({ changed: true, mode: 'hitless' });
+    const spec = docker.services.find((s) => s.Spec?.Name === caddy.ProxyServiceName)?.Spec as {
+      TaskTemplate: { ContainerSpec: { Image: string; Args?: string[]; Env?: string[]; Configs: { File: { Name: string } }[] } };
+    };
+    expect(spec.TaskTemplate.ContainerSpec.Image).toBe('example/proxy-caddy');
+    expect(spec.TaskTemplate.ContainerSpec.Args).toEqual(['caddy', 'run', '--config', '/etc/caddy/caddy.json']);
+    expect(spec.TaskTemplate.ContainerSpec.Configs.map((c) => c.File.Name)).toEqual(['/etc/caddy/caddy.json']);
+    expect(spec.TaskTemplate.ContainerSpec.Env).toEqual(
+      expect.arrayContaining([
+        'SWITCHYARD_PROXY_KIND=caddy',
+        'SWITCHYARD_BOOT_CONFIG=/etc/caddy/caddy.json',
+        'SWITCHYARD_PROXY_START=["caddy","run","--config","/etc/caddy/caddy.json"]',
+        'SWITCHYARD_PROXY_CHECK=["caddy","validate","--config","/etc/caddy/caddy.json"]',
+        'SWITCHYARD_PROXY_RELOAD=["caddy","reload","--config","/etc/caddy/caddy.json"]',
+        'SWITCHYARD_PROXY_STOP_SIGNAL=SIGTERM',
+      ]),
+    );
+    expect(hub.current(caddy.ProxyServiceName)).toMatchObject({ modelVersion: 1, files });
+  });
+
   it('a content-only change stores a new config and publishes it, but leaves the service spec alone', async () => {
     const { docker, hub, delivery } = setup();
     const first = await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });

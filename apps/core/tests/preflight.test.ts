@@ -34,6 +34,12 @@ describe('preflight check of specs that bring new certificates', () => {
   it("uses the proxy's own check command", () => {
     expect(checkCommand(ext)).toEqual(['nginx', '-t', '-c', '/etc/nginx/nginx.conf']);
     expect(checkCommand(config.Extensions.find((e) => e.Name === 'h')!)).toEqual(['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg', '-f', '/etc/haproxy/switchyard.d']);
+    const other = `[Extensions.c]\nProxyKind = "caddy"\nImage = "x/ext"\nProxyImage = "x/caddy"\nProxyConfigPath = "/etc/caddy/caddy.json"\nHitlessServiceUpdate = false\n`;
+    expect(checkCommand(parseCoreConfig(`${other}ProxyCheckCommand = ["caddy", "validate", "--config", "/etc/caddy/caddy.json"]\n`).Extensions[0]!)).toEqual(['caddy', 'validate', '--config', '/etc/caddy/caddy.json']);
+    // A third-party kind without a check command has nothing to run: the preflight is skipped, saying why.
+    const unchecked = parseCoreConfig(other).Extensions[0]!;
+    expect(checkCommand(unchecked)).toBeUndefined();
+    return expect(new ProxyPreflight(new FakeDockerPort(), noopLogger, 'switchyard').check(unchecked, {})).resolves.toEqual({ skipped: 'proxy kind caddy has no ProxyCheckCommand' });
   });
 
   it('a refused certificate leaves the proxy service and its running config alone, with the reason', async () => {

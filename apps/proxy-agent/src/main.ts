@@ -3,8 +3,8 @@
 import { hostname } from 'node:os';
 import winston from 'winston';
 import { connectExtensionClient, credentialsFromEnv, type TlsCredentials } from '@switchyard/proto/client';
-import { haproxyDriver, nginxDriver, runProxyAgent } from '@switchyard/proxy-agent';
-import { ENV_USAGE, readAgentArgs, readAgentEnv } from './env.js';
+import { commandDriver, haproxyDriver, nginxDriver, runProxyAgent, type ProxyDriver } from '@switchyard/proxy-agent';
+import { ENV_USAGE, readAgentArgs, readAgentEnv, type AgentEnv } from './env.js';
 
 const VERSION = '0.1.0';
 const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR1'] as const;
@@ -56,7 +56,7 @@ function main(): void {
     {
       proxyService: env.proxyService,
       replica,
-      driver: env.kind === 'haproxy' ? haproxyDriver() : nginxDriver(),
+      driver: driverFor(env),
       bootConfigPath: env.bootConfigPath,
       liveRoot: env.liveRoot,
       connect: () => connectExtensionClient(env.coreAddress, { tls }),
@@ -71,6 +71,12 @@ function main(): void {
     // Nothing should keep the event loop alive now; do not let a stray handle hold the container.
     setTimeout(() => process.exit(code), 1000).unref();
   });
+}
+
+/** The built-in driver of nginx or HAProxy, or one made of a third-party proxy's commands. */
+function driverFor(env: AgentEnv): ProxyDriver {
+  if (env.commands) return commandDriver({ kind: env.kind, configPath: env.bootConfigPath, ...env.commands });
+  return env.kind === 'haproxy' ? haproxyDriver() : nginxDriver();
 }
 
 main();

@@ -5,7 +5,7 @@
 import { durationMs } from '@switchyard/duration';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
-import { PROXY_KIND_NAMES, RENDERERS, type ProxyKindName } from './renderers.js';
+import { RENDERERS, isProxyKindName, type ProxyKindName } from './renderers.js';
 
 /**
  * A key of the configuration that Switchyard accepts (so an Interlock file loads unchanged) but does not
@@ -41,6 +41,9 @@ const HOUR = 3_600_000;
 const port = z.number().int().min(1).max(65535);
 const stringMap = z.record(z.string(), z.string());
 const serviceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected a Docker service name');
+const signalName = z.string().regex(/^SIG[A-Z0-9]+$/, 'expected a signal name like "SIGQUIT"');
+/** A command as an argv array: at least the program, no empty program name. */
+const command = z.array(z.string()).min(1, 'expected a command: ["program", "arg", ...]').refine((a) => a[0] !== '', 'the program name is empty');
 
 /** Switchyard's own extension image (the default for `Image`). */
 export const DEFAULT_EXTENSION_IMAGE = 'switchyard/extension:latest';
@@ -62,7 +65,8 @@ const extensionSchema = z
     Constraints: z.array(z.string()).default([]),
     PlacementPreferences: z.array(z.string()).default([]),
     ServiceName: serviceName.optional(),
-    ProxyKind: z.enum(PROXY_KIND_NAMES as [ProxyKindName, ...ProxyKindName[]]).optional(),
+    // nginx and haproxy are built in; any other kind is a third-party proxy its own extension renders for.
+    ProxyKind: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'expected "nginx", "haproxy" or another lower-case kind name such as "caddy"').optional(),
     ProxyImage: z.string().min(1).optional(),
     ProxyArgs: z.array(z.string()).default([]),
     ProxyLabels: stringMap.default({}),
@@ -71,7 +75,11 @@ const extensionSchema = z
     ProxyConfigPath: z.string().regex(/^\/[A-Za-z0-9_./-]+$/, 'expected an absolute file path').optional(),
     ProxyReplicas: z.number().int().min(0).max(100).default(2),
     // Default by proxy kind: nginx drains on SIGQUIT, HAProxy in master-worker mode on SIGUSR1.
-    ProxyStopSignal: z.string().regex(/^SIG[A-Z0-9]+$/, 'expected a signal name like "SIGQUIT"').optional(),
+    ProxyStopSignal: signalName.optional(),
+    // Switchyard's keys for a third-party proxy kind (how the proxy agent checks and reloads it).
+    ProxyCheckCommand: command.optional(),
+    ProxyReloadCommand: command.optional(),
+    ProxyReloadSignal: signalName.optional(),
     ProxyStopGracePeriod: duration(0, 24 * HOUR).default('5s'),
     ProxyConstraints: z.array(z.string()).default([]),
     ProxyPlacementPreferences: z.array(z.string()).default([]),
@@ -131,7 +139,8 @@ export interface ExtensionConfig
   extends Omit<RawExtension, 'ServiceName' | 'ProxyServiceName' | 'ProxyImage' | 'ProxyConfigPath' | 'ProxyKind' | 'ProxyStopSignal'> {
   ProxyStopSignal: string;
   Name: string;
-  ProxyKind: ProxyKindName;
+  /** `nginx`, `haproxy` ({@link isProxyKindName}) or a third-party kind its own extension renders for. */
+  ProxyKind: string;
   ServiceName: string;
   ProxyServiceName: string;
   ProxyImage: string;
@@ -154,13 +163,16 @@ export interface CoreConfig extends Omit<z.output<typeof coreSchema>, 'Extension
   IgnoredKeys: IgnoredKey[];
 }
 
+/** A third-party proxy's graceful stop, unless `ProxyStopSignal` says otherwise. */
+const OTHER_STOP_SIGNAL = 'SIGTERM';
+
 const PROXY_DEFAULTS: Record<ProxyKindName, { image: string; configPath: string; stopSignal: string }> = {
   nginx: { image: 'switchyard/proxy-nginx:latest', configPath: '/etc/nginx/nginx.conf', stopSignal: 'SIGQUIT' },
   haproxy: { image: 'switchyard/proxy-haproxy:latest', configPath: '/etc/haproxy/haproxy.cfg', stopSignal: 'SIGUSR1' },
 };
 
 /** The proxy an extension renders for: `ProxyKind`, else guessed from its images, else from its name. */
-function kindOf(name: string, ext: RawExtension): ProxyKindName {
+function kindOf(name: string, ext: RawExtension): string {
   if (ext.ProxyKind) return ext.ProxyKind;
   const image = `${ext.Image} ${ext.ProxyImage ?? ''}`.toLowerCase();
   if (image.includes('haproxy')) return 'haproxy';
@@ -212,6 +224,31 @@ function configPathOf(name: string, kind: ProxyKindName, ext: RawExtension, prox
   if (proxyImage !== own.image) return ext.ProxyConfigPath;
   notices.push({ key: `Extensions.${name}.ProxyConfigPath`, reason: `${own.image} reads its configuration from its package's path`, replacement: own.configPath });
   return own.configPath;
+}
+
+/**
+ * What a section of a third-party proxy kind must say, since Switchyard knows nothing of that proxy:
+ * its extension's image (Switchyard's own renders only nginx and HAProxy), the proxy's image and
+ * where it reads its file; with in-place updates also how the proxy agent runs it (`ProxyArgs`,
+ * naming that file, which the agent replaces with its live copy) and how it reloads.
+ */
+function thirdPartyProblems(name: string, kind: string, ext: RawExtension): string[] {
+  const at = `Extensions.${name}`;
+  const problems: string[] = [];
+  if (ext.Image === DEFAULT_EXTENSION_IMAGE) problems.push(`${at}.Image: ${DEFAULT_EXTENSION_IMAGE} renders only nginx and haproxy; a ${kind} proxy needs the image of an extension that renders for it`);
+  if (ext.ProxyImage === undefined) problems.push(`${at}.ProxyImage: required for proxy kind ${JSON.stringify(kind)} (there is no default image)`);
+  if (ext.ProxyConfigPath === undefined) problems.push(`${at}.ProxyConfigPath: required for proxy kind ${JSON.stringify(kind)} (where the proxy reads its configuration)`);
+  if (ext.HitlessServiceUpdate) {
+    if (ext.ProxyArgs.length === 0) {
+      problems.push(`${at}.ProxyArgs: required for proxy kind ${JSON.stringify(kind)} with HitlessServiceUpdate (the command the proxy agent runs the proxy with)`);
+    } else if (ext.ProxyConfigPath !== undefined && !ext.ProxyArgs.some((a) => a.includes(ext.ProxyConfigPath as string))) {
+      problems.push(`${at}.ProxyArgs: must name ProxyConfigPath (${ext.ProxyConfigPath}); the proxy agent runs the proxy on its live copy of that file`);
+    }
+    if ((ext.ProxyReloadCommand === undefined) === (ext.ProxyReloadSignal === undefined)) {
+      problems.push(`${at}: set one of ProxyReloadCommand and ProxyReloadSignal for proxy kind ${JSON.stringify(kind)} with HitlessServiceUpdate (how the proxy reloads in place)`);
+    }
+  }
+  return problems;
 }
 
 /** ProxyArgs do nothing with in-place updates: the proxy agent starts the proxy itself. */
@@ -329,11 +366,23 @@ export function parseCoreConfig(text: string): CoreConfig {
     for (const key of Object.keys(IGNORED_EXTENSION_KEYS)) {
       if (ext[key as keyof RawExtension] !== undefined) ignored.push({ key: `Extensions.${name}.${key}`, reason: IGNORED_EXTENSION_KEYS[key] as string });
     }
-    const checked = checkProxyConfig(kind, name, ext.Config);
-    if ('problem' in checked) problems.push(checked.problem);
-    else ignored.push(...checked.ignored);
-    const images = imagesOf(name, kind, ext, ignored);
-    argsNotice(name, ext, ignored);
+    let images: { image: string; args: string[]; proxyImage: string };
+    let configPath: string;
+    if (isProxyKindName(kind)) {
+      const checked = checkProxyConfig(kind, name, ext.Config);
+      if ('problem' in checked) problems.push(checked.problem);
+      else ignored.push(...checked.ignored);
+      images = imagesOf(name, kind, ext, ignored);
+      argsNotice(name, ext, ignored);
+      configPath = configPathOf(name, kind, ext, images.proxyImage, ignored);
+      for (const key of ['ProxyCheckCommand', 'ProxyReloadCommand', 'ProxyReloadSignal'] as const) {
+        if (ext[key] !== undefined) ignored.push({ key: `Extensions.${name}.${key}`, reason: `the ${kind} proxy's check and reload are built in; the key is for third-party proxy kinds` });
+      }
+    } else {
+      problems.push(...thirdPartyProblems(name, kind, ext));
+      images = { image: ext.Image, args: ext.Args, proxyImage: ext.ProxyImage ?? '' };
+      configPath = ext.ProxyConfigPath ?? '';
+    }
     const given = isTable(document) && isTable(document.Extensions) && isTable(document.Extensions[name]) ? document.Extensions[name] : {};
     if (ext.PublishMode === 'host' && ext.HitlessServiceUpdate && given.ProxyReplicas !== undefined && ext.ProxyReplicas > 0) {
       ignored.push({
@@ -351,8 +400,8 @@ export function parseCoreConfig(text: string): CoreConfig {
       ServiceName: ext.ServiceName ?? `switchyard-${name}-extension`,
       ProxyServiceName: ext.ProxyServiceName ?? `switchyard-${name}-proxy`,
       ProxyImage: images.proxyImage,
-      ProxyConfigPath: configPathOf(name, kind, ext, images.proxyImage, ignored),
-      ProxyStopSignal: ext.ProxyStopSignal ?? PROXY_DEFAULTS[kind].stopSignal,
+      ProxyConfigPath: configPath,
+      ProxyStopSignal: ext.ProxyStopSignal ?? (isProxyKindName(kind) ? PROXY_DEFAULTS[kind].stopSignal : OTHER_STOP_SIGNAL),
       PollIntervalMs: pollMs,
       ProxyStopGracePeriodMs: durationMs(ext.ProxyStopGracePeriod) as number,
       ProxyUpdateDelayMs: durationMs(ext.ProxyUpdateDelay) as number,

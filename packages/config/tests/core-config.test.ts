@@ -174,3 +174,60 @@ describe('parseCoreConfig', () => {
     expect(parseDuration('1m30s')).toBe(90_000);
   });
 });
+
+describe('a third-party proxy kind', () => {
+  const section = (extra: string) => `[Extensions.edge]
+ProxyKind = "caddy"
+Image = "example/caddy-extension:1"
+ProxyImage = "example/proxy-caddy:1"
+ProxyConfigPath = "/etc/caddy/caddy.json"
+${extra}`;
+  const hitless = section(`ProxyArgs = ["caddy", "run", "--config", "/etc/caddy/caddy.json"]
+ProxyCheckCommand = ["caddy", "validate", "--config", "/etc/caddy/caddy.json"]
+ProxyReloadCommand = ["caddy", "reload", "--config", "/etc/caddy/caddy.json", "--force"]
+`);
+
+  it('takes its images, path and commands as given, with SIGTERM as the default stop signal', () => {
+    const cfg = parseCoreConfig(hitless);
+    expect(cfg.Extensions[0]).toMatchObject({
+      Name: 'edge',
+      ProxyKind: 'caddy',
+      Image: 'example/caddy-extension:1',
+      ProxyImage: 'example/proxy-caddy:1',
+      ProxyConfigPath: '/etc/caddy/caddy.json',
+      ProxyArgs: ['caddy', 'run', '--config', '/etc/caddy/caddy.json'],
+      ProxyCheckCommand: ['caddy', 'validate', '--config', '/etc/caddy/caddy.json'],
+      ProxyReloadCommand: ['caddy', 'reload', '--config', '/etc/caddy/caddy.json', '--force'],
+      ProxyStopSignal: 'SIGTERM',
+      HitlessServiceUpdate: true,
+    });
+    expect(cfg.IgnoredKeys).toEqual([]);
+  });
+
+  it('names everything a third-party section is missing', () => {
+    expect(errorOf('[Extensions.edge]\nProxyKind = "caddy"\n').message.split('\n').slice(1).map((l) => l.trim())).toEqual([
+      `Extensions.edge.Image: ${DEFAULT_EXTENSION_IMAGE} renders only nginx and haproxy; a caddy proxy needs the image of an extension that renders for it`,
+      'Extensions.edge.ProxyImage: required for proxy kind "caddy" (there is no default image)',
+      'Extensions.edge.ProxyConfigPath: required for proxy kind "caddy" (where the proxy reads its configuration)',
+      'Extensions.edge.ProxyArgs: required for proxy kind "caddy" with HitlessServiceUpdate (the command the proxy agent runs the proxy with)',
+      'Extensions.edge: set one of ProxyReloadCommand and ProxyReloadSignal for proxy kind "caddy" with HitlessServiceUpdate (how the proxy reloads in place)',
+    ]);
+    expect(errorOf(section('ProxyArgs = ["caddy", "run"]\nProxyReloadSignal = "SIGUSR1"\nProxyReloadCommand = ["caddy", "reload"]\n')).message).toContain(
+      'Extensions.edge.ProxyArgs: must name ProxyConfigPath (/etc/caddy/caddy.json); the proxy agent runs the proxy on its live copy of that file',
+    );
+    expect(errorOf(section('ProxyArgs = ["caddy", "run", "--config", "/etc/caddy/caddy.json"]\nProxyReloadSignal = "SIGUSR1"\nProxyReloadCommand = ["caddy", "reload"]\n')).message).toContain('set one of ProxyReloadCommand and ProxyReloadSignal');
+    expect(errorOf(section('ProxyReloadCommand = []\n')).message).toContain('Extensions.edge.ProxyReloadCommand: expected a command');
+    expect(errorOf(section('ProxyReloadSignal = "HUP"\n')).message).toContain('Extensions.edge.ProxyReloadSignal: expected a signal name');
+    expect(errorOf('[Extensions.edge]\nProxyKind = "Caddy 2"\n').message).toContain('Extensions.edge.ProxyKind: expected "nginx", "haproxy" or another lower-case kind name');
+  });
+
+  it('needs no run or reload command with rolling updates (the image runs the proxy, Swarm replaces it)', () => {
+    expect(parseCoreConfig(section('HitlessServiceUpdate = false\n')).Extensions[0]).toMatchObject({ ProxyKind: 'caddy', ProxyArgs: [], HitlessServiceUpdate: false });
+  });
+
+  it('reports the third-party keys as ignored on the built-in kinds', () => {
+    const cfg = parseCoreConfig('[Extensions.default]\nProxyReloadSignal = "SIGHUP"\nProxyCheckCommand = ["true"]\n');
+    expect(cfg.IgnoredKeys.map((i) => i.key)).toEqual(['Extensions.default.ProxyCheckCommand', 'Extensions.default.ProxyReloadSignal']);
+    expect(cfg.IgnoredKeys[0]?.reason).toMatch(/nginx proxy's check and reload are built in/);
+  });
+});

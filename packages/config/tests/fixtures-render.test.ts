@@ -50,6 +50,7 @@ it.each(cases)('%s [Extensions.%s] renders a configuration its proxy accepts', (
     ext.ProxyKind === 'haproxy'
       ? renderHaproxy(model, { ...ports, config: parseHaproxyConfig(ext.Config) }).files
       : renderNginx(model, { ...ports, config: parseNginxConfig(ext.Config) }).files;
-  const result = check(files, ext.ProxyKind);
+  expect(['nginx', 'haproxy']).toContain(ext.ProxyKind);
+  const result = check(files, ext.ProxyKind === 'haproxy' ? 'haproxy' : 'nginx');
   expect([result.ok, result.output]).toEqual([true, expect.any(String)]);
 });

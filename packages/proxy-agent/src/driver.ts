@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { catchesSignal, childProcesses } from './proc.js';
 
 /** What the proxy's own configuration check said. */
@@ -18,14 +18,23 @@ export interface ValidationResult {
  * (the renderers' split layout), and the proxy always runs from it.
  */
 export interface ProxyDriver {
-  /** `nginx` or `haproxy` (for logs). */
+  /** `nginx`, `haproxy` or a third-party kind such as `caddy` (for logs). */
   readonly kind: string;
   /** The main file's name inside a configuration directory: `nginx.conf` / `haproxy.cfg`. */
   readonly mainFile: string;
   /** Directories every configuration directory has, even when empty (`switchyard.d`). */
   readonly layoutDirs: readonly string[];
-  /** Sent to the proxy process to reload in place: SIGHUP (nginx) / SIGUSR2 (HAProxy master). */
+  /**
+   * Sent to the proxy process to reload in place: SIGHUP (nginx) / SIGUSR2 (HAProxy master). Unused
+   * when the driver has {@link reload}.
+   */
   readonly reloadSignal: NodeJS.Signals;
+  /**
+   * Reloads the proxy running from `liveDir` by a command (Caddy's `caddy reload`), for proxies that
+   * reload through an API instead of a signal. When present the agent runs it instead of sending
+   * {@link reloadSignal}; a result that is not `ok` fails the apply.
+   */
+  reload?(liveDir: string): Promise<ValidationResult>;
   /** The proxy's graceful stop: SIGQUIT (nginx) / SIGUSR1 (HAProxy soft stop). */
   readonly stopSignal: NodeJS.Signals;
   /** Runs the proxy's own check on the files in `dir`. Never rejects: a failure to run is `ok: false`. */
@@ -181,5 +190,58 @@ export function haproxyDriver(options: DriverOptions = {}): ProxyDriver {
     switched: async function (pid, before) {
       return (await this.workers(pid)).some((p) => !before.includes(p));
     },
+  };
+}
+
+/** How a third-party proxy reloads in place: a signal to the proxy process, or a command. */
+export type ReloadMethod = { signal: NodeJS.Signals } | { command: readonly string[] };
+
+/** Options of {@link commandDriver}: a proxy the agent knows only by its commands. */
+export interface CommandDriverOptions extends Pick<DriverOptions, 'validateTimeoutMs' | 'run'> {
+  /** The proxy kind, for logs (`caddy`). */
+  kind: string;
+  /**
+   * The absolute path the commands name: where Docker mounts the main file (`ProxyConfigPath`). In
+   * every argument it is replaced with the file being checked or served, and its base name is the
+   * main file's name in each configuration directory.
+   */
+  configPath: string;
+  /** Runs the proxy in the foreground (`ProxyArgs`), e.g. `caddy run --config /etc/caddy/caddy.json`. */
+  start: readonly string[];
+  /** The proxy's own check (`ProxyCheckCommand`); absent: every configuration is accepted as it is. */
+  check?: readonly string[];
+  /** `ProxyReloadSignal` or `ProxyReloadCommand`. */
+  reload: ReloadMethod;
+  /** The proxy's graceful stop (`ProxyStopSignal`). */
+  stopSignal: NodeJS.Signals;
+  /** Where `/proc` is (default `/proc`). */
+  procRoot?: string;
+}
+
+/**
+ * A driver for a proxy Switchyard has no built-in knowledge of, from the commands its extension's
+ * `[Extensions.<name>]` section gives: run, check and reload. The path Docker mounts the config at
+ * stands for the configuration in each command; the agent substitutes the candidate directory's file
+ * for the check and the live file for run and reload. It cannot see the proxy's workers, so a reload
+ * counts as switched once the signal is delivered or the command exits 0.
+ */
+export function commandDriver(options: CommandDriverOptions): ProxyDriver {
+  const mainFile = basename(options.configPath);
+  const at = (argv: readonly string[], dir: string): string[] => argv.map((a) => a.split(options.configPath).join(join(dir, mainFile)));
+  const signal = 'signal' in options.reload ? options.reload.signal : undefined;
+  const reloadCommand = 'command' in options.reload ? options.reload.command : undefined;
+  return {
+    kind: options.kind,
+    mainFile,
+    layoutDirs: [],
+    reloadSignal: signal ?? 'SIGHUP',
+    stopSignal: options.stopSignal,
+    validate: async (dir) => (options.check ? checker(at(options.check, dir), options) : { ok: true, output: '' }),
+    command: (liveDir) => at(options.start, liveDir),
+    ...(reloadCommand ? { reload: (liveDir: string) => checker(at(reloadCommand, liveDir), options) } : {}),
+    ready: async (pid) => (signal ? readyFor(pid, signal, options.procRoot) : true),
+    draining: async () => 0,
+    workers: async () => [],
+    switched: async () => true,
   };
 }

@@ -2,11 +2,14 @@ export { runProxyAgent, DEFAULT_RECONNECT_BACKOFF, type ProxyAgentOptions, type 
 export {
   nginxDriver,
   haproxyDriver,
+  commandDriver,
   runCommand,
   trimOutput,
   MAX_OUTPUT_CHARS,
   type ProxyDriver,
   type DriverOptions,
+  type CommandDriverOptions,
+  type ReloadMethod,
   type ValidationResult,
   type CommandRunner,
 } from './driver.js';

@@ -263,6 +263,38 @@ describe('applying', () => {
   });
 });
 
+describe('a driver that reloads by a command (third-party proxies)', () => {
+  it('runs the reload command on the live directory instead of signalling, and reports a failed reload FAILED', async () => {
+    const core = new FakeCore();
+    core.push(bundle(1, 'v1\n'));
+    const reloads: string[] = [];
+    const base = fakeDriver();
+    const driver = {
+      ...base,
+      reload: async (liveDir: string) => {
+        const text = readFileSync(join(liveDir, 'proxy.conf'), 'utf8');
+        reloads.push(text);
+        return text.includes('NO-RELOAD') ? { ok: false, output: 'admin endpoint refused the load' } : { ok: true, output: '' };
+      },
+    };
+    const h = start(core, { driver });
+    await started(h);
+    await until(applied(h, 1), 2000, 'APPLIED v1');
+    core.push(bundle(2, 'v2\n'));
+    await until(applied(h, 2), 2000, 'APPLIED v2');
+    expect(reloads).toEqual(['v2\n']);
+    expect(h.child().signals).toEqual([]);
+    core.push(bundle(3, 'v3 NO-RELOAD\n'));
+    await until(() => core.reports.some((r) => r.modelVersion === 3), 2000, 'report for v3');
+    expect(core.reports.find((r) => r.modelVersion === 3)).toMatchObject({ result: ApplyResult.APPLY_RESULT_FAILED, error: 'admin endpoint refused the load' });
+    // The next configuration reloads again.
+    core.push(bundle(4, 'v4\n'));
+    await until(applied(h, 4), 2000, 'APPLIED v4');
+    expect(reloads).toEqual(['v2\n', 'v3 NO-RELOAD\n', 'v4\n']);
+    expect(await stop(h)).toBe(0);
+  });
+});
+
 describe('supervision', () => {
   it('exits with the proxy code when the proxy exits on its own, and stops following core', async () => {
     const core = new FakeCore();

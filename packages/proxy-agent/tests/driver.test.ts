@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backoffDelay } from '@switchyard/duration';
-import { runCommand, DEFAULT_RECONNECT_BACKOFF, MAX_OUTPUT_CHARS, catchesSignal, childProcesses, exitCodeOf, haproxyDriver, nginxDriver, trimOutput, type CommandRunner } from '../src/index.js';
+import { runCommand, DEFAULT_RECONNECT_BACKOFF, MAX_OUTPUT_CHARS, catchesSignal, childProcesses, commandDriver, exitCodeOf, haproxyDriver, nginxDriver, trimOutput, type CommandRunner } from '../src/index.js';
 
 const recorder = (code: number, output = ''): { run: CommandRunner; calls: (readonly string[])[] } => {
   const calls: (readonly string[])[] = [];
@@ -26,6 +26,40 @@ describe('drivers', () => {
     expect(calls).toEqual([['haproxy', '-c', '-f', '/x/gen-2/haproxy.cfg', '-f', '/x/gen-2/switchyard.d']]);
     expect(d.command('/live')).toEqual(['haproxy', '-W', '-db', '-f', '/live/haproxy.cfg', '-f', '/live/switchyard.d']);
     expect([d.mainFile, d.reloadSignal, d.stopSignal]).toEqual(['haproxy.cfg', 'SIGUSR2', 'SIGUSR1']);
+  });
+
+  it('a command driver substitutes the mounted path in run, check and reload, and reloads by command', async () => {
+    const { run, calls } = recorder(0);
+    const d = commandDriver({
+      kind: 'caddy',
+      configPath: '/etc/caddy/caddy.json',
+      start: ['caddy', 'run', '--config', '/etc/caddy/caddy.json'],
+      check: ['caddy', 'validate', '--config=/etc/caddy/caddy.json'],
+      reload: { command: ['caddy', 'reload', '--config', '/etc/caddy/caddy.json', '--force'] },
+      stopSignal: 'SIGTERM',
+      run,
+    });
+    expect([d.kind, d.mainFile, d.layoutDirs, d.stopSignal]).toEqual(['caddy', 'caddy.json', [], 'SIGTERM']);
+    expect(d.command('/run/switchyard/live')).toEqual(['caddy', 'run', '--config', '/run/switchyard/live/caddy.json']);
+    expect(await d.validate('/run/switchyard/gen-3')).toEqual({ ok: true, output: '' });
+    expect(await d.reload?.('/run/switchyard/live')).toEqual({ ok: true, output: '' });
+    expect(calls).toEqual([
+      ['caddy', 'validate', '--config=/run/switchyard/gen-3/caddy.json'],
+      ['caddy', 'reload', '--config', '/run/switchyard/live/caddy.json', '--force'],
+    ]);
+    expect(await d.ready(1)).toBe(true);
+    expect(await d.switched(1, [])).toBe(true);
+  });
+
+  it('a command driver without a check accepts every configuration; a failed reload command carries its output', async () => {
+    const { run, calls } = recorder(1, 'Error: sending configuration to instance: connection refused\n');
+    const d = commandDriver({ kind: 'other', configPath: '/etc/p.conf', start: ['p', '/etc/p.conf'], reload: { command: ['p', '-r', '/etc/p.conf'] }, stopSignal: 'SIGTERM', run });
+    expect(await d.validate('/x')).toEqual({ ok: true, output: '' });
+    expect(await d.reload?.('/live')).toEqual({ ok: false, output: 'Error: sending configuration to instance: connection refused' });
+    expect(calls).toEqual([['p', '-r', '/live/p.conf']]);
+    const bySignal = commandDriver({ kind: 'other', configPath: '/etc/p.conf', start: ['p'], reload: { signal: 'SIGUSR1' }, stopSignal: 'SIGTERM', run });
+    expect(bySignal.reload).toBeUndefined();
+    expect(bySignal.reloadSignal).toBe('SIGUSR1');
   });
 
   it('haproxy: a refusal keeps the alerts and drops the version banner', async () => {
