@@ -2,10 +2,10 @@
 # Switchyard's one setup script (used by `npm run demo`, `npm test` and .ci/run). Idempotent: on a
 # machine that is already set up it only checks and prints one line per step.
 #
-#   1. apt-installs what is missing: docker.io nginx-light libnginx-mod-stream haproxy openssl
+#   1. apt-installs what is missing: docker.io nginx-light libnginx-mod-stream haproxy caddy openssl
 #      mmdebstrap busybox-static wrk (`apt-get update` once, only when something is missing)
 #   2. creates the `nginx` system user if missing
-#   3. stops a host nginx/haproxy that a package install started (ports 80/443 must stay free)
+#   3. stops a host nginx/haproxy/caddy that a package install started (ports 80/443 must stay free)
 #   4. starts dockerd in the background when `docker info` fails (log: /var/log/dockerd.log)
 #   5. `docker swarm init --advertise-addr 127.0.0.1` when the engine is not in a swarm
 #   6. `npm ci` when node_modules is missing or older than package-lock.json
@@ -44,7 +44,7 @@ fi
 as_root() { "${SUDO[@]}" "$@"; }
 
 # --- 1. packages --------------------------------------------------------------------------------------
-PACKAGES=(docker.io nginx-light libnginx-mod-stream haproxy openssl mmdebstrap busybox-static wrk)
+PACKAGES=(docker.io nginx-light libnginx-mod-stream haproxy caddy openssl mmdebstrap busybox-static wrk)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
@@ -53,7 +53,7 @@ if [ "${#missing[@]}" -eq 0 ]; then
   say "packages: all present (${PACKAGES[*]})"
 else
   say "packages: installing ${missing[*]}"
-  # Keep package scripts from starting nginx/haproxy/docker: we start what we need ourselves.
+  # Keep package scripts from starting nginx/haproxy/caddy/docker: we start what we need ourselves.
   POLICY=/usr/sbin/policy-rc.d
   policy_added=0
   if [ ! -e "$POLICY" ]; then
@@ -83,7 +83,7 @@ else
   say "user nginx: created"
 fi
 
-# --- 3. no host nginx/haproxy on 80/443 ---------------------------------------------------------------
+# --- 3. no host nginx/haproxy/caddy on 80/443 ---------------------------------------------------------
 # Only daemons started from the host's packages are stopped (found by their pid files), never the
 # nginx/haproxy processes inside containers.
 for svc in nginx haproxy; do
@@ -106,6 +106,34 @@ for svc in nginx haproxy; do
     say "host $svc: not running"
   fi
 done
+
+# Debian's caddy package enables a systemd service running /etc/caddy/Caddyfile, which listens on
+# :80, and has no pid file or init script. Only that caddy is stopped: one whose command line names
+# the package's Caddyfile, in this mount namespace (caddy in a container, e.g. switchyard/proxy-caddy,
+# has its own; the tests' caddy runs other files).
+MY_MNT="$(readlink /proc/self/ns/mnt)"
+host_caddy_pids() {
+  local pid
+  for pid in $(pgrep -x caddy || true); do
+    [ "$(as_root readlink "/proc/$pid/ns/mnt" 2>/dev/null || true)" = "$MY_MNT" ] || continue
+    if as_root cat "/proc/$pid/cmdline" 2>/dev/null | tr '\0' ' ' | grep -q -- '--config /etc/caddy/Caddyfile'; then echo "$pid"; fi
+  done
+}
+caddy_unit=0
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ] &&
+  { systemctl is-enabled --quiet caddy 2>/dev/null || systemctl is-active --quiet caddy 2>/dev/null; }; then
+  as_root systemctl disable --now caddy >/dev/null 2>&1 || true
+  caddy_unit=1
+fi
+pids="$(host_caddy_pids)"
+if [ -n "$pids" ]; then
+  # shellcheck disable=SC2086 # one pid per word
+  as_root kill -TERM $pids 2>/dev/null || true
+  for _ in $(seq 1 50); do [ -n "$(host_caddy_pids)" ] || break; sleep 0.1; done
+  left="$(host_caddy_pids)"
+  [ -z "$left" ] || die "host caddy (pid $(echo $left)) is still running; stop it so port 80 stays free"
+fi
+if [ -n "$pids" ] || [ "$caddy_unit" = 1 ]; then say "host caddy: stopped"; else say "host caddy: not running"; fi
 
 # --- 4. dockerd ---------------------------------------------------------------------------------------
 if docker info >/dev/null 2>&1; then
