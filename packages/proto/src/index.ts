@@ -55,6 +55,18 @@ export {
 } from './gen/switchyard/v1/extension.js';
 export { configChecksum } from './checksum.js';
 export type { Renderer, RendererOptions, RenderedFiles, ParsedRendererConfig, RendererConfigIssue, RendererIgnoredKey } from './renderer.js';
+export {
+  DEFAULT_MAX_FILE_BYTES,
+  MIN_MAX_FILE_BYTES,
+  resolveMaxFileBytes,
+  byteLength,
+  packChunks,
+  partNumber,
+  oversizedFiles,
+  configParserOf,
+  splitConfigTable,
+  type RendererConfigErrorShape,
+} from './renderer-support.js';
 // The gRPC client (connectExtensionClient, credentials) is at '@switchyard/proto/client', so that
 // importing the contract's types loads no gRPC code.
 export { identityUri, parseIdentityUri, identityFromSubjectAltName, describeIdentity, IDENTITY_URI_PREFIX, ROLES, type Identity, type Role } from './identity.js';
