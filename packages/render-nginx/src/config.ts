@@ -1,5 +1,6 @@
-import { createSecureContext } from 'node:tls';
 import { durationMs } from '@switchyard/duration';
+import { cipherListProblem, isSafeCipherList } from '@switchyard/labels/safe-tls';
+import { splitConfigTable, type RendererConfigIssue, type RendererIgnoredKey } from '@switchyard/proto';
 import { z } from 'zod';
 import { formatRawArguments, isSafeAbsolutePath, parseRawDirectives } from './escape.js';
 
@@ -24,7 +25,6 @@ const SIZE_RE = /^([0-9]{1,9})([kKmMgG]?)$/;
 const SIZE_UNIT: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 const BUFFERS_RE = /^([0-9]{1,4}) ([0-9]{1,9}[kKmM]?)$/;
 const USER_RE = /^[a-z_][a-z0-9_-]{0,31}(?: [a-z_][a-z0-9_-]{0,31})?$/;
-const CIPHERS_RE = /^[A-Za-z0-9!:+@._=-]{1,2048}$/;
 /** Protocol names nginx's `ssl_protocols` knows. */
 export const NGINX_SSL_PROTOCOLS = ['SSLv2', 'SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
@@ -57,21 +57,8 @@ function sizeBytes(value: string): number | undefined {
   return m ? Number(m[1]) * (SIZE_UNIT[(m[2] ?? '').toLowerCase()] ?? Number.NaN) : undefined;
 }
 
-/**
- * Why OpenSSL (the library nginx and HAProxy link, checked through Node's own OpenSSL) refuses a cipher
- * list, or `undefined` when it selects at least one cipher. TLS 1.3 suite names (`TLS_…`) are not part of
- * a cipher list: a list of only those is refused. Never throws.
- */
-export function cipherListProblem(value: string): string | undefined {
-  const legacy = value.split(':').filter((c) => c !== '' && !c.startsWith('TLS_'));
-  if (legacy.length === 0) return 'selects no TLS 1.2 cipher (TLS 1.3 suites "TLS_..." are not set by this key)';
-  try {
-    createSecureContext({ ciphers: legacy.join(':') });
-    return undefined;
-  } catch {
-    return 'selects no cipher OpenSSL knows (e.g. "HIGH:!aNULL:!MD5")';
-  }
-}
+// Why OpenSSL refuses a cipher list: the one rule of `@switchyard/labels/safe-tls`, re-exported (public API).
+export { cipherListProblem };
 
 /**
  * Milliseconds of an nginx time written with a unit (`ms`, `s`, `m`, `h`, `d`), such as `500ms` or `1s`;
@@ -322,9 +309,9 @@ export const nginxConfigSchema = z.strictObject({
     .default(NGINX_CONFIG_DEFAULTS.WorkerShutdownTimeout),
   SSLCiphers: z
     .string()
-    .regex(CIPHERS_RE, { message: 'must be an OpenSSL cipher list (letters, digits and "!:+@._=-")' })
+    .refine((v) => v !== '' && isSafeCipherList(v), { message: 'must be an OpenSSL cipher list (letters, digits and "!:+@._=-", at most 2048)' })
     .superRefine((v, ctx) => {
-      const problem = CIPHERS_RE.test(v) ? cipherListProblem(v) : undefined;
+      const problem = v !== '' && isSafeCipherList(v) ? cipherListProblem(v) : undefined;
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `must be an OpenSSL cipher list: ${JSON.stringify(v)} ${problem}` });
     })
     .default(NGINX_CONFIG_DEFAULTS.SSLCiphers),
@@ -381,12 +368,11 @@ export type NginxConfig = z.output<typeof nginxConfigSchema>;
 /** Names of the keys of {@link NginxConfig}. */
 export type NginxConfigKey = keyof NginxConfig;
 
-/** One problem found in an nginx extension configuration. */
-export interface NginxConfigIssue {
-  /** The PascalCase key concerned (for an unknown key, the unknown key itself). */
-  key: string;
-  message: string;
-}
+/**
+ * One problem found in an nginx extension configuration: the PascalCase key concerned (for an unknown
+ * key, the unknown key itself) and what is wrong. The renderer contract's issue.
+ */
+export type NginxConfigIssue = RendererConfigIssue;
 
 /** Thrown by {@link parseNginxConfig} when the configuration table is invalid. */
 export class NginxConfigError extends Error {
@@ -417,11 +403,8 @@ export function collectConfigIssues(error: z.ZodError): NginxConfigIssue[] {
   return issues.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-/** A key of a configuration table that Switchyard accepts but does not use, and why. */
-export interface IgnoredConfigKey {
-  key: string;
-  reason: string;
-}
+/** A key of a configuration table that Switchyard accepts but does not use, and why (the renderer contract's). */
+export type IgnoredConfigKey = RendererIgnoredKey;
 
 /**
  * Keys Interlock documents (or writes in its default configuration) that an nginx extension accepts and
@@ -446,19 +429,10 @@ export const NGINX_IGNORED_KEYS: Readonly<Record<string, string>> = Object.freez
  * @throws {NginxConfigError} when a value is invalid or a key is unknown; the message names each bad key.
  */
 export function inspectNginxConfig(raw: unknown): { config: NginxConfig; ignored: IgnoredConfigKey[] } {
-  const table = raw ?? {};
-  const known: Record<string, unknown> = {};
-  const ignored: IgnoredConfigKey[] = [];
-  if (typeof table === 'object' && !Array.isArray(table)) {
-    for (const [key, value] of Object.entries(canonicalKeys(table as Record<string, unknown>))) {
-      const reason = NGINX_IGNORED_KEYS[key];
-      if (reason !== undefined) ignored.push({ key, reason });
-      else known[key] = value;
-    }
-  }
-  const result = nginxConfigSchema.safeParse(typeof table === 'object' && !Array.isArray(table) ? known : table);
+  const { known, ignored } = splitConfigTable(raw ?? {}, Object.keys(nginxConfigSchema.shape), NGINX_IGNORED_KEYS);
+  const result = nginxConfigSchema.safeParse(known);
   if (!result.success) throw new NginxConfigError(collectConfigIssues(result.error), { cause: result.error });
-  return { config: result.data, ignored: ignored.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) };
+  return { config: result.data, ignored };
 }
 
 /**
@@ -470,19 +444,4 @@ export function inspectNginxConfig(raw: unknown): { config: NginxConfig; ignored
  */
 export function parseNginxConfig(raw: unknown): NginxConfig {
   return inspectNginxConfig(raw).config;
-}
-
-/**
- * `raw` with its keys spelled as this table's keys when they differ only in case (`RlimitNoFile` →
- * `RLimitNoFile`): Interlock's Go TOML decoder matches keys case-insensitively, and its own docs rely on it.
- */
-function canonicalKeys(raw: Record<string, unknown>): Record<string, unknown> {
-  const names = new Map([...Object.keys(nginxConfigSchema.shape), ...Object.keys(NGINX_IGNORED_KEYS)].map((k) => [k.toLowerCase(), k]));
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    const canonical = names.get(key.toLowerCase());
-    const name = canonical !== undefined && !(canonical !== key && canonical in raw) ? canonical : key;
-    out[name] = value;
-  }
-  return out;
 }

@@ -1,5 +1,5 @@
 import Handlebars from 'handlebars';
-import { Severity, type ProxyModel, type RenderedFile } from '@switchyard/proto';
+import { byteLength, oversizedFiles, packChunks, partNumber, type ProxyModel, type RenderedFile } from '@switchyard/proto';
 import { NGINX_CONF_TEMPLATE, NGINX_PART_TEMPLATE } from './templates/nginx-conf.js';
 import type { NginxRenderOptions, RenderResult } from './types.js';
 import { buildNginxView, type NginxView, type ServerView, type UpstreamView } from './view-model.js';
@@ -40,10 +40,6 @@ function partTemplate(): Handlebars.TemplateDelegate<PartView> {
   return compiledPart;
 }
 
-function byteLength(text: string): number {
-  return Buffer.byteLength(text, 'utf8');
-}
-
 type Block = { upstream: UpstreamView } | { server: ServerView };
 
 /**
@@ -80,39 +76,12 @@ export function renderNginx(model: ProxyModel, options: NginxRenderOptions = {})
   // Each block is rendered once; a part is its header followed by its blocks' text, in order
   // (the part template prints exactly that), so splitting costs one extra pass, not two.
   const header = part(PART_HEADER, []);
-  const budget = maxFileBytes - byteLength(header);
-  const chunks: string[][] = [];
-  let current: string[] = [];
-  let used = 0;
-  for (const block of blocks) {
-    const text = part([], [block]);
-    const size = byteLength(text);
-    if (current.length > 0 && used + size > budget) {
-      chunks.push(current);
-      current = [];
-      used = 0;
-    }
-    current.push(text);
-    used += size;
-  }
-  if (current.length > 0) chunks.push(current);
+  const texts = blocks.map((block) => part([], [block]));
+  const chunks = packChunks(texts, byteLength, maxFileBytes - byteLength(header));
 
   const files: RenderedFile[] = [
     { path: NGINX_CONF_PATH, content: main },
-    ...chunks.map((chunk, i) => ({ path: `${NGINX_SPLIT_DIR}/part-${String(i + 1).padStart(3, '0')}.conf`, content: header + chunk.join('') })),
+    ...chunks.map((chunk, i) => ({ path: `${NGINX_SPLIT_DIR}/part-${partNumber(i)}.conf`, content: header + chunk.join('') })),
   ];
-  const all = [...diagnostics];
-  for (const file of files) {
-    const size = byteLength(file.content);
-    if (size > maxFileBytes) {
-      all.push({
-        service: '',
-        label: '',
-        code: 'file-too-large',
-        message: `${file.path} is ${size} bytes, more than maxFileBytes (${maxFileBytes}): one block is too large to split further`,
-        severity: Severity.SEVERITY_ERROR,
-      });
-    }
-  }
-  return { files, diagnostics: all };
+  return { files, diagnostics: [...diagnostics, ...oversizedFiles(files, maxFileBytes, 'one block is too large to split further')] };
 }

@@ -1,25 +1,11 @@
-import { ProxyKind, type ParsedRendererConfig, type Renderer } from '@switchyard/proto';
+import { ProxyKind, configParserOf, type Renderer } from '@switchyard/proto';
 import { NginxConfigError, inspectNginxConfig, type NginxConfig } from './config.js';
 import { NGINX_CONF_PATH, renderNginx } from './render.js';
 
 /**
- * Parses an nginx extension's `Config` table as {@link inspectNginxConfig} does, returning the
- * problems instead of throwing {@link NginxConfigError}.
- */
-function parseConfig(table: unknown): ParsedRendererConfig<NginxConfig> {
-  try {
-    const { config, ignored } = inspectNginxConfig(table);
-    return { ok: true, config, ignored };
-  } catch (err) {
-    if (err instanceof NginxConfigError) return { ok: false, code: err.code, message: err.message, issues: err.issues };
-    throw err;
-  }
-}
-
-/**
  * The nginx renderer behind the extension SDK's `Renderer` contract (`@switchyard/proto`):
- * kind `nginx`, main file `nginx.conf`, `parseConfig` = {@link inspectNginxConfig} without throwing,
- * `render` = {@link renderNginx} with the parsed config.
+ * kind `nginx`, main file `nginx.conf`, `parseConfig` = {@link inspectNginxConfig} returning the issues
+ * of a {@link NginxConfigError} instead of throwing it, `render` = {@link renderNginx} with the parsed config.
  *
  * @example
  * const parsed = renderer.parseConfig({ WorkerProcesses: 2 });
@@ -29,6 +15,6 @@ export const renderer: Renderer<NginxConfig> = Object.freeze<Renderer<NginxConfi
   kind: 'nginx',
   proxyKind: ProxyKind.PROXY_KIND_NGINX,
   mainFile: NGINX_CONF_PATH,
-  parseConfig,
+  parseConfig: configParserOf(inspectNginxConfig, NginxConfigError),
   render: (model, config, options = {}) => renderNginx(model, { ...options, config }),
 });

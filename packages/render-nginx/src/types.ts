@@ -1,4 +1,4 @@
-import type { Diagnostic, RenderedFile, RendererOptions } from '@switchyard/proto';
+import { DEFAULT_MAX_FILE_BYTES, MIN_MAX_FILE_BYTES, type RenderedFiles, type RendererOptions } from '@switchyard/proto';
 import type { NginxConfig } from './config.js';
 
 /** Options of {@link renderNginx}. Every field is optional. */
@@ -19,13 +19,8 @@ export interface NginxRenderOptions extends RendererOptions {
   maxFileBytes?: number;
 }
 
-/** Default of {@link NginxRenderOptions.maxFileBytes}: comfortably below Docker's 500 KiB config limit. */
-export const DEFAULT_MAX_FILE_BYTES = 400_000;
-/** Smallest accepted {@link NginxRenderOptions.maxFileBytes}. */
-export const MIN_MAX_FILE_BYTES = 1024;
+// Default and smallest accepted maxFileBytes: the renderer contract's (`@switchyard/proto`), re-exported.
+export { DEFAULT_MAX_FILE_BYTES, MIN_MAX_FILE_BYTES };
 
 /** What a renderer returns: the files (files[0] is the main one) and what was wrong with the input. */
-export interface RenderResult {
-  files: RenderedFile[];
-  diagnostics: Diagnostic[];
-}
+export type RenderResult = RenderedFiles;

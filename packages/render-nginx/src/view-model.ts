@@ -1,4 +1,4 @@
-import { BackendMode, Severity, type Diagnostic, type HttpHost, type ProxyModel, type Upstream } from '@switchyard/proto';
+import { BackendMode, Severity, resolveMaxFileBytes, type Diagnostic, type HttpHost, type ProxyModel, type Upstream } from '@switchyard/proto';
 import { NGINX_CONFIG_DEFAULTS, NGINX_IGNORED_KEYS, collectConfigIssues, nginxConfigSchema, nginxTimeMs, type NginxConfig } from './config.js';
 import {
   escapeRegex,
@@ -15,7 +15,7 @@ import {
   parseRawDirectives,
   quote,
 } from './escape.js';
-import { DEFAULT_MAX_FILE_BYTES, MIN_MAX_FILE_BYTES, type NginxRenderOptions } from './types.js';
+import type { NginxRenderOptions } from './types.js';
 import { LabelKey } from '@switchyard/labels/registry';
 
 /** Value of the `x-server-info` response header. */
@@ -281,12 +281,8 @@ export function buildNginxView(
   options: NginxRenderOptions = {},
 ): { view: NginxView; diagnostics: Diagnostic[]; maxFileBytes: number } {
   const diags = new Diagnostics();
-  let maxFileBytes = DEFAULT_MAX_FILE_BYTES;
-  if (options.maxFileBytes !== undefined) {
-    const v = options.maxFileBytes;
-    if ((Number.isInteger(v) || v === Number.POSITIVE_INFINITY) && v >= MIN_MAX_FILE_BYTES) maxFileBytes = v;
-    else diags.error('', '', 'invalid-option', `maxFileBytes ${show(String(v))} is not an integer of at least ${MIN_MAX_FILE_BYTES}; using ${DEFAULT_MAX_FILE_BYTES}`);
-  }
+  const { maxFileBytes, problem: maxFileBytesProblem } = resolveMaxFileBytes(options.maxFileBytes);
+  if (maxFileBytesProblem !== undefined) diags.error('', '', 'invalid-option', maxFileBytesProblem);
   const config = resolveConfig(options.config, diags);
   const httpPort = validPort(options.httpPort, 80, 'httpPort', diags);
   const httpsPort = validPort(options.httpsPort, 443, 'httpsPort', diags);

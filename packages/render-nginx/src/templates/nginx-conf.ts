@@ -38,8 +38,11 @@ const LOCATION_BLOCK = `        location {{match}} {
         }
 `;
 
-/** `upstream` blocks of the `http` context (`{{#each upstreams}}`), each preceded by a blank line. */
-const HTTP_UPSTREAM_BLOCKS = `{{#each upstreams}}
+/**
+ * `upstream` blocks (`{{#each upstreams}}`) of the `http` and `stream` contexts, each preceded by a blank
+ * line. Stream upstreams have no `zone` or `keepalive` (the view model sets them to false).
+ */
+const UPSTREAM_BLOCKS = `{{#each upstreams}}
 
     upstream {{name}} {
 {{#if zone}}
@@ -84,6 +87,19 @@ const HOST_SERVER_BLOCKS = `{{#each servers}}
 ${LOCATION_BLOCK}{{/each}}
 {{/if}}
     }
+{{/each}}
+`;
+
+/**
+ * The operator's raw directives of `key` (`HTTPOptions`, `TCPOptions`) in a block context
+ * (`{{#each options}}`): when there are any, a blank line and a `# <key>` comment, then one per line.
+ */
+const optionLines = (key: string): string => `{{#if options.length}}
+
+    # ${key}
+{{/if}}
+{{#each options}}
+    {{this}}
 {{/each}}
 `;
 
@@ -172,14 +188,7 @@ http {
         {{pattern}} $1;
     }
 {{/each}}
-{{#if options.length}}
-
-    # HTTPOptions
-{{/if}}
-{{#each options}}
-    {{this}}
-{{/each}}
-${HTTP_UPSTREAM_BLOCKS}{{#if include}}
+${optionLines('HTTPOptions')}${UPSTREAM_BLOCKS}{{#if include}}
 
     # Upstreams and virtual hosts: in {{include}} (split: too large for one file).
     include {{include}};
@@ -228,14 +237,7 @@ ${HOST_SERVER_BLOCKS}{{/with}}
 
 stream {
     map_hash_bucket_size {{mapHashBucketSize}};
-{{#if options.length}}
-
-    # TCPOptions
-{{/if}}
-{{#each options}}
-    {{this}}
-{{/each}}
-
+${optionLines('TCPOptions')}
     map $ssl_preread_server_name $switchyard_sni_upstream {
         hostnames;
         default {{terminateUpstream}};
@@ -247,18 +249,7 @@ stream {
     upstream {{terminateUpstream}} {
         server unix:{{tlsSocket}};
     }
-{{#each upstreams}}
-
-    upstream {{name}} {
-{{#if balance}}
-        {{balance}};
-{{/if}}
-{{#each servers}}
-        server {{this}};
-{{/each}}
-    }
-{{/each}}
-
+${UPSTREAM_BLOCKS}
     server {
         listen {{listen}};
         ssl_preread on;
@@ -279,4 +270,4 @@ stream {
 export const NGINX_PART_TEMPLATE = `{{#each header}}
 # {{this}}
 {{/each}}
-${HTTP_UPSTREAM_BLOCKS}${HOST_SERVER_BLOCKS}`;
+${UPSTREAM_BLOCKS}${HOST_SERVER_BLOCKS}`;
