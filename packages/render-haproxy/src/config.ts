@@ -2,8 +2,11 @@
  * Interlock's `[Extensions.<name>.Config]` table for the HAProxy extension: schema, defaults and parser.
  */
 import { durationMs } from '@switchyard/duration';
+import { isSafeAbsolutePath } from '@switchyard/labels/safe';
+import { cipherListProblem, isSafeCipherList } from '@switchyard/labels/safe-tls';
+import { splitConfigTable, type RendererConfigIssue, type RendererIgnoredKey } from '@switchyard/proto';
 import { z } from 'zod';
-import { cipherListProblem, isSafeAbsolutePath, optionLineProblem, sslBindOptionsProblem } from './safe.js';
+import { optionLineProblem, sslBindOptionsProblem } from './safe.js';
 
 /** Protocol names `SSLProtocols` takes for HAProxy (SSLv3 is gone from the OpenSSL builds HAProxy links). */
 export const HAPROXY_SSL_PROTOCOLS = ['TLSv1', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
@@ -116,10 +119,9 @@ export const haproxyConfigSchema = z.strictObject({
   SSLVerify: z.enum(['none', 'required']).optional(),
   SSLCiphers: z
     .string()
-    .regex(/^[A-Za-z0-9!+:@_.=-]*$/, 'must be an OpenSSL cipher list (letters, digits and "!+:@_.=-")')
-    .max(2048)
+    .refine(isSafeCipherList, 'must be an OpenSSL cipher list (letters, digits and "!:+@._=-", at most 2048)')
     .superRefine((v, ctx) => {
-      const problem = v === '' || !/^[A-Za-z0-9!+:@_.=-]*$/.test(v) ? undefined : cipherListProblem(v);
+      const problem = v === '' || !isSafeCipherList(v) ? undefined : cipherListProblem(v);
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `must be an OpenSSL cipher list: ${JSON.stringify(v)} ${problem}` });
     })
     .optional(),
@@ -213,12 +215,11 @@ export const HAPROXY_CONFIG_DEFAULTS: Readonly<HaproxyConfig> = Object.freeze({
   HideInfoHeaders: false,
 });
 
-/** One problem found in a HAProxy `Config` table. */
-export interface HaproxyConfigIssue {
-  /** Config key concerned (e.g. `MaxConnections`; `GlobalOptions[2]` for a list entry). */
-  key: string;
-  message: string;
-}
+/**
+ * One problem found in a HAProxy `Config` table: the key concerned (e.g. `MaxConnections`;
+ * `GlobalOptions[2]` for a list entry) and what is wrong. The renderer contract's issue.
+ */
+export type HaproxyConfigIssue = RendererConfigIssue;
 
 /** Thrown by {@link parseHaproxyConfig} when the table is invalid. */
 export class HaproxyConfigError extends Error {
@@ -260,11 +261,8 @@ function crossCheck(c: HaproxyConfig): HaproxyConfigIssue[] {
   return [];
 }
 
-/** A key of a configuration table that Switchyard accepts but does not use, and why. */
-export interface IgnoredConfigKey {
-  key: string;
-  reason: string;
-}
+/** A key of a configuration table that Switchyard accepts but does not use, and why (the renderer contract's). */
+export type IgnoredConfigKey = RendererIgnoredKey;
 
 const NGINX_ONLY = 'an nginx option; HAProxy does not use it';
 
@@ -311,16 +309,9 @@ export function parseHaproxyConfig(raw: unknown): HaproxyConfig {
   return inspectHaproxyConfig(raw).config;
 }
 
+/** The table's keys spelled as Interlock reads them, with {@link HAPROXY_IGNORED_KEYS} set aside. */
 function splitIgnored(raw: unknown): { known: unknown; ignored: IgnoredConfigKey[] } {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { known: raw, ignored: [] };
-  const known: Record<string, unknown> = {};
-  const ignored: IgnoredConfigKey[] = [];
-  for (const [key, value] of Object.entries(canonicalKeys(raw as Record<string, unknown>))) {
-    const reason = HAPROXY_IGNORED_KEYS[key];
-    if (reason !== undefined) ignored.push({ key, reason });
-    else known[key] = value;
-  }
-  return { known, ignored: ignored.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) };
+  return splitConfigTable(raw, Object.keys(haproxyConfigSchema.shape), HAPROXY_IGNORED_KEYS);
 }
 
 function mergeConfig(partial: z.infer<typeof haproxyConfigSchema>): HaproxyConfig {
@@ -374,19 +365,4 @@ export function sslVersionRange(protocols: string): { min?: string; max?: string
     .filter((i) => i >= 0);
   if (idx.length === 0) return {};
   return { min: order[Math.min(...idx)], max: order[Math.max(...idx)] };
-}
-
-/**
- * `raw` with its keys spelled as this table's keys when they differ only in case (`RlimitNoFile` →
- * `RLimitNoFile`): Interlock's Go TOML decoder matches keys case-insensitively, and its own docs rely on it.
- */
-function canonicalKeys(raw: Record<string, unknown>): Record<string, unknown> {
-  const names = new Map([...Object.keys(haproxyConfigSchema.shape), ...Object.keys(HAPROXY_IGNORED_KEYS)].map((k) => [k.toLowerCase(), k]));
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    const canonical = names.get(key.toLowerCase());
-    const name = canonical !== undefined && !(canonical !== key && canonical in raw) ? canonical : key;
-    out[name] = value;
-  }
-  return out;
 }

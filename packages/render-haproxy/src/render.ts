@@ -2,10 +2,10 @@
  * `renderHaproxy`: ProxyModel → haproxy.cfg (plus `switchyard.d/` files when it would be too large).
  */
 import Handlebars from 'handlebars';
-import { Severity } from '@switchyard/proto';
-import type { Diagnostic, ProxyModel, RenderedFile } from '@switchyard/proto';
+import { byteLength, oversizedFiles, partNumber } from '@switchyard/proto';
+import type { ProxyModel, RenderedFile, RenderedFiles } from '@switchyard/proto';
 import { HAPROXY_CFG_TEMPLATE } from './templates/haproxy-cfg.js';
-import { HAPROXY_SPLIT_DIR, PART_COMMENT, byteLength, partNumber, splitLayout } from './split.js';
+import { HAPROXY_SPLIT_DIR, PART_COMMENT, splitLayout } from './split.js';
 import { analyzeModel, certListFile, printSection, singleFileSections } from './view-model.js';
 import type { HaproxyRenderOptions, HaproxySection, HaproxyView } from './view-model.js';
 
@@ -13,10 +13,10 @@ import type { HaproxyRenderOptions, HaproxySection, HaproxyView } from './view-m
 export const HAPROXY_CONFIG_FILE = 'haproxy.cfg';
 
 /** Output of a renderer: the files to write (the first is the main one) and what was wrong with the input. */
-export interface RenderResult {
-  files: RenderedFile[];
-  diagnostics: Diagnostic[];
-}
+export type RenderResult = RenderedFiles;
+
+/** What a `file-too-large` error says could not be split further. */
+const UNSPLITTABLE = 'one section, table line or certificate list is too large to split further';
 
 let compiled: Handlebars.TemplateDelegate<HaproxyView> | undefined;
 
@@ -54,7 +54,7 @@ export function renderHaproxy(model: ProxyModel, options: HaproxyRenderOptions =
   const single = print(analysis.header, singleFileSections(analysis));
   if (byteLength(single) <= max) {
     const files = [{ path: HAPROXY_CONFIG_FILE, content: single }, ...(certList ? [certList] : [])];
-    return { files, diagnostics: [...analysis.diagnostics, ...oversized(files, max)] };
+    return { files, diagnostics: [...analysis.diagnostics, ...oversizedFiles(files, max, UNSPLITTABLE)] };
   }
 
   const empty = byteLength(print([], []));
@@ -68,23 +68,5 @@ export function renderHaproxy(model: ProxyModel, options: HaproxyRenderOptions =
   ].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
   const files = [{ path: HAPROXY_CONFIG_FILE, content: print([...analysis.header, ...layout.mainHeader], layout.main) }, ...extra];
 
-  return { files, diagnostics: [...analysis.diagnostics, ...oversized(files, max)] };
-}
-
-/** A `file-too-large` error for each file larger than `max` bytes. */
-function oversized(files: RenderedFile[], max: number): Diagnostic[] {
-  const diagnostics: Diagnostic[] = [];
-  for (const file of files) {
-    const size = byteLength(file.content);
-    if (size > max) {
-      diagnostics.push({
-        service: '',
-        label: '',
-        code: 'file-too-large',
-        message: `${file.path} is ${size} bytes, more than maxFileBytes (${max}): one section, table line or certificate list is too large to split further`,
-        severity: Severity.SEVERITY_ERROR,
-      });
-    }
-  }
-  return diagnostics;
+  return { files, diagnostics: [...analysis.diagnostics, ...oversizedFiles(files, max, UNSPLITTABLE)] };
 }

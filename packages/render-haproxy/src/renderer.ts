@@ -1,25 +1,12 @@
-import { ProxyKind, type ParsedRendererConfig, type Renderer } from '@switchyard/proto';
+import { ProxyKind, configParserOf, type Renderer } from '@switchyard/proto';
 import { HaproxyConfigError, inspectHaproxyConfig, type HaproxyConfig } from './config.js';
 import { HAPROXY_CONFIG_FILE, renderHaproxy } from './render.js';
 
 /**
- * Parses an HAProxy extension's `Config` table as {@link inspectHaproxyConfig} does, returning the
- * problems instead of throwing {@link HaproxyConfigError}.
- */
-function parseConfig(table: unknown): ParsedRendererConfig<HaproxyConfig> {
-  try {
-    const { config, ignored } = inspectHaproxyConfig(table);
-    return { ok: true, config, ignored };
-  } catch (err) {
-    if (err instanceof HaproxyConfigError) return { ok: false, code: err.code, message: err.message, issues: err.issues };
-    throw err;
-  }
-}
-
-/**
  * The HAProxy renderer behind the extension SDK's `Renderer` contract (`@switchyard/proto`):
- * kind `haproxy`, main file `haproxy.cfg`, `parseConfig` = {@link inspectHaproxyConfig} without
- * throwing, `render` = {@link renderHaproxy} with the parsed config.
+ * kind `haproxy`, main file `haproxy.cfg`, `parseConfig` = {@link inspectHaproxyConfig} returning the
+ * issues of a {@link HaproxyConfigError} instead of throwing it, `render` = {@link renderHaproxy} with
+ * the parsed config.
  *
  * @example
  * const parsed = renderer.parseConfig({ MaxConnections: 4096 });
@@ -29,6 +16,6 @@ export const renderer: Renderer<HaproxyConfig> = Object.freeze<Renderer<HaproxyC
   kind: 'haproxy',
   proxyKind: ProxyKind.PROXY_KIND_HAPROXY,
   mainFile: HAPROXY_CONFIG_FILE,
-  parseConfig,
+  parseConfig: configParserOf(inspectHaproxyConfig, HaproxyConfigError),
   render: (model, config, options = {}) => renderHaproxy(model, { ...options, config }),
 });

@@ -3,22 +3,12 @@
  * printed as a single HAProxy word (no quoting needed): it contains no whitespace, no `#`, no quote, no
  * backslash, no `%` (log-format), no `$` (environment expansion) and no braces or brackets.
  *
- * Which hosts, paths, names and URLs are acceptable is decided in one place for all of Switchyard,
- * `@switchyard/labels/safe` (re-exported here for the view model); this module adds only what is
- * HAProxy's own: option lines, SSL bind options, cipher lists and endpoint formatting.
+ * Which hosts, paths, names, URLs and cipher lists are acceptable is decided in one place for all of
+ * Switchyard, `@switchyard/labels/safe` and `@switchyard/labels/safe-tls` (the view model and the config
+ * schema import them from there); this module adds only what is HAProxy's own: option lines, SSL bind
+ * options and endpoint formatting.
  */
-import { createSecureContext } from 'node:tls';
 import { isIP } from 'node:net';
-
-export {
-  isSafeAbsolutePath,
-  isSafeCookieName,
-  isSafeFileName,
-  isSafeHost,
-  isSafePath,
-  isSafeRedirectUrl,
-  isSafeToken,
-} from '@switchyard/labels/safe';
 
 const HEX = /^[0-9a-f]{1,128}$/;
 
@@ -106,22 +96,6 @@ export function sslBindOptionsProblem(text: string): string | undefined {
     i += args;
   }
   return undefined;
-}
-
-/**
- * Why OpenSSL (the library HAProxy links, checked through Node's own OpenSSL) refuses a cipher list, or
- * `undefined` when it selects at least one cipher. TLS 1.3 suite names (`TLS_…`) are not part of a cipher
- * list: a list of only those is refused. Never throws.
- */
-export function cipherListProblem(value: string): string | undefined {
-  const legacy = value.split(':').filter((c) => c !== '' && !c.startsWith('TLS_'));
-  if (legacy.length === 0) return 'selects no TLS 1.2 cipher (TLS 1.3 suites "TLS_..." are not set by this key)';
-  try {
-    createSecureContext({ ciphers: legacy.join(':') });
-    return undefined;
-  } catch {
-    return 'selects no cipher OpenSSL knows (e.g. "HIGH:!aNULL:!MD5")';
-  }
 }
 
 const SECTION_KEYWORDS = new Set([

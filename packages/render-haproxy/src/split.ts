@@ -15,20 +15,18 @@
  * `map_beg`/`map_end` table, the first matching line wins, so each table lists longest prefixes
  * (or most specific wildcards) first, exactly the order of the one-file rules.
  */
+import { byteLength, packChunks, partNumber } from '@switchyard/proto';
 import type { HaproxyConfig } from './config.js';
 import {
   NO_ROUTE_RULE,
   SNI_INSPECT_DELAY,
-  STATS_PATH,
-  backendSections,
-  defaultsSection,
-  HOST_VAR_RULE,
-  L7_RETRY_GUARD,
   TLS_REJECT_BACKEND,
   TLS_TERMINATE_BACKEND,
+  backendSections,
+  defaultsSection,
   globalSection,
+  httpFrontendHead,
   pathRules,
-  PATH_NORMALIZATION_RULES,
   stripPrefixRule,
   sslOnlyRedirect,
   statsSection,
@@ -65,38 +63,6 @@ export interface SplitLayout {
   parts: HaproxySection[][];
   /** Map files: path (relative to haproxy.cfg's directory) and content. */
   maps: { path: string; content: string }[];
-}
-
-/** Byte length of a UTF-8 string. */
-export function byteLength(text: string): number {
-  return Buffer.byteLength(text, 'utf8');
-}
-
-/**
- * Packs `items` in order into consecutive chunks whose `size` sum stays within `budget`. An item
- * larger than the budget gets a chunk of its own (the caller reports the oversized file).
- */
-export function packChunks<T>(items: readonly T[], size: (item: T) => number, budget: number): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let used = 0;
-  for (const item of items) {
-    const n = size(item);
-    if (current.length > 0 && used + n > budget) {
-      chunks.push(current);
-      current = [];
-      used = 0;
-    }
-    current.push(item);
-    used += n;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
-
-/** `001`, `002`, ... (wider past 999, still unique). */
-export function partNumber(index: number): string {
-  return String(index + 1).padStart(3, '0');
 }
 
 function comment(lines: readonly string[]): string {
@@ -196,22 +162,8 @@ export function splitLayout(a: HaproxyAnalysis, sectionBytes: (s: HaproxySection
 /** fe_http of the split layout: the host, redirect and route rules become map lookups. */
 function httpFrontend(a: HaproxyAnalysis, files: (stem: string) => string[]): HaproxySection {
   const config: HaproxyConfig = a.config;
-  const lines: string[] = [`bind :${a.httpPort}`];
   const tlsBind = tlsBindOf(a);
-  if (tlsBind !== undefined) lines.push(tlsBind);
-  lines.push(
-    'option forwardfor',
-    L7_RETRY_GUARD,
-    'unique-id-format %[uuid()]',
-    'http-request set-header X-Request-ID %[unique-id]',
-    HOST_VAR_RULE,
-    ...PATH_NORMALIZATION_RULES,
-    'acl has_vh var(txn.vh) -m found',
-    'acl has_route var(txn.route) -m found',
-    `acl stats_path path ${STATS_PATH}`,
-  );
-  const statsCondition = config.AdminUser !== '' ? 'stats_path' : 'stats_path stats_client';
-  if (config.AdminUser === '') lines.push('acl stats_client src 127.0.0.0/8 ::1');
+  const { lines, statsCondition } = httpFrontendHead(config, a.httpPort, tlsBind);
   // txn.route is "<bytes to strip>:<backend>".
   lines.push(`http-request set-var(txn.route) str(0:sy_stats) if ${statsCondition}`);
   for (const file of files('hosts')) lines.push(`http-request set-var(txn.vh) var(txn.host),map_str(${file}) if !has_route !has_vh`);

@@ -2,22 +2,12 @@
  * Builds the haproxy.cfg view model from a ProxyModel: every decision and every validation happens here;
  * the template only prints the resulting lines.
  */
-import { BackendMode, Severity } from '@switchyard/proto';
+import { BackendMode, DEFAULT_MAX_FILE_BYTES, MIN_MAX_FILE_BYTES, Severity, resolveMaxFileBytes } from '@switchyard/proto';
 import type { Diagnostic, Endpoint, HttpHost, ProxyModel, RendererOptions, Upstream } from '@switchyard/proto';
 import { haproxyTimeMs, resolveHaproxyConfig, sslVersionRange } from './config.js';
 import type { HaproxyConfig } from './config.js';
-import {
-  describeValue,
-  formatEndpointAddress,
-  isSafeAbsolutePath,
-  isSafeCookieName,
-  isSafeFileName,
-  isSafeHost,
-  isSafePath,
-  isSafeRedirectUrl,
-  isSafeToken,
-  optionLineProblem,
-} from './safe.js';
+import { describeValue, formatEndpointAddress, optionLineProblem } from './safe.js';
+import { isSafeAbsolutePath, isSafeCookieName, isSafeFileName, isSafeHost, isSafePath, isSafeRedirectUrl, isSafeToken } from '@switchyard/labels/safe';
 import { LabelKey } from '@switchyard/labels/registry';
 
 /** Options of {@link renderHaproxy}. */
@@ -54,10 +44,8 @@ export interface HaproxyView {
   sections: HaproxyPrintedSection[];
 }
 
-/** Default of {@link HaproxyRenderOptions.maxFileBytes}: comfortably below Docker's 500 KiB config limit. */
-export const DEFAULT_MAX_FILE_BYTES = 400_000;
-/** Smallest accepted {@link HaproxyRenderOptions.maxFileBytes}. */
-export const MIN_MAX_FILE_BYTES = 1024;
+// Default and smallest accepted maxFileBytes: the renderer contract's (`@switchyard/proto`), re-exported.
+export { DEFAULT_MAX_FILE_BYTES, MIN_MAX_FILE_BYTES };
 
 /** Path of the stats page. */
 export const STATS_PATH = '/haproxy_status';
@@ -338,12 +326,8 @@ export function analyzeModel(model: ProxyModel, options: HaproxyRenderOptions = 
     secretsDir = '/run/secrets';
   }
   secretsDir = secretsDir.replace(/\/+$/, '');
-  let maxFileBytes = DEFAULT_MAX_FILE_BYTES;
-  if (options.maxFileBytes !== undefined) {
-    const v = options.maxFileBytes;
-    if ((Number.isInteger(v) || v === Number.POSITIVE_INFINITY) && v >= MIN_MAX_FILE_BYTES) maxFileBytes = v;
-    else d.error('invalid-option', `maxFileBytes ${String(v)} is not an integer of at least ${MIN_MAX_FILE_BYTES}; using ${DEFAULT_MAX_FILE_BYTES}`);
-  }
+  const { maxFileBytes, problem: maxFileBytesProblem } = resolveMaxFileBytes(options.maxFileBytes);
+  if (maxFileBytesProblem !== undefined) d.error('invalid-option', maxFileBytesProblem);
   let proxyId: string | undefined;
   if (options.proxyId !== undefined && options.proxyId !== '') {
     if (isSafeToken(options.proxyId)) proxyId = options.proxyId;
@@ -787,15 +771,13 @@ export function tcpDefaultsSection(c: HaproxyConfig): HaproxySection {
   return {
     comments: ['Defaults of the TCP sections (TLS listener, passthrough backends).'],
     title: 'defaults sy_tcp',
-    lines: [
-      'mode tcp',
-      'option redispatch',
-      'retries 3',
-      `timeout connect ${c.ConnectTimeout}s`,
-      `timeout client ${c.ClientTimeout}s`,
-      `timeout server ${c.ServerTimeout}s`,
-    ],
+    lines: ['mode tcp', 'option redispatch', 'retries 3', ...timeoutLines(c)],
   };
+}
+
+/** The configured timeouts, the same in both defaults sections (HTTP and TCP). */
+function timeoutLines(c: Pick<HaproxyConfig, 'ConnectTimeout' | 'ClientTimeout' | 'ServerTimeout'>): string[] {
+  return [`timeout connect ${c.ConnectTimeout}s`, `timeout client ${c.ClientTimeout}s`, `timeout server ${c.ServerTimeout}s`];
 }
 
 /**
@@ -814,9 +796,7 @@ export function defaultsSection(c: HaproxyConfig): HaproxySection {
     // A refused connection, or a server that closed without answering, is retried on another server
     // (see L7_RETRY_GUARD for which methods).
     'retry-on conn-failure empty-response',
-    `timeout connect ${c.ConnectTimeout}s`,
-    `timeout client ${c.ClientTimeout}s`,
-    `timeout server ${c.ServerTimeout}s`,
+    ...timeoutLines(c),
     ...rawLines(c.DefaultOptions),
   ];
   return { comments: ['Defaults of the HTTP sections.'], title: 'defaults', lines };
@@ -854,10 +834,18 @@ interface HttpFrontendInput {
   httpsRedirectPort: string;
 }
 
-function httpFrontend(input: HttpFrontendInput): HaproxySection {
-  const { config, hosts } = input;
-  const lines: string[] = [`bind :${input.httpPort}`];
-  if (input.tlsBind !== undefined) lines.push(input.tlsBind);
+/**
+ * The first lines of fe_http, the same in both layouts: the listeners, the request id, the host and path
+ * normalization and the ACLs the routing rules test (`has_vh`, `has_route`, the stats page). With them,
+ * `statsCondition`: when a request is for the stats page (from loopback clients only unless AdminUser is set).
+ */
+export function httpFrontendHead(
+  config: Pick<HaproxyConfig, 'AdminUser'>,
+  httpPort: number,
+  tlsBind: string | undefined,
+): { lines: string[]; statsCondition: string } {
+  const lines: string[] = [`bind :${httpPort}`];
+  if (tlsBind !== undefined) lines.push(tlsBind);
   lines.push(
     'option forwardfor',
     L7_RETRY_GUARD,
@@ -869,8 +857,13 @@ function httpFrontend(input: HttpFrontendInput): HaproxySection {
     'acl has_route var(txn.route) -m found',
     `acl stats_path path ${STATS_PATH}`,
   );
-  const statsCondition = config.AdminUser !== '' ? 'stats_path' : 'stats_path stats_client';
   if (config.AdminUser === '') lines.push('acl stats_client src 127.0.0.0/8 ::1');
+  return { lines, statsCondition: config.AdminUser !== '' ? 'stats_path' : 'stats_path stats_client' };
+}
+
+function httpFrontend(input: HttpFrontendInput): HaproxySection {
+  const { config, hosts } = input;
+  const { lines, statsCondition } = httpFrontendHead(config, input.httpPort, input.tlsBind);
 
   // ACL declarations.
   hosts.forEach((h, i) => {
