@@ -1,11 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
-import { PROXY_KIND_NAMES, RENDERERS, describeIgnoredKeys, isProxyKindName, parseCoreConfig, type CoreConfig, type ProxyKindName } from '@switchyard/config';
+import { PROXY_KIND_NAMES, RENDERERS, describeIgnoredKeys, isProxyKindName, type ProxyKindName } from '@switchyard/config';
 import { buildModel, explainRequest, type SecretPolicy } from '@switchyard/model';
 import { GetStatusResponse, RenderedFile, Diagnostic, type ProxyModel, type Diagnostic as DiagnosticType } from '@switchyard/proto';
 import { coreAddress, coreCredentials, openCore, timeoutMs } from './core-client.js';
 import { formatDiagnostic, formatExplanation, formatStatus } from './format.js';
-import { readModelFile, readSnapshotFile, readText } from './input-files.js';
+import { readCoreConfigFile, readModelFile, readSnapshotFile } from './input-files.js';
 import { ExitCode, resolvePath, usageError, type CliIo, type ExitCodeValue } from './io.js';
 
 /** Parsed flags of one command (values as given; booleans for switches). */
@@ -96,13 +96,7 @@ interface ExtensionSection {
  * accepts and refuses exactly what core does; the keys core would ignore are listed on stderr.
  */
 async function readExtension(io: CliIo, file: string, wanted: string | undefined): Promise<ExtensionSection> {
-  const text = await readText(io, file, 'config file');
-  let config: CoreConfig;
-  try {
-    config = parseCoreConfig(text);
-  } catch (err) {
-    throw usageError(`config file ${file}: ${(err as Error).message}`, err);
-  }
+  const config = await readCoreConfigFile(io, file);
   const names = config.Extensions.map((e) => e.Name);
   let name = wanted;
   if (name === undefined) {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { parseCoreConfig, type CoreConfig } from '@switchyard/config';
 import { ProxyModel, SwarmSnapshot } from '@switchyard/proto';
 import { resolvePath, usageError, type CliIo } from './io.js';
 
@@ -31,6 +32,20 @@ export async function readText(io: CliIo, path: string, what: string): Promise<s
     return await readFile(resolvePath(io, path), 'utf8');
   } catch (err) {
     throw usageError(`${what} ${path}: ${(err as Error).message}`, err);
+  }
+}
+
+/**
+ * Reads a core config file with core's own parser (`parseCoreConfig` of @switchyard/config), so the CLI
+ * accepts and refuses exactly what core does: an unreadable file, invalid TOML, an unknown key or a bad
+ * value is an input error (exit 2) naming the file and every bad key.
+ */
+export async function readCoreConfigFile(io: CliIo, path: string): Promise<CoreConfig> {
+  const text = await readText(io, path, 'config file');
+  try {
+    return parseCoreConfig(text);
+  } catch (err) {
+    throw usageError(`config file ${path}: ${(err as Error).message}`, err);
   }
 }
 

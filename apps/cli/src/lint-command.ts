@@ -2,7 +2,7 @@ import { keyNotice, parseCoreConfig, type CoreConfig } from '@switchyard/config'
 import { buildModel, type SecretPolicy } from '@switchyard/model';
 import { Diagnostic, Severity, type ProxyModel, type SwarmSnapshot } from '@switchyard/proto';
 import { clusterLabel, severityName, table } from './format.js';
-import { readSnapshotFile, readText } from './input-files.js';
+import { readCoreConfigFile, readSnapshotFile } from './input-files.js';
 import { ExitCode, usageError, type CliIo, type ExitCodeValue } from './io.js';
 import type { Flags } from './commands.js';
 
@@ -202,19 +202,13 @@ export function configFindings(config: Pick<CoreConfig, 'IgnoredKeys'>): ConfigF
 }
 
 /**
- * Checks the core config file given with `--config` with core's own parser (`parseCoreConfig` of
- * @switchyard/config), so lint accepts and refuses exactly what core does: a file core would refuse
- * to start with (invalid TOML, an unknown key, a bad value) is an input error (exit 2) naming the file
- * and every bad key. Returns the keys core would ignore and the file's `SecretPolicy`.
+ * Checks the core config file given with `--config` with core's own parser ({@link readCoreConfigFile}),
+ * so lint accepts and refuses exactly what core does: a file core would refuse to start with (invalid
+ * TOML, an unknown key, a bad value) is an input error (exit 2) naming the file and every bad key.
+ * Returns the keys core would ignore and the file's `SecretPolicy`.
  */
 export async function lintConfigFile(io: CliIo, file: string): Promise<LintConfig> {
-  const text = await readText(io, file, 'config file');
-  let config: CoreConfig;
-  try {
-    config = parseCoreConfig(text);
-  } catch (err) {
-    throw usageError(`config file ${file}: ${(err as Error).message}`, err);
-  }
+  const config = await readCoreConfigFile(io, file);
   return { findings: configFindings(config), secretPolicy: config.SecretPolicy };
 }
 
