@@ -142,11 +142,7 @@ export class DockerodePort implements DockerPort {
 
   /** {@inheritDoc DockerPort.createConfig} */
   async createConfig(spec: DockerConfigSpec): Promise<string> {
-    const config = (await this.#call('createConfig', (abortSignal) => {
-      const options: RequestOptions = { _query: {}, _body: spec, abortSignal };
-      return this.#docker.createConfig(options) as Promise<unknown>;
-    })) as { id: string };
-    return config.id;
+    return this.#create('createConfig', spec);
   }
 
   /** {@inheritDoc DockerPort.serviceLogs} */
@@ -157,11 +153,16 @@ export class DockerodePort implements DockerPort {
 
   /** {@inheritDoc DockerPort.createSecret} */
   async createSecret(spec: DockerConfigSpec): Promise<string> {
-    const secret = (await this.#call('createSecret', (abortSignal) => {
+    return this.#create('createSecret', spec);
+  }
+
+  /** `POST /configs/create` or `/secrets/create` (the same spec shape); returns the new object's ID. */
+  async #create(method: 'createConfig' | 'createSecret', spec: DockerConfigSpec): Promise<string> {
+    const created = (await this.#call(method, (abortSignal) => {
       const options: RequestOptions = { _query: {}, _body: spec, abortSignal };
-      return this.#docker.createSecret(options) as Promise<unknown>;
+      return this.#docker[method](options) as Promise<unknown>;
     })) as { id: string };
-    return secret.id;
+    return created.id;
   }
 
   /** {@inheritDoc DockerPort.removeSecret} */

@@ -466,9 +466,7 @@ export class FakeDockerPort implements DockerPort {
   /** {@inheritDoc DockerPort.createConfig} */
   async createConfig(spec: DockerConfigSpec): Promise<string> {
     if (this.#enter('createConfig')) await this.#hang();
-    if (this.configs.some((c) => c.Spec?.Name === spec.Name)) {
-      throw new FakeDockerError(`config ${spec.Name} already exists`, 409);
-    }
+    this.#refuseTakenName(this.configs, 'config', spec.Name);
     const id = this.newId('config');
     const at = new Date(this.#now()).toISOString();
     this.configs.push({ ID: id, Version: { Index: this.#versionIndex++ }, CreatedAt: at, UpdatedAt: at, Spec: clone(spec) });
@@ -479,8 +477,7 @@ export class FakeDockerPort implements DockerPort {
   /** {@inheritDoc DockerPort.removeConfig} */
   async removeConfig(id: string): Promise<void> {
     if (this.#enter('removeConfig')) await this.#hang();
-    const config = this.configs.find((c) => c.ID === id || c.Spec?.Name === id);
-    if (!config) throw new FakeDockerError(`config ${id} not found`, 404);
+    const config = this.#named(this.configs, 'config', id);
     this.configs = this.configs.filter((c) => c !== config);
     this.emitEvent('config', 'remove', config.ID, { name: config.Spec?.Name ?? '' });
   }
@@ -491,7 +488,7 @@ export class FakeDockerPort implements DockerPort {
   /** {@inheritDoc DockerPort.createSecret} */
   async createSecret(spec: DockerConfigSpec): Promise<string> {
     if (this.#enter('createSecret')) await this.#hang();
-    if (this.secrets.some((c) => c.Spec?.Name === spec.Name)) throw new FakeDockerError(`secret ${spec.Name} already exists`, 409);
+    this.#refuseTakenName(this.secrets, 'secret', spec.Name);
     const id = this.addSecret(spec.Name, spec.Labels ?? {});
     this.secretData.set(id, spec.Data);
     this.emitEvent('secret', 'create', id, { name: spec.Name });
@@ -501,8 +498,7 @@ export class FakeDockerPort implements DockerPort {
   /** {@inheritDoc DockerPort.removeSecret} */
   async removeSecret(id: string): Promise<void> {
     if (this.#enter('removeSecret')) await this.#hang();
-    const secret = this.secrets.find((c) => c.ID === id || c.Spec?.Name === id);
-    if (!secret) throw new FakeDockerError(`secret ${id} not found`, 404);
+    const secret = this.#named(this.secrets, 'secret', id);
     this.secrets = this.secrets.filter((c) => c !== secret);
     this.secretData.delete(secret.ID);
     this.emitEvent('secret', 'remove', secret.ID, { name: secret.Spec?.Name ?? '' });
@@ -549,8 +545,18 @@ export class FakeDockerPort implements DockerPort {
   }
 
   #service(id: string): DockerService {
-    const service = this.services.find((s) => s.ID === id || s.Spec?.Name === id);
-    if (!service) throw new FakeDockerError(`service ${id} not found`, 404);
-    return service;
+    return this.#named(this.services, 'service', id);
+  }
+
+  /** The object of `list` with this ID or name, or the Engine's 404. */
+  #named<T extends { ID: string; Spec?: { Name?: string } }>(list: readonly T[], kind: string, id: string): T {
+    const found = list.find((o) => o.ID === id || o.Spec?.Name === id);
+    if (!found) throw new FakeDockerError(`${kind} ${id} not found`, 404);
+    return found;
+  }
+
+  /** The Engine's 409 when a config or secret of this name exists already (names are unique per kind). */
+  #refuseTakenName(list: readonly (DockerConfig | DockerSecret)[], kind: 'config' | 'secret', name: string): void {
+    if (list.some((o) => o.Spec?.Name === name)) throw new FakeDockerError(`${kind} ${name} already exists`, 409);
   }
 }
