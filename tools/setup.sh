@@ -161,7 +161,7 @@ else
 fi
 
 # --- 6. node_modules ----------------------------------------------------------------------------------
-command -v npm >/dev/null || die "npm not found: install Node 20 first"
+command -v npm >/dev/null || die "npm not found: install Node.js (20 or later) first"
 marker="$ROOT/node_modules/.package-lock.json"
 if [ -f "$marker" ] && [ ! "$ROOT/package-lock.json" -nt "$marker" ]; then
   say "node_modules: up to date"
@@ -175,8 +175,8 @@ if [ "$IMAGES" = never ]; then
   say "images: skipped (--no-images)"
   exit 0
 fi
-IMAGE_LIST=(switchyard/base:bookworm switchyard/node-base:20 switchyard/proxy-nginx:latest
-  switchyard/proxy-haproxy:latest switchyard/e2e-echo:latest)
+IMAGE_LIST=(switchyard/base:bookworm switchyard/node-base:22 switchyard/proxy-nginx:latest
+  switchyard/proxy-haproxy:latest switchyard/proxy-caddy:latest switchyard/e2e-echo:latest)
 absent=()
 for image in "${IMAGE_LIST[@]}"; do docker image inspect "$image" >/dev/null 2>&1 || absent+=("$image"); done
 apps_present=0

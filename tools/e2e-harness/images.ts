@@ -8,6 +8,10 @@ export const E2E_IMAGES = {
   proxyNginx: 'switchyard/proxy-nginx:latest',
   /** Stock HAProxy (master-worker) in the foreground, config at /etc/haproxy/haproxy.cfg. */
   proxyHaproxy: 'switchyard/proxy-haproxy:latest',
+  /** Debian's caddy plus the proxy agent (the example third-party proxy), config at /etc/caddy/caddy.json. */
+  proxyCaddy: 'switchyard/proxy-caddy:latest',
+  /** The example third-party extension that renders Caddy's JSON config (examples/caddy). */
+  caddyExtension: 'switchyard/example-caddy-extension:latest',
 } as const;
 
 /** Rejects with a message naming the missing images and the command that builds them. */

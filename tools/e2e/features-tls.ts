@@ -7,7 +7,7 @@
  * The test makes its own CA and certificates with the real `openssl`, stores them as Docker secrets
  * and checks every answer with a verifying TLS client on 127.0.0.1 (the test CA as the only trust
  * anchor, SNI = the host name), comparing the certificate it was shown by SHA-256 fingerprint.
- * TLS backends are Node HTTPS servers (switchyard/node-base:20 running a script from a Docker Config)
+ * TLS backends are Node HTTPS servers (switchyard/node-base:22 running a script from a Docker Config)
  * that report whether they terminated TLS themselves and which SNI they were sent.
  */
 import { execFileSync } from 'node:child_process';
@@ -38,7 +38,7 @@ export const TLS_HOSTS = {
 } as const;
 
 /** Node image for the TLS backends. */
-export const NODE_IMAGE = 'switchyard/node-base:20';
+export const NODE_IMAGE = 'switchyard/node-base:22';
 
 /**
  * The TLS backend (a Docker Config mounted at /server.js): HTTPS on 8443 with the certificate and

@@ -16,7 +16,8 @@ const root = resolve(__dirname, '../..');
 /** One `[Extensions.<name>]` section for {@link deploySwitchyard}. */
 export interface ExtensionSpec {
   name: string;
-  kind: 'nginx' | 'haproxy';
+  /** `nginx`, `haproxy`, or a third-party kind (its images and commands go in `extra`). */
+  kind: string;
   httpPort: number;
   httpsPort: number;
   serviceCluster?: string;

