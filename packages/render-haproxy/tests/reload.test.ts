@@ -9,13 +9,14 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackendMode, ProxyModel } from '@switchyard/proto';
 import { renderHaproxy } from '../src/index.js';
 import type { HaproxyConfig } from '../src/index.js';
 import { freePort } from '../../../tools/testing/free-port.js';
+import { waitForPort } from '../../../tools/testing/net.js';
 
 jest.setTimeout(90_000);
 
@@ -43,23 +44,6 @@ function listen(server: net.Server): Promise<number> {
   });
 }
 
-
-async function waitForPort(port: number, proc: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`haproxy exited: ${log()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await sleep(50);
-  }
-  throw new Error(`haproxy did not listen on ${port}: ${log()}`);
-}
 
 /** One GET on a new connection; resolves to undefined on success, else to what went wrong. */
 function attempt(port: number): Promise<string | undefined> {
@@ -119,7 +103,7 @@ async function run(name: string, config: Partial<HaproxyConfig>): Promise<RunRes
   proc.stderr?.on('data', (c: Buffer) => (log += c.toString()));
   const loaded = () => (log.match(/Loading success\./g) ?? []).length;
   try {
-    await waitForPort(httpPort, proc, () => log);
+    await waitForPort(httpPort, proc, () => log, 'haproxy');
     const started = Date.now();
     while (loaded() < 1 && Date.now() - started < 10_000) await sleep(10);
     expect(loaded()).toBe(1);

@@ -7,13 +7,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyModel } from '@switchyard/proto';
 import { renderNginx, type NginxConfig } from '../src/index.js';
 import { layOutFiles } from './helpers.js';
 import { freePort } from '../../../tools/testing/free-port.js';
+import { waitForPort } from '../../../tools/testing/net.js';
 
 jest.setTimeout(90_000);
 
@@ -41,23 +42,6 @@ function listen(server: net.Server): Promise<number> {
   });
 }
 
-
-async function waitForPort(port: number, proc: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`nginx exited: ${log()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await sleep(50);
-  }
-  throw new Error(`nginx did not listen on ${port}: ${log()}`);
-}
 
 /** Pids of the processes whose parent is `pid` (the nginx workers of a master), from /proc. */
 function childPids(pid: number): number[] {
@@ -126,7 +110,7 @@ async function run(name: string, config: Partial<NginxConfig>): Promise<RunResul
   proc.stderr?.on('data', (c: Buffer) => (log += c.toString()));
   const errors = () => `${log}${readFileSync(join(dir, 'error.log'), { encoding: 'utf8', flag: 'a+' })}`;
   try {
-    await waitForPort(httpPort, proc, errors);
+    await waitForPort(httpPort, proc, errors, 'nginx');
     const pid = proc.pid ?? 0;
     const seen = new Set<number>();
     const started = Date.now();

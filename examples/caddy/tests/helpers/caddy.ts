@@ -8,12 +8,14 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProxyModel } from '@switchyard/proto';
 import { freePort } from '../../../../tools/testing/free-port.js';
 import { CADDY_FILE, renderCaddy, type CaddyRenderResult } from '../../src/index.js';
+export { closeAll } from '../../../../tools/testing/net.js';
+import { waitForPort } from '../../../../tools/testing/net.js';
 
 const COMMAND_TIMEOUT_MS = 20_000;
 
@@ -101,7 +103,7 @@ export async function startCaddy(model: ProxyModel): Promise<LiveCaddy> {
     rmSync(home, { recursive: true, force: true });
   };
   try {
-    await waitForPort(httpPort, proc, () => output);
+    await waitForPort(httpPort, proc, () => output, 'caddy');
   } catch (error) {
     await stop();
     throw error;
@@ -123,23 +125,6 @@ export async function startCaddy(model: ProxyModel): Promise<LiveCaddy> {
   };
 }
 
-async function waitForPort(port: number, proc: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`caddy exited (${proc.exitCode}): ${log()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`caddy did not listen on ${port} within 10 s: ${log()}`);
-}
-
 /** What a backend saw, as it answers it: `{ server, url, host }`. */
 export interface Echo {
   server: string;
@@ -159,19 +144,6 @@ export async function startBackend(name: string, servers: net.Server[], tls?: { 
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
   });
-}
-
-/** Closes backends started by {@link startBackend}. */
-export async function closeAll(servers: net.Server[]): Promise<void> {
-  await Promise.all(
-    servers.map(
-      (server) =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          if (server instanceof http.Server) server.closeAllConnections();
-        }),
-    ),
-  );
 }
 
 /** What a request got. */

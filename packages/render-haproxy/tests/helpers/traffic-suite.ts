@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
+import type net from 'node:net';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,7 @@ import { renderHaproxy } from '../../src/index.js';
 import { installCert, makePki, openBlackHole } from './tools.js';
 import type { BlackHole, TestPki } from './tools.js';
 import { freePort } from '../../../../tools/testing/free-port.js';
+import { waitForPort } from '../../../../tools/testing/net.js';
 
 interface Reply {
   status: number;
@@ -89,22 +90,6 @@ export function trafficSuite(layout: TrafficLayout): void {
 
   function seen(reply: Reply): Seen {
     return JSON.parse(reply.body) as Seen;
-  }
-
-  async function waitForPort(port: number): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const s = net.connect(port, '127.0.0.1', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.on('error', () => resolve(false));
-      });
-      if (ok) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`haproxy did not listen on ${port}: ${haproxyLog}`);
   }
 
   const ep = (port: number, service: string, taskId: string): Endpoint => ({ address: '127.0.0.1', port, weight: 1, service, taskId });
@@ -208,8 +193,8 @@ export function trafficSuite(layout: TrafficLayout): void {
     haproxy = spawn('haproxy', ['-W', '-db', '-f', cfg, '-f', join(work, 'switchyard.d')], { stdio: ['ignore', 'pipe', 'pipe'] });
     haproxy.stdout?.on('data', (c: Buffer) => (haproxyLog += c.toString()));
     haproxy.stderr?.on('data', (c: Buffer) => (haproxyLog += c.toString()));
-    await waitForPort(httpPort);
-    await waitForPort(httpsPort);
+    await waitForPort(httpPort, haproxy, () => haproxyLog, 'haproxy');
+    await waitForPort(httpsPort, haproxy, () => haproxyLog, 'haproxy');
   });
 
   afterAll(async () => {

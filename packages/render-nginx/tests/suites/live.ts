@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
+import type net from 'node:net';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +18,8 @@ import { renderNginx } from '../../src/index.js';
 import type { NginxRenderOptions } from '../../src/index.js';
 export { freePort } from '../../../../tools/testing/free-port.js';
 import { freePort } from '../../../../tools/testing/free-port.js';
+export { listen, closeAll } from '../../../../tools/testing/net.js';
+import { listen, waitForPort } from '../../../../tools/testing/net.js';
 
 /** A test CA that issues leaf certificates into its directory (`<file>` and `<file>.key`). */
 export interface TestCa {
@@ -58,27 +60,6 @@ export async function startEcho(name: string, servers: net.Server[]): Promise<nu
   return listen(server);
 }
 
-/** Listens on an ephemeral loopback port. */
-export function listen(server: net.Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
-  });
-}
-
-
-/** Closes servers started by the helpers. */
-export async function closeAll(servers: net.Server[]): Promise<void> {
-  await Promise.all(
-    servers.map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          s.close(() => resolve());
-          if (s instanceof http.Server) s.closeAllConnections();
-        }),
-    ),
-  );
-}
 
 /** An upstream with loopback endpoints. */
 export function up(name: string, ports: number[], extra: Partial<Upstream> = {}): Upstream {
@@ -129,30 +110,13 @@ export async function startNginx(model: ProxyModel, secretsDir: string, options:
     rmSync(work, { recursive: true, force: true });
   };
   try {
-    await waitForPort(httpPort, proc, () => output);
-    if (files.some((f) => f.content.includes(`listen ${httpsPort}`))) await waitForPort(httpsPort, proc, () => output);
+    await waitForPort(httpPort, proc, () => output, 'nginx');
+    if (files.some((f) => f.content.includes(`listen ${httpsPort}`))) await waitForPort(httpsPort, proc, () => output, 'nginx');
   } catch (error) {
     await stop();
     throw error;
   }
   return { httpPort, httpsPort, files, diagnostics, log: () => output, stop };
-}
-
-async function waitForPort(port: number, proc: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`nginx exited (${proc.exitCode}): ${log()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nginx did not listen on ${port}: ${log()}`);
 }
 
 /** What a request got. */

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
@@ -16,6 +16,7 @@ import { BackendMode, ProxyModel, type Endpoint } from '@switchyard/proto';
 import { renderNginx } from '../../src/index.js';
 import { createPki, layOutFiles, openBlackHole, populateSecrets, type BlackHole, type TestPki } from '../helpers.js';
 import { freePort } from '../../../../tools/testing/free-port.js';
+import { waitForPort } from '../../../../tools/testing/net.js';
 
 interface Reply {
   status: number;
@@ -112,23 +113,6 @@ export function trafficSuite(layout: TrafficLayout): void {
 
   const seen = (reply: Reply) => JSON.parse(reply.body) as Seen;
 
-  async function waitForPort(port: number): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      if (nginx?.exitCode !== null && nginx?.exitCode !== undefined) throw new Error(`nginx exited: ${nginxLog}`);
-      const ok = await new Promise<boolean>((resolve) => {
-        const socket = net.connect(port, '127.0.0.1', () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.on('error', () => resolve(false));
-      });
-      if (ok) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`nginx did not listen on ${port}: ${nginxLog}`);
-  }
-
   const endpoint = (port: number, service: string): Endpoint => ({ address: '127.0.0.1', port, weight: 1, service, taskId: `${service}-${port}` });
 
   beforeAll(async () => {
@@ -208,8 +192,8 @@ export function trafficSuite(layout: TrafficLayout): void {
     const conf = layOutFiles(work, result.files, '/run/secrets');
     nginx = spawn('nginx', ['-e', 'stderr', '-g', 'daemon off;', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     nginx.stderr?.on('data', (chunk: Buffer) => (nginxLog += chunk.toString()));
-    await waitForPort(httpPort);
-    await waitForPort(httpsPort);
+    await waitForPort(httpPort, nginx, () => nginxLog, 'nginx');
+    await waitForPort(httpsPort, nginx, () => nginxLog, 'nginx');
   });
 
   afterAll(async () => {
