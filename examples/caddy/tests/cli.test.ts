@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type Server } from 'nice-grpc';
-import { ExtensionServiceDefinition, ProxyKind, configChecksum, type ExtensionServiceImplementation, type ProxyModel, type RegisterRequest, type SubmitConfigRequest } from '@switchyard/proto';
+import { ProxyKind, configChecksum } from '@switchyard/proto';
 import type { ExtensionLogger } from '@switchyard/extension-sdk';
+import { FakeCore, until } from '@switchyard/extension-sdk/testing';
 import { CADDY_FILE, USAGE, cliMain, parseCliArgs, run, type CaddyConfig } from '../src/index.js';
 import { host, model, route, upstream } from './helpers/model.js';
 
@@ -110,57 +110,6 @@ describe('cliMain', () => {
   });
 });
 
-/** A loopback stand-in for core: registers, streams one model per cluster, records submissions. */
-class FakeCore {
-  readonly registrations: RegisterRequest[] = [];
-  readonly submissions: SubmitConfigRequest[] = [];
-  server: Server | undefined;
-
-  constructor(private readonly models: Map<string, ProxyModel>) {}
-
-  readonly impl: ExtensionServiceImplementation = {
-    register: async (req) => {
-      this.registrations.push(req);
-      return { extensionId: `ext-${this.registrations.length}` };
-    },
-    getModel: async (req) => ({ model: this.models.get(req.serviceCluster) }),
-    watchModel: (req, context) => this.watch(req.serviceCluster, context.signal),
-    submitConfig: async (req) => {
-      this.submissions.push(req);
-      const accepted = req.checksum === configChecksum(req.files);
-      return { accepted, reasons: accepted ? [] : ['checksum does not match the files'], configName: '' };
-    },
-    getStatus: async () => ({ models: [], deliveries: [], extensions: [], replicas: [] }),
-    reportProxyConfig: async () => {
-      throw new Error('not in this fake');
-    },
-    // eslint-disable-next-line require-yield
-    watchProxyConfig: async function* () {
-      throw new Error('not in this fake');
-    },
-  };
-
-  private async *watch(cluster: string, signal: AbortSignal): AsyncGenerator<{ model: ProxyModel }> {
-    const model = this.models.get(cluster);
-    if (model) yield { model };
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-  }
-
-  async listen(): Promise<number> {
-    this.server = createServer();
-    this.server.add(ExtensionServiceDefinition, this.impl);
-    return this.server.listen('127.0.0.1:0');
-  }
-}
-
-async function until(probe: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('against a loopback fake core', () => {
   const east = model({
     version: 4,
@@ -172,7 +121,8 @@ describe('against a loopback fake core', () => {
   let controller: AbortController;
 
   beforeEach(() => {
-    core = new FakeCore(new Map([['east', east]]));
+    core = new FakeCore();
+    core.setModel(east);
     controller = new AbortController();
   });
   afterEach(async () => {

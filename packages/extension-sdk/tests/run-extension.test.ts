@@ -1,7 +1,7 @@
 import { ProxyKind, Severity, configChecksum, type ProxyModel, type Renderer } from '@switchyard/proto';
 import { DEFAULT_EXTENSION_BACKOFF, ExtensionOptionsError, abortOnSignals, jsonLogger, runExtension, type Submission } from '../src/index.js';
 import { newestOnly } from '../src/run-extension.js';
-import { FakeCore, captureLogger, until } from './fake-core.js';
+import { FakeCore, captureLogger, until } from '../src/testing.js';
 import { freePort } from '../../../tools/testing/free-port.js';
 
 const hostsOf = (m: ProxyModel) => ({ files: [{ path: 'out.conf', content: m.hosts.map((h) => h.host).join('\n') }], diagnostics: [] });

@@ -8,9 +8,19 @@ import {
   type RegisterRequest,
   type SubmitConfigRequest,
 } from '@switchyard/proto';
-import type { ExtensionLogger } from '../src/index.js';
+import type { ExtensionLogger } from './logger.js';
 
-/** A loopback stand-in for core: the real contract over gRPC, with knobs to misbehave. */
+/**
+ * Test helpers for extension authors (`@switchyard/extension-sdk/testing`): a loopback stand-in for
+ * core that speaks the real gRPC contract, so an extension's loop can be tested without a swarm.
+ * It loads nice-grpc's server, so it is kept apart from the package's main entry.
+ */
+
+/**
+ * A loopback stand-in for core: the real contract over gRPC (plaintext), with knobs to misbehave.
+ * `listen()` it, point the extension at `127.0.0.1:<port>`, then `publish()` or `setModel()` models and
+ * look at `registrations` and `submissions`. Stop it with `server.forceShutdown()`.
+ */
 export class FakeCore {
   readonly registrations: RegisterRequest[] = [];
   readonly submissions: (SubmitConfigRequest & { accepted: boolean; reasons: string[] })[] = [];
@@ -80,10 +90,23 @@ export class FakeCore {
     return this.registrations[n - 1]?.serviceCluster;
   }
 
+  /** Starts serving on `address` (default: an ephemeral loopback port); resolves the port. */
   async listen(address = '127.0.0.1:0'): Promise<number> {
     this.server = createServer();
     this.server.add(ExtensionServiceDefinition, this.impl);
     return this.server.listen(address);
+  }
+
+  /**
+   * Serves `model` for its `serviceCluster` (with its own version when it has one, else the next);
+   * wakes watchers. Returns the version.
+   */
+  setModel(model: ProxyModel): number {
+    const version = model.version > 0 ? model.version : this.version + 1;
+    this.version = Math.max(this.version, version);
+    this.models.set(model.serviceCluster, { ...model, version });
+    this.wake();
+    return version;
   }
 
   /** Publishes a model for a cluster with the next version (one host `<cluster>.test`); wakes watchers. */
