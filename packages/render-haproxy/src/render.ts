@@ -6,7 +6,7 @@ import { byteLength, oversizedFiles, partNumber } from '@switchyard/proto';
 import type { ProxyModel, RenderedFile, RenderedFiles } from '@switchyard/proto';
 import { HAPROXY_CFG_TEMPLATE } from './templates/haproxy-cfg.js';
 import { HAPROXY_SPLIT_DIR, PART_COMMENT, splitLayout } from './split.js';
-import { analyzeModel, certListFile, printSection, singleFileSections } from './view-model.js';
+import { analyzeModel, bindLineProblems, certListFiles, printSection, singleFileSections } from './view-model.js';
 import type { HaproxyRenderOptions, HaproxySection, HaproxyView } from './view-model.js';
 
 /** Name of the main rendered file (`files[0].path`). */
@@ -42,7 +42,9 @@ function print(header: string[], sections: HaproxySection[]): string {
  * the hosts it is presented for). Otherwise `files[0]` is still `haproxy.cfg` and the other files (sorted by path) are
  * `switchyard.d/part-NNN.cfg` (backends) and `switchyard.d/*.map` (host, redirect, route and SNI
  * tables), each at most `maxFileBytes`; HAProxy must then be started with
- * `-f <dir>/haproxy.cfg -f <dir>/switchyard.d`.
+ * `-f <dir>/haproxy.cfg -f <dir>/switchyard.d`. In either layout, a certificate list larger than
+ * `maxFileBytes` becomes `switchyard.d/certificates-NNN.crt-list` files, all named by the terminating
+ * bind line (a `too-many-certificate-lists` error when that line would pass HAProxy's 64 words).
  * @example
  * const { files, diagnostics } = renderHaproxy(model, { httpPort: 8080, httpsPort: 8443 });
  * // files[0].path === 'haproxy.cfg'
@@ -50,11 +52,11 @@ function print(header: string[], sections: HaproxySection[]): string {
 export function renderHaproxy(model: ProxyModel, options: HaproxyRenderOptions = {}): RenderResult {
   const analysis = analyzeModel(model, options);
   const max = analysis.maxFileBytes;
-  const certList = certListFile(analysis);
+  const certLists = certListFiles(analysis);
   const single = print(analysis.header, singleFileSections(analysis));
   if (byteLength(single) <= max) {
-    const files = [{ path: HAPROXY_CONFIG_FILE, content: single }, ...(certList ? [certList] : [])];
-    return { files, diagnostics: [...analysis.diagnostics, ...oversizedFiles(files, max, UNSPLITTABLE)] };
+    const files = [{ path: HAPROXY_CONFIG_FILE, content: single }, ...certLists];
+    return { files, diagnostics: [...analysis.diagnostics, ...oversizedFiles(files, max, UNSPLITTABLE), ...bindLineProblems(analysis)] };
   }
 
   const empty = byteLength(print([], []));
@@ -64,9 +66,9 @@ export function renderHaproxy(model: ProxyModel, options: HaproxyRenderOptions =
   const extra: RenderedFile[] = [
     ...layout.parts.map((sections, i) => ({ path: `${HAPROXY_SPLIT_DIR}/part-${partNumber(i)}.cfg`, content: print(partHeader, sections) })),
     ...layout.maps,
-    ...(certList ? [certList] : []),
+    ...certLists,
   ].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
   const files = [{ path: HAPROXY_CONFIG_FILE, content: print([...analysis.header, ...layout.mainHeader], layout.main) }, ...extra];
 
-  return { files, diagnostics: [...analysis.diagnostics, ...oversizedFiles(files, max, UNSPLITTABLE)] };
+  return { files, diagnostics: [...analysis.diagnostics, ...oversizedFiles(files, max, UNSPLITTABLE), ...bindLineProblems(analysis)] };
 }

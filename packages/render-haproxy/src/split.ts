@@ -8,8 +8,8 @@
  *   route up in map files (a fixed number of lines per map file, whatever the number of hosts);
  * - `switchyard.d/part-NNN.cfg` hold the upstream backends;
  * - `switchyard.d/<table>-NNN.map` hold the host, route (and redirect) and SNI tables. `global` says
- *   `default-path config`, so their relative paths resolve next to haproxy.cfg (as the crt-list's,
- *   `switchyard.d/certificates.crt-list`, in both layouts).
+ *   `default-path config`, so their relative paths resolve next to haproxy.cfg (as the crt-lists',
+ *   `switchyard.d/certificates.crt-list` or its `certificates-NNN.crt-list` parts, in both layouts).
  *
  * Matching is the same as in the one-file layout: map files are searched in order and, within a
  * `map_beg`/`map_end` table, the first matching line wins, so each table lists longest prefixes

@@ -2,8 +2,8 @@
  * Builds the haproxy.cfg view model from a ProxyModel: every decision and every validation happens here;
  * the template only prints the resulting lines.
  */
-import { BackendMode, DEFAULT_MAX_FILE_BYTES, MIN_MAX_FILE_BYTES, Severity, resolveMaxFileBytes } from '@switchyard/proto';
-import type { Diagnostic, Endpoint, HttpHost, ProxyModel, RendererOptions, Upstream } from '@switchyard/proto';
+import { BackendMode, DEFAULT_MAX_FILE_BYTES, MIN_MAX_FILE_BYTES, Severity, byteLength, packChunks, partNumber, resolveMaxFileBytes } from '@switchyard/proto';
+import type { Diagnostic, Endpoint, HttpHost, ProxyModel, RenderedFile, RendererOptions, Upstream } from '@switchyard/proto';
 import { haproxyTimeMs, resolveHaproxyConfig, sslVersionRange } from './config.js';
 import type { HaproxyConfig } from './config.js';
 import { describeValue, formatEndpointAddress, optionLineProblem } from './safe.js';
@@ -61,6 +61,13 @@ export const TLS_TERMINATE_BACKEND = 'sy_tls_terminate';
 export const TLS_REJECT_BACKEND = 'sy_tls_reject';
 /** Path (relative to haproxy.cfg; `default-path config`) of the certificate list of the terminating bind. */
 export const CERT_LIST_FILE = 'switchyard.d/certificates.crt-list';
+/**
+ * Path of the `index`-th (from 0) certificate list when one would exceed `maxFileBytes`:
+ * `switchyard.d/certificates-001.crt-list`, … (never `*.cfg`: `-f switchyard.d` loads those).
+ */
+export function certListPart(index: number): string {
+  return `switchyard.d/certificates-${partNumber(index)}.crt-list`;
+}
 /**
  * How fe_http reads the requested host: the Host header without its port, lower case and without a
  * trailing dot (`Name.:8080` is `name`), as nginx and `explainRequest` normalize it.
@@ -559,21 +566,46 @@ export function tlsSocketOf(a: HaproxyAnalysis): string {
 
 /**
  * The terminating bind line of fe_http, or undefined when no certificate is used. Certificates come
- * from the crt-list ({@link CERT_LIST_FILE}), each only for the hosts that use it, and `strict-sni`
- * refuses any other server name (no default certificate), as nginx's default TLS server does.
+ * from the crt-list ({@link CERT_LIST_FILE}, or its parts, one `crt-list` argument each; see
+ * {@link certListFiles}), each only for the hosts that use it, and `strict-sni` refuses any other
+ * server name (no default certificate), as nginx's default TLS server does.
  */
 export function tlsBindOf(a: HaproxyAnalysis): string | undefined {
   if (a.certList.length === 0) return undefined;
   const ssl = a.config.SSLOpts.trim();
-  return [`bind ${tlsSocketOf(a)} accept-proxy ssl crt-list ${CERT_LIST_FILE} strict-sni`, 'alpn h2,http/1.1', ...(ssl ? [ssl] : [])].join(' ');
+  const lists = certListFiles(a).map((f) => `crt-list ${f.path}`);
+  return [`bind ${tlsSocketOf(a)} accept-proxy ssl ${lists.join(' ')} strict-sni`, 'alpn h2,http/1.1', ...(ssl ? [ssl] : [])].join(' ');
 }
 
-/** The crt-list file (`<certificate> <host>...` per line), or undefined when no certificate is used. */
-export function certListFile(a: HaproxyAnalysis): { path: string; content: string } | undefined {
-  if (a.certList.length === 0) return undefined;
-  const header = [...a.header, 'Certificates of the terminating bind, each presented only for the hosts that use it (SNI filters).'];
-  const lines = a.certList.map((c) => `${c.path} ${c.filters.join(' ')}`);
-  return { path: CERT_LIST_FILE, content: `${header.map((l) => `# ${l}\n`).join('')}${lines.map((l) => `${l}\n`).join('')}` };
+/** Most words HAProxy reads on a configuration line (its `MAX_LINE_ARGS`; it truncates the rest and refuses the file). */
+export const HAPROXY_MAX_LINE_WORDS = 64;
+
+/**
+ * A `too-many-certificate-lists` error when the terminating bind line, one `crt-list` argument per
+ * crt-list file, has more than {@link HAPROXY_MAX_LINE_WORDS} words (about 28 files: millions of
+ * certificates at the default `maxFileBytes`; a larger `maxFileBytes` makes fewer files). None otherwise.
+ */
+export function bindLineProblems(a: HaproxyAnalysis): Diagnostic[] {
+  const words = tlsBindOf(a)?.split(' ').length ?? 0;
+  if (words <= HAPROXY_MAX_LINE_WORDS) return [];
+  const message = `the terminating bind line names ${certListFiles(a).length} crt-list files and has ${words} words, more than HAProxy reads (${HAPROXY_MAX_LINE_WORDS}); raise maxFileBytes`;
+  return [{ service: '', label: '', code: 'too-many-certificate-lists', message, severity: Severity.SEVERITY_ERROR }];
+}
+
+/**
+ * The crt-list files (`<certificate> <host>...` per line, in certificate order); none when no
+ * certificate is used. One file, {@link CERT_LIST_FILE}, when it fits in `maxFileBytes` (in either
+ * layout of haproxy.cfg); otherwise its lines packed in order into {@link certListPart} files of at
+ * most `maxFileBytes` each (a single longer line gets a file of its own).
+ */
+export function certListFiles(a: HaproxyAnalysis): RenderedFile[] {
+  if (a.certList.length === 0) return [];
+  const top = `${[...a.header, 'Certificates of the terminating bind, each presented only for the hosts that use it (SNI filters).'].map((l) => `# ${l}\n`).join('')}`;
+  const lines = a.certList.map((c) => `${c.path} ${c.filters.join(' ')}\n`);
+  const whole = top + lines.join('');
+  if (byteLength(whole) <= a.maxFileBytes) return [{ path: CERT_LIST_FILE, content: whole }];
+  const chunks = packChunks(lines, byteLength, a.maxFileBytes - byteLength(top));
+  return chunks.map((chunk, i) => ({ path: certListPart(i), content: top + chunk.join('') }));
 }
 
 /** `backend sy_tls_terminate` and/or `backend sy_tls_reject` (after fe_tls), as its rules use them. */

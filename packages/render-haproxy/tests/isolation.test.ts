@@ -4,7 +4,7 @@
  */
 import https from 'node:https';
 import type net from 'node:net';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProxyModel } from '@switchyard/proto';
 import type { TlsCertificate } from '@switchyard/proto';
@@ -68,9 +68,12 @@ describe('certificates (crt-list with an SNI filter per certificate)', () => {
     expect((await httpsGet(proxy.httpsPort, 'victim.test', ca.caPem)).server).toBe('victim');
   });
 
-  it('loads 40 certificates (past the 64-word line limit) and serves each host with its own', async () => {
+  it.each([
+    ['one file', {}],
+    ['split: certificates-NNN.crt-list', { maxFileBytes: 1024 }],
+  ])('loads 40 certificates (past the 64-word line limit) and serves each host with its own (%s)', async (_layout, options) => {
     const n = 40;
-    for (let i = 0; i < n; i++) ca.issue(`many${i}.pem`, [`many${i}.test`]);
+    for (let i = 0; i < n; i++) if (!existsSync(join(ca.dir, `many${i}.pem`))) ca.issue(`many${i}.pem`, [`many${i}.test`]);
     proxy = await startHaproxy(
       ProxyModel.fromPartial({
         hosts: Array.from({ length: n }, (_, i) => ({ host: `many${i}.test`, certificate: `many${i}`, routes: [{ path: '/', upstream: 'web' }] })),
@@ -78,8 +81,11 @@ describe('certificates (crt-list with an SNI filter per certificate)', () => {
         upstreams: [up('web', [ports['web']!])],
       }),
       ca.dir,
+      options,
     );
     expect(significant(proxy)).toEqual([]);
+    const lists = proxy.files.filter((f) => f.path.endsWith('.crt-list')).map((f) => f.path);
+    expect(lists.length === 1).toBe(!('maxFileBytes' in options));
     for (const i of [0, 17, n - 1]) {
       expect((await tlsProbe(proxy.httpsPort, `many${i}.test`)).cn).toBe(`many${i}.test`);
       expect((await httpsGet(proxy.httpsPort, `many${i}.test`, ca.caPem)).server).toBe('web');

@@ -3,7 +3,7 @@
  * the proxy sees it and checked with the real `haproxy -c -f haproxy.cfg -f switchyard.d`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BackendMode, ProxyModel, Severity } from '@switchyard/proto';
@@ -105,11 +105,21 @@ function smallModel(): ProxyModel {
   });
 }
 
+/** `n` TLS hosts, each with a certificate of its own (the files installed in the test PKI's directory). */
+function certificatesModel(n: number): ProxyModel {
+  for (let i = 0; i < n; i++) if (!existsSync(join(pki.dir, `c${i}.pem`))) installCert(pki, pki.dir, `c${i}.pem`);
+  return ProxyModel.fromPartial({
+    hosts: Array.from({ length: n }, (_v, i) => ({ host: `tls${i}.example.com`, certificate: `c${i}`, routes: [{ path: '/', upstream: 'web' }] })),
+    upstreams: [upstream('web', ['10.0.0.2'])],
+    certificates: Array.from({ length: n }, (_v, i) => ({ name: `c${i}`, certSecret: `c${i}.crt`, keySecret: `c${i}.key`, certFile: `c${i}.pem`, keyFile: `c${i}.pem.key` })),
+  });
+}
+
 function expectValidLayout(files: RenderedFile[], max: number): void {
   expect(files[0]?.path).toBe('haproxy.cfg');
   const rest = files.slice(1).map((f) => f.path);
   expect(rest).toEqual([...rest].sort());
-  for (const path of rest) expect(path).toMatch(/^switchyard\.d\/(?:part-\d{3}\.cfg|[a-z-]+-\d{3}\.map|certificates\.crt-list)$/);
+  for (const path of rest) expect(path).toMatch(/^switchyard\.d\/(?:part-\d{3}\.cfg|[a-z-]+-\d{3}\.map|certificates(?:-\d{3})?\.crt-list)$/);
   expect(new Set(files.map((f) => f.path)).size).toBe(files.length);
   for (const file of files) expect(Buffer.byteLength(file.content)).toBeLessThanOrEqual(max);
 }
@@ -195,6 +205,57 @@ describe('split layout', () => {
       expect(diagnostics[0]?.message).toContain('maxFileBytes');
       expect(files).toHaveLength(1);
     }
+  });
+
+  it('splits a long certificate list into certificates-NNN.crt-list files, all on the bind line, and haproxy -c accepts the set', () => {
+    const model = certificatesModel(400);
+    const secretsDir = pki.dir;
+    const oneFile = renderHaproxy(model, { secretsDir, maxFileBytes: Number.POSITIVE_INFINITY });
+    const whole = oneFile.files.find((f) => f.path === 'switchyard.d/certificates.crt-list')!;
+    const max = 6000;
+    expect(Buffer.byteLength(whole.content)).toBeGreaterThan(3 * max);
+
+    const { files, diagnostics } = renderHaproxy(model, { secretsDir, maxFileBytes: max });
+    expect(diagnostics).toEqual([]);
+    expectValidLayout(files, max);
+    const lists = files.filter((f) => f.path.endsWith('.crt-list'));
+    expect(lists.map((f) => f.path)).toEqual(lists.map((_f, i) => `switchyard.d/certificates-${String(i + 1).padStart(3, '0')}.crt-list`));
+    expect(lists.length).toBeGreaterThanOrEqual(4);
+    // The same lines in the same order, each file with the header comment.
+    const lines = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(lists.flatMap((f) => lines(f.content))).toEqual(lines(whole.content));
+    expect(lines(whole.content)).toHaveLength(400);
+    for (const list of lists) expect(list.content).toMatch(/^# .*\n# Certificates of the terminating bind/m);
+    // One bind line names every list, in order.
+    const bind = files[0]!.content.split('\n').find((l) => l.includes(' crt-list '))!;
+    expect(bind.match(/crt-list (\S+)/g)).toEqual(lists.map((f) => `crt-list ${f.path}`));
+
+    const { status, output } = check(files);
+    expect(output).not.toMatch(/WARNING|ALERT/);
+    expect(status).toBe(0);
+  });
+
+  it('keeps one certificates.crt-list when it fits, even when haproxy.cfg is split', () => {
+    const { files, diagnostics } = renderHaproxy(certificatesModel(40), { secretsDir: pki.dir, maxFileBytes: 6000 });
+    expect(diagnostics).toEqual([]);
+    expect(files.map((f) => f.path).filter((p) => p.endsWith('.crt-list'))).toEqual(['switchyard.d/certificates.crt-list']);
+    expect(files.some((f) => f.path.startsWith('switchyard.d/part-'))).toBe(true);
+    expect(check(files).status).toBe(0);
+  });
+
+  it('reports a bind line past the 64 words HAProxy reads (too many crt-list files for a tiny maxFileBytes)', () => {
+    // 27 lists: 61 words, accepted.
+    const near = renderHaproxy(certificatesModel(400), { secretsDir: pki.dir, maxFileBytes: 1024 });
+    expect(near.files.filter((f) => f.path.endsWith('.crt-list'))).toHaveLength(27);
+    expect(near.diagnostics.map((d) => d.code)).not.toContain('too-many-certificate-lists');
+    expect(check(near.files).status).toBe(0);
+    // More lists than the line holds: reported, and HAProxy does refuse it.
+    const { files, diagnostics } = renderHaproxy(certificatesModel(600), { secretsDir: pki.dir, maxFileBytes: 1024 });
+    expect(files.filter((f) => f.path.endsWith('.crt-list')).length).toBeGreaterThan(29);
+    expect(diagnostics.map((d) => [d.code, d.severity])).toContainEqual(['too-many-certificate-lists', Severity.SEVERITY_ERROR]);
+    const refused = check(files);
+    expect(refused.output).toContain('too many words');
+    expect(refused.status).not.toBe(0);
   });
 
   it('reports a file that cannot be made small enough (one huge backend)', () => {

@@ -1,4 +1,4 @@
-export { renderNginx, NGINX_CONF_PATH, NGINX_SPLIT_DIR, NGINX_PART_GLOB } from './render.js';
+export { renderNginx, NGINX_CONF_PATH, NGINX_SPLIT_DIR, NGINX_PART_GLOB, NGINX_STREAM_DIR, NGINX_STREAM_PART_GLOB, NGINX_SNI_MAP_GLOB } from './render.js';
 export { DEFAULT_MAX_FILE_BYTES, MIN_MAX_FILE_BYTES, type NginxRenderOptions, type RenderResult } from './types.js';
 export {
   parseNginxConfig,

@@ -125,6 +125,14 @@ export interface RejectTlsView {
   names: string[];
 }
 
+/** One line of the SNI map of `stream {}`: a passthrough host and its stream upstream. */
+export interface SniMapEntry {
+  host: string;
+  /** The escaped, quoted map key (never a map parameter such as `default` or `include`). */
+  key: string;
+  upstream: string;
+}
+
 /** An `upstream` block (http or stream). */
 export interface UpstreamView {
   name: string;
@@ -189,9 +197,13 @@ export interface NginxView {
     listen: string;
     tlsSocket: string;
     terminateUpstream: string;
-    /** `key` is the escaped, quoted map key (never a map parameter such as `default` or `include`). */
-    sniMap: { host: string; key: string; upstream: string }[];
+    /** Lines of the SNI map, sorted by host. */
+    sniMap: SniMapEntry[];
+    /** Glob of the map files included inside the SNI map (split layout), or false. */
+    mapInclude: string | false;
     upstreams: UpstreamView[];
+    /** Glob of the part files (passthrough upstreams) included inside `stream {}` (split layout), or false. */
+    include: string | false;
     /** nginx time with its unit, e.g. `600s` or `1s`. */
     connectTimeout: string;
     proxyTimeout: number;
@@ -357,7 +369,7 @@ export function buildNginxView(
   }
 
   // ---- SNI passthrough -------------------------------------------------------------------------
-  const sniMap: { host: string; key: string; upstream: string }[] = [];
+  const sniMap: SniMapEntry[] = [];
   const sniUpstreams: UpstreamView[] = [];
   const sniUpstreamNames = new Set<string>();
   const sniHosts = new Set<string>();
@@ -580,7 +592,9 @@ export function buildNginxView(
           tlsSocket,
           terminateUpstream: TLS_TERMINATE_UPSTREAM,
           sniMap,
+          mapInclude: false,
           upstreams: sniUpstreams,
+          include: false,
           connectTimeout: sniAllTasks ? taskConnect : `${config.ConnectTimeout}s`,
           proxyTimeout: config.ReadTimeout,
         }

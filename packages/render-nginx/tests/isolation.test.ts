@@ -172,7 +172,10 @@ describe('internal names are namespaced', () => {
 });
 
 describe('SNI map keys are never map parameters', () => {
-  it('passes through server names "default", "include", "hostnames" and "volatile" and keeps the default', async () => {
+  it.each([
+    ['one file', {}],
+    ['split: the map lines in switchyard.d/stream/sni-NNN.map', { maxFileBytes: 1024 }],
+  ])('passes through server names "default", "include", "hostnames" and "volatile" and keeps the default (%s)', async (_layout, options) => {
     const keys = ['default', 'hostnames', 'include', 'volatile'];
     proxy = await startNginx(
       ProxyModel.fromPartial({
@@ -182,8 +185,10 @@ describe('SNI map keys are never map parameters', () => {
         upstreams: [up('pass', [ports['pass']!]), up('victim', [ports['victim']!])],
       }),
       ca.dir,
+      options,
     );
     expect(significant(proxy)).toEqual([]);
+    if ('maxFileBytes' in options) expect(proxy.files.map((f) => f.path)).toContain('switchyard.d/stream/sni-001.map');
     for (const key of keys) expect((await tlsProbe(proxy.httpsPort, key)).cn).toBe('*.pass.test');
     // Everything else still goes to termination, not to the "default" route.
     expect((await tlsProbe(proxy.httpsPort, 'victim.test')).cn).toBe('victim.test');

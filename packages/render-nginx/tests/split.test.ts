@@ -77,6 +77,14 @@ function smallModel(): ProxyModel {
   });
 }
 
+/** `http` hosts of {@link smallModel} plus `n` passthrough hosts, two per upstream (every tenth a wildcard). */
+function passthroughModel(n: number): ProxyModel {
+  const base = smallModel();
+  const sniRoutes = Array.from({ length: n }, (_v, i) => ({ host: i % 10 === 9 ? `*.pass${i}.example.com` : `pass${i}.example.com`, upstream: `pass${i >> 1}` }));
+  const upstreams = Array.from({ length: Math.ceil(n / 2) }, (_v, i) => upstream(`pass${i}`, [`10.8.${i >> 8}.${i & 255}`, `10.9.${i >> 8}.${i & 255}`]));
+  return ProxyModel.fromPartial({ ...base, sniRoutes, upstreams: [...base.upstreams, ...upstreams] });
+}
+
 /** Options that let nginx -t run unprivileged-friendly paths (logs and pid in the temp dir are not needed for -t). */
 const opts = (extra: NginxRenderOptions = {}): NginxRenderOptions => ({ ...extra, config: { RLimitNoFile: 0, ...extra.config } });
 
@@ -160,6 +168,60 @@ describe('split layout', () => {
       expect(diagnostics[0]?.message).toContain('maxFileBytes');
       expect(files).toHaveLength(1);
     }
+  });
+
+  it('splits the stream {} block too (passthrough upstreams and SNI map lines), and nginx -t accepts the set', () => {
+    // 400 passthrough hosts (two hosts per upstream, some wildcards) next to a few HTTP hosts.
+    const model = passthroughModel(400);
+    const oneFile = renderNginx(model, opts({ maxFileBytes: Number.POSITIVE_INFINITY }));
+    const max = 8000;
+    expect(Buffer.byteLength(oneFile.files[0]!.content)).toBeGreaterThan(4 * max);
+
+    const { files, diagnostics } = renderNginx(model, opts({ maxFileBytes: max }));
+    expect(diagnostics).toEqual([]);
+    expect(diagnostics).toEqual(oneFile.diagnostics);
+    const paths = files.map((f) => f.path);
+    expect(paths).toEqual([...paths].sort((a, b) => (a === 'nginx.conf' ? -1 : b === 'nginx.conf' ? 1 : a < b ? -1 : 1)));
+    const of = (re: RegExp) => paths.filter((p) => re.test(p));
+    expect(of(/^switchyard\.d\/part-\d{3}\.conf$/).length).toBeGreaterThanOrEqual(1);
+    expect(of(/^switchyard\.d\/stream\/part-\d{3}\.conf$/).length).toBeGreaterThanOrEqual(2);
+    expect(of(/^switchyard\.d\/stream\/sni-\d{3}\.map$/).length).toBeGreaterThanOrEqual(2);
+    expect(paths.length).toBe(1 + of(/^switchyard\.d\/(stream\/)?part-\d{3}\.conf$/).length + of(/\.map$/).length);
+    for (const file of files) expect(Buffer.byteLength(file.content)).toBeLessThanOrEqual(max);
+
+    const main = files[0]!.content;
+    expect(main).toContain('\n    include switchyard.d/*.conf;\n');
+    expect(main).toContain('\n        include switchyard.d/stream/*.map;\n');
+    expect(main).toContain('\n    include switchyard.d/stream/*.conf;\n');
+    expect(main).not.toMatch(/pass\d+\.example\.com/);
+    // Nothing lost, nothing doubled: the same upstreams and map lines as the one-file rendering.
+    for (const re of [/^ {4}upstream sni_/gm, /^ {8}server 10\./gm, /^ {8}'[^']+' sni_\w+;$/gm]) {
+      expect(count(files, re)).toBe(count(oneFile.files, re));
+    }
+    expect(count(files, /^ {8}'[^']+' sni_\w+;$/gm)).toBe(400);
+    // The stream parts hold only stream upstreams, the map files only map lines.
+    for (const file of files.filter((f) => f.path.startsWith('switchyard.d/stream/'))) {
+      const body = file.content.replace(/^#.*\n/gm, '');
+      if (file.path.endsWith('.map')) expect(body).toMatch(/^( {8}'[^']+' sni_\w+;\n)+$/);
+      else expect(body.match(/^ {4}upstream /gm)?.every(Boolean)).toBe(true);
+      if (file.path.endsWith('.conf')) expect(body).not.toMatch(/^ {4}(server|map) /m);
+    }
+
+    const check = nginxCheckFiles(files, secrets);
+    expect(check.output).toBe('');
+    expect(check.ok).toBe(true);
+    // nginx reads the map files first (the map comes before the upstreams); the modules snippets too.
+    expect(check.loaded.filter((p) => !p.startsWith('/')).sort()).toEqual([...paths].sort());
+  });
+
+  it('keeps stream {} in nginx.conf when splitting the http blocks is enough', () => {
+    const model = passthroughModel(4);
+    const { files, diagnostics } = renderNginx(model, opts({ maxFileBytes: 6000 }));
+    expect(diagnostics).toEqual([]);
+    expect(files.map((f) => f.path).filter((p) => p.startsWith('switchyard.d/stream/'))).toEqual([]);
+    expect(files[0]!.content).toContain("'\\\\pass0.example.com' sni_pass0;");
+    expect(files[0]!.content).not.toContain('include switchyard.d/stream/');
+    expect(nginxCheckFiles(files, secrets).ok).toBe(true);
   });
 
   it('reports a file that cannot be made small enough (one huge upstream), still valid for nginx', () => {

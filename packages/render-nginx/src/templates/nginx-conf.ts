@@ -90,6 +90,12 @@ ${LOCATION_BLOCK}{{/each}}
 {{/each}}
 `;
 
+/** Lines of the SNI map of `stream {}` (`{{#each sniMap}}`): `<quoted host> <stream upstream>;`. */
+const SNI_MAP_LINES = `{{#each sniMap}}
+        {{key}} {{upstream}};
+{{/each}}
+`;
+
 /**
  * The operator's raw directives of `key` (`HTTPOptions`, `TCPOptions`) in a block context
  * (`{{#each options}}`): when there are any, a blank line and a `# <key>` comment, then one per line.
@@ -241,15 +247,20 @@ ${optionLines('TCPOptions')}
     map $ssl_preread_server_name $switchyard_sni_upstream {
         hostnames;
         default {{terminateUpstream}};
-{{#each sniMap}}
-        {{key}} {{upstream}};
-{{/each}}
-    }
+{{#if mapInclude}}
+        include {{mapInclude}};
+{{/if}}
+${SNI_MAP_LINES}    }
 
     upstream {{terminateUpstream}} {
         server unix:{{tlsSocket}};
     }
-${UPSTREAM_BLOCKS}
+${UPSTREAM_BLOCKS}{{#if include}}
+
+    # SNI passthrough upstreams: in {{include}} (split: too large for one file).
+    include {{include}};
+{{/if}}
+
     server {
         listen {{listen}};
         ssl_preread on;
@@ -271,3 +282,21 @@ export const NGINX_PART_TEMPLATE = `{{#each header}}
 # {{this}}
 {{/each}}
 ${UPSTREAM_BLOCKS}${HOST_SERVER_BLOCKS}`;
+
+/**
+ * Handlebars source of a stream part file (`switchyard.d/stream/part-NNN.conf`), included inside
+ * `stream {}` of nginx.conf: comment lines, then the passthrough upstream blocks.
+ */
+export const NGINX_STREAM_PART_TEMPLATE = `{{#each header}}
+# {{this}}
+{{/each}}
+${UPSTREAM_BLOCKS}`;
+
+/**
+ * Handlebars source of an SNI map file (`switchyard.d/stream/sni-NNN.map`), included inside the
+ * `map $ssl_preread_server_name` block of `stream {}`: comment lines, then map lines.
+ */
+export const NGINX_SNI_MAP_TEMPLATE = `{{#each header}}
+# {{this}}
+{{/each}}
+${SNI_MAP_LINES}`;
