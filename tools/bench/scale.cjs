@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Scale benchmark: 10,000 labelled services / 30,000 tasks in the in-memory Docker engine
-// (FakeDockerPort of @switchyard/reconciler), through what core and the extension do on a change:
+// (FakeDockerPort of @switchyard/reconciler/testing), through what core and the extension do on a change:
 //   resync   one SnapshotWatcher round (the Docker list calls, toSnapshot, digest)
 //   model    buildModel (labels + model)
 //   render   renderNginx and renderHaproxy with their default options (files split above 400,000 bytes)
@@ -21,7 +21,8 @@ const { spawnSync, execFileSync } = require('node:child_process');
 const { mkdtempSync, mkdirSync, writeFileSync, rmSync, openSync, closeSync, readFileSync, copyFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join, dirname } = require('node:path');
-const { FakeDockerPort, SnapshotWatcher, LIST_CALLS_PER_ROUND } = require('@switchyard/reconciler');
+const { SnapshotWatcher, LIST_CALLS_PER_ROUND } = require('@switchyard/reconciler');
+const { FakeDockerPort } = require('@switchyard/reconciler/testing');
 const { buildModel } = require('@switchyard/model');
 const { renderNginx } = require('@switchyard/render-nginx');
 const { renderHaproxy } = require('@switchyard/render-haproxy');
@@ -186,7 +187,7 @@ function sizes(label, result) {
   const errors = result.diagnostics.filter((d) => String(d.severity).includes('ERROR'));
   console.log(`    over Docker's 500 KiB Config limit: ${over.length === 0 ? 'none' : over.map((r) => r.path).join(', ')}${errors.length ? `; ${errors.length} error diagnostic(s): ${errors[0].message}` : ''}`);
   const stream = label === 'nginx' ? /\nstream \{[\s\S]*?\n\}\n/.exec(result.files[0].content) : undefined;
-  if (stream) console.log(`    (nginx.conf's stream section, not split: ${Buffer.byteLength(stream[0]).toLocaleString('en-US')} bytes)`);
+  if (stream) console.log(`    (nginx.conf's stream section: ${Buffer.byteLength(stream[0]).toLocaleString('en-US')} bytes; above maxFileBytes its blocks and map lines move to switchyard.d/stream/)`);
 }
 
 /**

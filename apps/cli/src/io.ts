@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { DockerPort } from '@switchyard/reconciler';
+import type { DockerReader } from '@switchyard/reconciler';
 
 /** Process exit codes of the `switchyard` CLI. */
 export const ExitCode = {
@@ -32,7 +32,7 @@ export interface CliIo {
    * The Docker Engine `switchyard snapshot` reads (tests pass a `FakeDockerPort`). Absent: a
    * `DockerodePort` on the local socket or `DOCKER_HOST`, created on first use.
    */
-  docker?: () => DockerPort;
+  docker?: () => DockerReader;
 }
 
 /** The {@link CliIo} of the running process. */

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SwarmSnapshot } from '@switchyard/proto';
-import type { DockerPort } from '@switchyard/reconciler';
+import type { DockerReader } from '@switchyard/reconciler';
 import { CliExit, ExitCode, resolvePath, usageError, type CliIo, type ExitCodeValue } from './io.js';
 import type { Flags } from './commands.js';
 
@@ -11,7 +11,7 @@ const LB_PREFIX = 'com.docker.lb.';
  * Reads the swarm's services, tasks, networks and secrets (metadata only) through `docker` and maps
  * them with the reconciler's `toSnapshot`, as core does. Read-only. Rejects when the Engine does.
  */
-export async function captureSnapshot(docker: DockerPort): Promise<SwarmSnapshot> {
+export async function captureSnapshot(docker: DockerReader): Promise<SwarmSnapshot> {
   // Loaded on use: the reconciler pulls in dockerode, which the other commands do not need.
   const { toSnapshot } = await import('@switchyard/reconciler');
   const [services, tasks, networks, secrets] = await Promise.all([docker.listServices(), docker.listTasks(), docker.listNetworks(), docker.listSecrets()]);
@@ -47,7 +47,7 @@ function engineName(io: CliIo): string {
   return host !== undefined && host !== '' ? host : 'the local Docker socket';
 }
 
-async function defaultDocker(): Promise<DockerPort> {
+async function defaultDocker(): Promise<DockerReader> {
   const { DockerodePort } = await import('@switchyard/reconciler');
   return new DockerodePort();
 }

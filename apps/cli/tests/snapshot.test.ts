@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildModel } from '@switchyard/model';
 import { SwarmSnapshot } from '@switchyard/proto';
-import { FakeDockerError, FakeDockerPort } from '@switchyard/reconciler';
+import { FakeDockerError, FakeDockerPort } from '@switchyard/reconciler/testing';
 import { ExitCode } from '../src/index.js';
 import { run } from './helpers.js';
 

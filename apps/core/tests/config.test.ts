@@ -1,4 +1,4 @@
-import { FakeDockerPort } from '@switchyard/reconciler';
+import { FakeDockerPort } from '@switchyard/reconciler/testing';
 import { CoreConfigError, parseCoreConfig, parseDuration, readConfigObject } from '../src/config.js';
 
 describe('parseCoreConfig', () => {

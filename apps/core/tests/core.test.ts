@@ -1,4 +1,5 @@
-import { FakeDockerPort, noopLogger } from '@switchyard/reconciler';
+import { noopLogger } from '@switchyard/reconciler';
+import { FakeDockerPort } from '@switchyard/reconciler/testing';
 import { Severity } from '@switchyard/proto';
 import { parseCoreConfig } from '../src/config.js';
 import { Core } from '../src/core.js';

@@ -1,4 +1,5 @@
-import { FakeDockerPort, noopLogger } from '@switchyard/reconciler';
+import { noopLogger } from '@switchyard/reconciler';
+import { FakeDockerPort } from '@switchyard/reconciler/testing';
 import { ProxyModel } from '@switchyard/proto';
 import { parseCoreConfig } from '../src/config.js';
 import { DeliveryError, DockerConfigDelivery, MAX_CONFIG_BYTES } from '../src/delivery.js';

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'nice-grpc';
 import { ExtensionServiceDefinition } from '@switchyard/proto';
 import { connectExtensionClient } from '@switchyard/proto/client';
-import { FakeDockerError, FakeDockerPort, timeoutDockerPort, type Logger } from '@switchyard/reconciler';
+import { timeoutDockerPort, type Logger } from '@switchyard/reconciler';
+import { FakeDockerError, FakeDockerPort } from '@switchyard/reconciler/testing';
 import { parseCoreConfig } from '../src/config.js';
 import { insecureCallers, type CallerContext } from '../src/control-plane.js';
 import { Core } from '../src/core.js';

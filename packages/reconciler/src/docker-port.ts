@@ -116,11 +116,11 @@ export interface DockerPing {
 }
 
 /**
- * The only Docker surface Switchyard uses. Implemented by {@link DockerodePort} over the Engine
- * API and by {@link FakeDockerPort} in memory. Methods reject on transport or API errors
- * (the errors carry `statusCode` when the Engine answered).
+ * What reading the swarm takes: lists, one service, logs, the event stream and a ping. The
+ * {@link SnapshotWatcher} and the CLI's `snapshot` need nothing more, so they cannot change the swarm.
+ * Methods reject on transport or API errors (the errors carry `statusCode` when the Engine answered).
  */
-export interface DockerPort {
+export interface DockerReader {
   /** `GET /services`. */
   listServices(filters?: DockerFilters): Promise<DockerService[]>;
   /** `GET /tasks`. */
@@ -133,25 +133,11 @@ export interface DockerPort {
   listConfigs(filters?: DockerFilters): Promise<DockerConfig[]>;
   /** `GET /services/{id}`: the service with its current `Version.Index` (needed to update it). */
   inspectService(id: string): Promise<DockerService>;
-  /** `POST /services/create`; resolves to the new service's ID. */
-  createService(spec: DockerServiceSpec): Promise<string>;
-  /** `POST /services/{id}/update?version=`; `version` is the `Version.Index` the spec was based on. */
-  updateService(id: string, version: number, spec: DockerServiceSpec): Promise<void>;
-  /** `DELETE /services/{id}`. */
-  removeService(id: string): Promise<void>;
   /**
    * `GET /services/{id}/logs` (stdout and stderr, not followed): the last `tail` lines of the
    * service's tasks, as text (stream headers removed).
    */
   serviceLogs(id: string, tail: number): Promise<string>;
-  /** `POST /configs/create`; resolves to the new config's ID. */
-  createConfig(spec: DockerConfigSpec): Promise<string>;
-  /** `POST /secrets/create` (`Data` is base64); resolves to the new secret's ID. */
-  createSecret(spec: DockerConfigSpec): Promise<string>;
-  /** `DELETE /secrets/{id}`. */
-  removeSecret(id: string): Promise<void>;
-  /** `DELETE /configs/{id}`. */
-  removeConfig(id: string): Promise<void>;
   /**
    * `GET /events` as an async iterable. Ends normally when `signal` aborts or the engine closes
    * the stream; throws when the stream fails, so the caller can resubscribe.
@@ -160,3 +146,28 @@ export interface DockerPort {
   /** `GET /_ping`; rejects when the engine is unreachable. */
   ping(): Promise<DockerPing>;
 }
+
+/** What changing the swarm takes: services, configs and secrets. Only core's deployer and delivery write. */
+export interface DockerWriter {
+  /** `POST /services/create`; resolves to the new service's ID. */
+  createService(spec: DockerServiceSpec): Promise<string>;
+  /** `POST /services/{id}/update?version=`; `version` is the `Version.Index` the spec was based on. */
+  updateService(id: string, version: number, spec: DockerServiceSpec): Promise<void>;
+  /** `DELETE /services/{id}`. */
+  removeService(id: string): Promise<void>;
+  /** `POST /configs/create`; resolves to the new config's ID. */
+  createConfig(spec: DockerConfigSpec): Promise<string>;
+  /** `POST /secrets/create` (`Data` is base64); resolves to the new secret's ID. */
+  createSecret(spec: DockerConfigSpec): Promise<string>;
+  /** `DELETE /secrets/{id}`. */
+  removeSecret(id: string): Promise<void>;
+  /** `DELETE /configs/{id}`. */
+  removeConfig(id: string): Promise<void>;
+}
+
+/**
+ * The whole Docker surface Switchyard uses, a {@link DockerReader} and a {@link DockerWriter}.
+ * Implemented by {@link DockerodePort} over the Engine API and by `FakeDockerPort`
+ * (`@switchyard/reconciler/testing`) in memory.
+ */
+export interface DockerPort extends DockerReader, DockerWriter {}

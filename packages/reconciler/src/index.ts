@@ -3,6 +3,8 @@ export { type Timers, type TimerHandle, systemTimers, sleep } from './timers.js'
 export { Loop, type LoopOptions } from './loop.js';
 export type {
   DockerPort,
+  DockerReader,
+  DockerWriter,
   DockerFilters,
   DockerService,
   DockerServiceSpec,
@@ -25,7 +27,6 @@ export {
   type DockerTimeoutOptions,
 } from './docker-timeout.js';
 export { JsonStreamParser, JsonStreamOverflowError, type JsonStreamParserOptions } from './json-stream.js';
-export { FakeDockerPort, FakeDockerError, type FakeDockerPortOptions, type DockerPortMethod } from './fake-docker-port.js';
 export {
   toSnapshot,
   type RawSwarmState,

@@ -1,6 +1,6 @@
 import { backoffDelay, type BackoffOptions } from '@switchyard/duration';
 import type { SwarmSnapshot } from '@switchyard/proto';
-import type { DockerEvent, DockerPort } from './docker-port.js';
+import type { DockerEvent, DockerReader } from './docker-port.js';
 import { errorMeta, type Logger } from './logger.js';
 import { Loop } from './loop.js';
 import { sleep, systemTimers, type Timers } from './timers.js';
@@ -52,7 +52,7 @@ export interface SettleOptions {
 /** Options of a {@link SnapshotWatcher}. */
 export interface SnapshotWatcherOptions {
   /** Docker access. */
-  docker: DockerPort;
+  docker: DockerReader;
   /** Where the watcher logs; it never creates a logger. */
   logger: Logger;
   /** Full resync period when nothing happens (default 3000 ms, Interlock's `PollInterval`). */
@@ -128,7 +128,7 @@ export interface SnapshotWatcherStats {
  * streams are logged, counted and retried with exponential backoff; nothing is thrown.
  */
 export class SnapshotWatcher {
-  readonly #docker: DockerPort;
+  readonly #docker: DockerReader;
   readonly #logger: Logger;
   readonly #timers: Timers;
   readonly #resyncIntervalMs: number;

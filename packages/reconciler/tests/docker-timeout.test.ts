@@ -8,7 +8,6 @@ import {
   DEFAULT_DOCKER_TIMEOUT_MS,
   DockerTimeoutError,
   DockerodePort,
-  FakeDockerPort,
   SnapshotWatcher,
   errorMeta,
   timeoutDockerPort,
@@ -17,6 +16,7 @@ import {
   type Logger,
   type RoundOutcome,
 } from '../src/index.js';
+import { FakeDockerPort } from '../src/testing.js';
 
 // A dockerd that accepts the connection and never answers (SIGSTOP) must not hold a round, a
 // delivery or anything else forever: every call has a deadline, the event stream only while it opens.

@@ -1,4 +1,5 @@
-import { FakeDockerError, FakeDockerPort, type DockerEvent } from '../src/index.js';
+import { type DockerEvent } from '../src/index.js';
+import { FakeDockerError, FakeDockerPort } from '../src/testing.js';
 
 async function take(iterable: AsyncIterable<DockerEvent>, n: number): Promise<DockerEvent[]> {
   const out: DockerEvent[] = [];

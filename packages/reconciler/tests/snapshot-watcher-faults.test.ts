@@ -1,4 +1,5 @@
-import { DEFAULT_BACKOFF, FakeDockerError, FakeDockerPort, SnapshotWatcher, type Logger } from '../src/index.js';
+import { DEFAULT_BACKOFF, SnapshotWatcher, type Logger } from '../src/index.js';
+import { FakeDockerError, FakeDockerPort } from '../src/testing.js';
 
 // Docker API faults as core meets them (tools/e2e/tests/faults.test.ts does the same on a real
 // engine): with the defaults core runs with, a stalled engine costs one round's calls and a

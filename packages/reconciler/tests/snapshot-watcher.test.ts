@@ -1,5 +1,6 @@
 import type { SwarmSnapshot } from '@switchyard/proto';
-import { FakeDockerPort, FakeDockerError, SnapshotWatcher, type Logger, type SnapshotInfo, type SnapshotWatcherOptions } from '../src/index.js';
+import { SnapshotWatcher, type Logger, type SnapshotInfo, type SnapshotWatcherOptions } from '../src/index.js';
+import { FakeDockerPort, FakeDockerError } from '../src/testing.js';
 
 const T0 = 1_700_000_000_000;
 
