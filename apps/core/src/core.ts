@@ -80,7 +80,10 @@ export class Core {
       run: () => this.deployRound(),
       onError: (err) => {
         this.metrics.errors.inc({ stage: 'deploy' });
-        options.logger.warn('deploying extension services failed; will retry', errorMeta(err));
+        // Swarm moved a service's version under an update (a rollout finishing): expected, and the
+        // next round updates from the new version, so it is no warning.
+        if (/out of sequence/i.test((err as Error)?.message ?? '')) options.logger.info('a service changed during its update; the next deploy round retries', errorMeta(err));
+        else options.logger.warn('deploying extension services failed; will retry', errorMeta(err));
       },
     });
   }

@@ -176,7 +176,8 @@ export class DockerConfigDelivery implements ConfigDelivery {
       if (this.gcPending.has(extension.ProxyServiceName)) await this.serial(extension.ProxyServiceName, () => this.collectGarbageSafely(extension.ProxyServiceName));
       return;
     }
-    this.logger.warn('proxy service missing or changed outside Switchyard; re-applying the last delivery', { proxyService: extension.ProxyServiceName });
+    if (expected === undefined) this.logger.info('retrying the last delivery, which failed', { proxyService: extension.ProxyServiceName });
+    else this.logger.warn('proxy service missing or changed outside Switchyard; re-applying the last delivery', { proxyService: extension.ProxyServiceName });
     await this.serial(extension.ProxyServiceName, () => this.apply({ ...request, extension }));
   }
 

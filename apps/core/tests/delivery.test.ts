@@ -1,4 +1,4 @@
-import { noopLogger } from '@switchyard/reconciler';
+import { noopLogger, type Logger } from '@switchyard/reconciler';
 import { FakeDockerPort } from '@switchyard/reconciler/testing';
 import { ProxyModel } from '@switchyard/proto';
 import { parseCoreConfig } from '../src/config.js';
@@ -11,11 +11,18 @@ function model(partial: Partial<ProxyModel> = {}): ProxyModel {
   return { ...ProxyModel.fromPartial({}), version: 1, ...partial };
 }
 
-function setup() {
+function setup(logger: Logger = noopLogger) {
   const docker = new FakeDockerPort();
   const netId = docker.addNetwork({ Name: 'app-net', Driver: 'overlay', Scope: 'swarm' });
-  const delivery = new DockerConfigDelivery(docker, noopLogger, 'switchyard');
+  const delivery = new DockerConfigDelivery(docker, logger, 'switchyard');
   return { docker, netId, delivery };
+}
+
+/** A logger keeping `level message` lines. */
+function lineLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const at = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 function proxySpec(docker: FakeDockerPort) {
@@ -148,7 +155,8 @@ describe('DockerConfigDelivery', () => {
   });
 
   it('retries a delivery that Docker refused at the next reassert, never rolling back to the previous one', async () => {
-    const { docker, delivery } = setup();
+    const logger = lineLogger();
+    const { docker, delivery } = setup(logger);
     await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'old' }] });
     docker.failNext('updateService');
     await expect(delivery.deliver({ extension: ext, model: model({ version: 2 }), files: [{ path: 'nginx.conf', content: 'new' }] })).rejects.toThrow(/updateService failed/);
@@ -156,6 +164,9 @@ describe('DockerConfigDelivery', () => {
     await delivery.reassert(ext, docker.services[0]);
     const newName = proxySpec(docker)!.TaskTemplate.ContainerSpec.Configs[0]!.ConfigName;
     expect(newName).not.toBe(oldName);
+    // A retry of its own failed delivery is no outside change: an info line, not a warning.
+    expect(logger.lines).toContain('info retrying the last delivery, which failed');
+    expect(logger.lines.filter((l) => l.startsWith('warn'))).toEqual([]);
     const content = docker.configs.find((c) => c.Spec?.Name === newName)?.Spec?.Data;
     expect(Buffer.from(content ?? '', 'base64').toString()).toBe('new');
   });
@@ -169,8 +180,9 @@ describe('DockerConfigDelivery', () => {
     expect(proxySpec(docker)!.TaskTemplate.ContainerSpec.Configs[0]!.ConfigName).toBe(res.configNames[0]);
   });
 
-  it('reasserts the last delivery when the proxy service was removed by hand', async () => {
-    const { docker, delivery } = setup();
+  it('reasserts the last delivery when the proxy service was removed by hand, with a warning', async () => {
+    const logger = lineLogger();
+    const { docker, delivery } = setup(logger);
     await delivery.deliver({ extension: ext, model: model(), files: [{ path: 'nginx.conf', content: 'a' }] });
     // Unchanged: nothing to do.
     docker.resetCalls();
@@ -179,5 +191,6 @@ describe('DockerConfigDelivery', () => {
     await docker.removeService(docker.services[0]!.ID);
     await delivery.reassert(ext, undefined);
     expect(proxySpec(docker)).toBeDefined();
+    expect(logger.lines).toContain('warn proxy service missing or changed outside Switchyard; re-applying the last delivery');
   });
 });
