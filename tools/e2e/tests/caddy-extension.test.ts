@@ -49,6 +49,16 @@ describe('a Caddy proxy deployed and driven by core for the example third-party 
   const untilStatus = (port: number, host: string, status: number): Promise<boolean> =>
     waitFor(async () => (await statusOf(port, host)) === status, { timeoutMs: 60_000, intervalMs: 300, description: `${status} from ${host} on port ${port}` });
 
+  /** An echo backend on the app network, labelled for `host` in `cluster`. */
+  const echoApp = (suffix: string, host: string, cluster: string): Promise<string> =>
+    fx.createService({
+      image: E2E_IMAGES.echo,
+      suffix,
+      networks: [appNet],
+      env: { ECHO_TASK: '{{.Task.Name}}' },
+      labels: { 'com.docker.lb.hosts': host, 'com.docker.lb.port': '8080', 'com.docker.lb.service_cluster': cluster },
+    });
+
   beforeAll(async () => {
     await requireImages([E2E_IMAGES.echo, 'switchyard/core:latest', E2E_IMAGES.caddyExtension, E2E_IMAGES.proxyCaddy]);
     appNet = await fx.createNetwork({ suffix: 'app-net' });
@@ -67,13 +77,7 @@ describe('a Caddy proxy deployed and driven by core for the example third-party 
     // An empty model still gets a proxy: Caddy answers 404 for any host.
     await untilStatus(HITLESS.httpPort, 'nobody.caddy.local', 404);
 
-    const app = await fx.createService({
-      image: E2E_IMAGES.echo,
-      suffix: 'app',
-      networks: [appNet],
-      env: { ECHO_TASK: '{{.Task.Name}}' },
-      labels: { 'com.docker.lb.hosts': 'shop.caddy.local', 'com.docker.lb.port': '8080', 'com.docker.lb.service_cluster': HITLESS.cluster },
-    });
+    const app = await echoApp('app', 'shop.caddy.local', HITLESS.cluster);
     const first = await until200(HITLESS.httpPort, 'shop.caddy.local');
     expect(first.task.startsWith(`${app}.1.`)).toBe(true);
     expect(first.headers.host).toBe('shop.caddy.local');
@@ -118,13 +122,7 @@ describe('a Caddy proxy deployed and driven by core for the example third-party 
 
   it('2. rolling (HitlessServiceUpdate = false): the file is mounted at ProxyConfigPath and a route change replaces the Caddy task', async () => {
     await untilStatus(ROLLING.httpPort, 'nobody.caddy.local', 404);
-    const app = await fx.createService({
-      image: E2E_IMAGES.echo,
-      suffix: 'rolling-app',
-      networks: [appNet],
-      env: { ECHO_TASK: '{{.Task.Name}}' },
-      labels: { 'com.docker.lb.hosts': 'old.caddy.local', 'com.docker.lb.port': '8080', 'com.docker.lb.service_cluster': ROLLING.cluster },
-    });
+    const app = await echoApp('rolling-app', 'old.caddy.local', ROLLING.cluster);
     const echo = await until200(ROLLING.httpPort, 'old.caddy.local', '/', 150_000);
     expect(echo.task.startsWith(`${app}.1.`)).toBe(true);
     const before = await oneProxyTask(sy.proxy(ROLLING.name));
