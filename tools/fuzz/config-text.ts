@@ -126,9 +126,14 @@ export function parseNginx(text: string, file = 'nginx.conf', context: string[] 
   return parseBlock(context, true);
 }
 
-/** Parses a rendered file; the part files of the split layout (`switchyard.d/`) are read inside `http {}`, as nginx.conf includes them. */
+/**
+ * Parses a rendered file in the context nginx.conf includes it in: the split layout's http parts
+ * (`switchyard.d/*.conf`) inside `http {}`, its stream parts (`switchyard.d/stream/*.conf`) inside
+ * `stream {}`, and the SNI map's lines (`switchyard.d/stream/*.map`) inside that map.
+ */
 export function parseNginxFile(f: TextFile): NginxDirective[] {
-  return parseNginx(f.content, f.path, f.path.startsWith('switchyard.d/') ? ['http'] : []);
+  const context = f.path.startsWith('switchyard.d/stream/') ? (f.path.endsWith('.map') ? ['stream', 'map'] : ['stream']) : f.path.startsWith('switchyard.d/') ? ['http'] : [];
+  return parseNginx(f.content, f.path, context);
 }
 
 /** Every directive of a tree, depth first. */
