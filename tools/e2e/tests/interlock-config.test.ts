@@ -91,13 +91,19 @@ describe.each(CASES)("Interlock's $file, unchanged", (c) => {
   }, 180_000);
 
   it('routes a labelled service through every proxy replica', async () => {
-    const addresses = await waitFor(async () => {
-      const a = await bridgeAddresses(c.proxyService);
-      return a.length === c.replicas ? a : undefined;
-    }, { timeoutMs: 120_000, intervalMs: 1000, description: `${c.replicas} proxy task(s) of ${c.proxyService}` });
-    for (const address of addresses) {
-      const echo = await waitFor(async () => echoOf(await get(address, host)), { timeoutMs: 120_000, intervalMs: 500, description: `200 from ${host} via ${address}` });
-      expect(echo.task.startsWith(`${app}.`)).toBe(true);
+    // The proxy tasks are read again on every attempt: joining the app's network replaces them
+    // (start-first in ingress mode), so an address read once may belong to a task on its way out.
+    const served = await waitFor(
+      async () => {
+        const addresses = await bridgeAddresses(c.proxyService);
+        if (addresses.length !== c.replicas) return undefined;
+        const echoes = await Promise.all(addresses.map(async (address) => ({ address, echo: echoOf(await get(address, host)) })));
+        return echoes.every((e) => e.echo !== undefined) ? echoes : undefined;
+      },
+      { timeoutMs: 180_000, intervalMs: 500, description: `200 from ${host} via each of ${c.replicas} proxy task(s) of ${c.proxyService}` },
+    );
+    for (const { address, echo } of served) {
+      expect(echo?.task.startsWith(`${app}.`)).toBe(true);
       expect((await get(address, 'unknown.interlock.local')).status).toBe(503);
     }
   }, 300_000);
