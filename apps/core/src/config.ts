@@ -8,6 +8,7 @@ export {
   parseDuration,
   describeIgnoredKeys,
   CoreConfigError,
+  isProxyKindName,
   type CoreConfig,
   type ExtensionConfig,
   type IgnoredKey,

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { ProxyModel } from '@switchyard/proto';
-import type { CoreConfig, ExtensionConfig } from './config.js';
+import { isProxyKindName, type CoreConfig, type ExtensionConfig } from './config.js';
 
 /** Label keys core puts on what it creates, so it can find (and only touch) its own objects. */
 export const MANAGED_BY = 'com.switchyard.managed-by';
@@ -153,7 +153,7 @@ export function proxyAgentEnv(coreAddress: string, ext: ExtensionConfig, credent
 
 /** How the agent runs, checks and reloads a proxy of a third-party kind (nothing for nginx and HAProxy). */
 function thirdPartyAgentEnv(ext: ExtensionConfig): string[] {
-  if (ext.ProxyKind === 'nginx' || ext.ProxyKind === 'haproxy') return [];
+  if (isProxyKindName(ext.ProxyKind)) return [];
   return [
     `SWITCHYARD_PROXY_START=${JSON.stringify(ext.ProxyArgs)}`,
     ...(ext.ProxyCheckCommand ? [`SWITCHYARD_PROXY_CHECK=${JSON.stringify(ext.ProxyCheckCommand)}`] : []),
