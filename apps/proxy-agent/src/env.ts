@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { isProxyKindNameSyntax } from '@switchyard/proto';
 
 /** The agent's settings from the environment (core sets them on the proxy service). */
 export interface AgentEnv {
@@ -95,7 +96,7 @@ export function readAgentEnv(env: Readonly<Record<string, string | undefined>>):
     return undefined;
   };
   const kind = required('SWITCHYARD_PROXY_KIND');
-  if (kind && !/^[a-z][a-z0-9-]{0,31}$/.test(kind)) errors.push(`SWITCHYARD_PROXY_KIND must be nginx, haproxy or another lower-case kind name, got ${JSON.stringify(kind)}`);
+  if (kind && !isProxyKindNameSyntax(kind)) errors.push(`SWITCHYARD_PROXY_KIND must be nginx, haproxy or another lower-case kind name, got ${JSON.stringify(kind)}`);
   const builtIn = kind === 'nginx' || kind === 'haproxy' ? kind : undefined;
   const bootConfigPath = text('SWITCHYARD_BOOT_CONFIG') || (builtIn ? DEFAULT_BOOT_CONFIG[builtIn] : '');
   if (!bootConfigPath) {

@@ -3,6 +3,7 @@
  * `[Extensions.<name>.Config]`) plus Switchyard's documented additions. One parser for core and the CLI.
  */
 import { durationMs } from '@switchyard/duration';
+import { PROXY_KIND_NAME } from '@switchyard/proto';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { RENDERERS, isProxyKindName, type ProxyKindName } from './renderers.js';
@@ -66,7 +67,7 @@ const extensionSchema = z
     PlacementPreferences: z.array(z.string()).default([]),
     ServiceName: serviceName.optional(),
     // nginx and haproxy are built in; any other kind is a third-party proxy its own extension renders for.
-    ProxyKind: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'expected "nginx", "haproxy" or another lower-case kind name such as "caddy"').optional(),
+    ProxyKind: z.string().regex(PROXY_KIND_NAME, 'expected "nginx", "haproxy" or another lower-case kind name such as "caddy"').optional(),
     ProxyImage: z.string().min(1).optional(),
     ProxyArgs: z.array(z.string()).default([]),
     ProxyLabels: stringMap.default({}),
