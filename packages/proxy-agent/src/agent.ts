@@ -357,18 +357,19 @@ class ProxyAgent {
     // The proxy may have been told to stop while we waited: never reload after the stop signal.
     if (this.stop.signal.aborted) return true;
     const before = await this.driver.workers(pid).catch(() => []);
-    if (this.driver.reload) {
-      const reloaded = await this.driver.reload(this.store.liveDir);
+    const driver = this.driver;
+    if (driver.reload) {
+      const reloaded = await driver.reload(this.store.liveDir);
       if (!reloaded.ok) {
         this.applied = undefined;
         this.log.error('reload command failed', { ...meta, pid, output: reloaded.output });
         this.report(bundle, ApplyResult.APPLY_RESULT_FAILED, reloaded.output || `${this.driver.kind} reload failed`, 0);
         return true;
       }
-    } else if (!child.kill(this.driver.reloadSignal)) {
+    } else if (!child.kill(driver.reloadSignal)) {
       this.applied = undefined;
-      this.log.error('reload signal not delivered', { ...meta, signal: this.driver.reloadSignal, pid });
-      this.report(bundle, ApplyResult.APPLY_RESULT_FAILED, `${this.driver.reloadSignal} to pid ${pid} not delivered`, 0);
+      this.log.error('reload signal not delivered', { ...meta, signal: driver.reloadSignal, pid });
+      this.report(bundle, ApplyResult.APPLY_RESULT_FAILED, `${driver.reloadSignal} to pid ${pid} not delivered`, 0);
       return true;
     }
     this.reloads += 1;

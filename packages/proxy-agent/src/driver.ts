@@ -15,26 +15,37 @@ export interface ValidationResult {
 
 /**
  * How the agent drives one kind of proxy. The live directory holds `mainFile` plus `switchyard.d/`
- * (the renderers' split layout), and the proxy always runs from it.
+ * (the renderers' split layout), and the proxy always runs from it. A driver reloads the proxy in
+ * exactly one way: by a signal ({@link SignalReloadDriver}) or by a command ({@link CommandReloadDriver});
+ * the type admits no driver with both or neither.
  */
-export interface ProxyDriver {
+export type ProxyDriver = SignalReloadDriver | CommandReloadDriver;
+
+/** A driver that reloads the proxy by sending it {@link SignalReloadDriver.reloadSignal} (nginx, HAProxy, `ProxyReloadSignal`). */
+export interface SignalReloadDriver extends ProxyDriverBase {
+  /** Sent to the proxy process to reload in place: SIGHUP (nginx) / SIGUSR2 (HAProxy master). */
+  readonly reloadSignal: NodeJS.Signals;
+  readonly reload?: never;
+}
+
+/** A driver that reloads the proxy by running a command (`ProxyReloadCommand`, e.g. Caddy's `caddy reload`). */
+export interface CommandReloadDriver extends ProxyDriverBase {
+  /**
+   * Reloads the proxy running from `liveDir` by a command, for proxies that reload through an API
+   * instead of a signal. A result that is not `ok` fails the apply.
+   */
+  reload(liveDir: string): Promise<ValidationResult>;
+  readonly reloadSignal?: never;
+}
+
+/** What every {@link ProxyDriver} has, however it reloads. */
+export interface ProxyDriverBase {
   /** `nginx`, `haproxy` or a third-party kind such as `caddy` (for logs). */
   readonly kind: string;
   /** The main file's name inside a configuration directory: `nginx.conf` / `haproxy.cfg`. */
   readonly mainFile: string;
   /** Directories every configuration directory has, even when empty (`switchyard.d`). */
   readonly layoutDirs: readonly string[];
-  /**
-   * Sent to the proxy process to reload in place: SIGHUP (nginx) / SIGUSR2 (HAProxy master). Unused
-   * when the driver has {@link reload}.
-   */
-  readonly reloadSignal: NodeJS.Signals;
-  /**
-   * Reloads the proxy running from `liveDir` by a command (Caddy's `caddy reload`), for proxies that
-   * reload through an API instead of a signal. When present the agent runs it instead of sending
-   * {@link reloadSignal}; a result that is not `ok` fails the apply.
-   */
-  reload?(liveDir: string): Promise<ValidationResult>;
   /** The proxy's graceful stop: SIGQUIT (nginx) / SIGUSR1 (HAProxy soft stop). */
   readonly stopSignal: NodeJS.Signals;
   /** Runs the proxy's own check on the files in `dir`. Never rejects: a failure to run is `ok: false`. */
@@ -143,7 +154,7 @@ async function readyFor(pid: number, signal: NodeJS.Signals, procRoot: string | 
  * <live>/nginx.conf`; SIGHUP reloads gracefully (old workers finish their connections); draining
  * counts worker processes whose title says "shutting down".
  */
-export function nginxDriver(options: DriverOptions = {}): ProxyDriver {
+export function nginxDriver(options: DriverOptions = {}): SignalReloadDriver {
   const bin = options.binary ?? 'nginx';
   return {
     kind: 'nginx',
@@ -172,7 +183,7 @@ export function nginxDriver(options: DriverOptions = {}): ProxyDriver {
  * `haproxy -W -db -f <live>/haproxy.cfg -f <live>/switchyard.d` (master-worker); SIGUSR2 to the
  * master reloads seamlessly; draining counts the master's worker children beyond the newest one.
  */
-export function haproxyDriver(options: DriverOptions = {}): ProxyDriver {
+export function haproxyDriver(options: DriverOptions = {}): SignalReloadDriver {
   const bin = options.binary ?? 'haproxy';
   const files = (dir: string): string[] => ['-f', join(dir, 'haproxy.cfg'), '-f', join(dir, 'switchyard.d')];
   return {
@@ -228,20 +239,21 @@ export interface CommandDriverOptions extends Pick<DriverOptions, 'validateTimeo
 export function commandDriver(options: CommandDriverOptions): ProxyDriver {
   const mainFile = basename(options.configPath);
   const at = (argv: readonly string[], dir: string): string[] => argv.map((a) => a.split(options.configPath).join(join(dir, mainFile)));
-  const signal = 'signal' in options.reload ? options.reload.signal : undefined;
-  const reloadCommand = 'command' in options.reload ? options.reload.command : undefined;
-  return {
+  const base: Omit<ProxyDriverBase, 'ready'> = {
     kind: options.kind,
     mainFile,
     layoutDirs: [],
-    reloadSignal: signal ?? 'SIGHUP',
     stopSignal: options.stopSignal,
     validate: async (dir) => (options.check ? checker(at(options.check, dir), options) : { ok: true, output: '' }),
     command: (liveDir) => at(options.start, liveDir),
-    ...(reloadCommand ? { reload: (liveDir: string) => checker(at(reloadCommand, liveDir), options) } : {}),
-    ready: async (pid) => (signal ? readyFor(pid, signal, options.procRoot) : true),
     draining: async () => 0,
     workers: async () => [],
     switched: async () => true,
   };
+  if ('command' in options.reload) {
+    const reloadCommand = options.reload.command;
+    return { ...base, reload: (liveDir) => checker(at(reloadCommand, liveDir), options), ready: async () => true };
+  }
+  const signal = options.reload.signal;
+  return { ...base, reloadSignal: signal, ready: (pid) => readyFor(pid, signal, options.procRoot) };
 }

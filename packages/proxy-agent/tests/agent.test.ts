@@ -268,15 +268,11 @@ describe('a driver that reloads by a command (third-party proxies)', () => {
     const core = new FakeCore();
     core.push(bundle(1, 'v1\n'));
     const reloads: string[] = [];
-    const base = fakeDriver();
-    const driver = {
-      ...base,
-      reload: async (liveDir: string) => {
-        const text = readFileSync(join(liveDir, 'proxy.conf'), 'utf8');
-        reloads.push(text);
-        return text.includes('NO-RELOAD') ? { ok: false, output: 'admin endpoint refused the load' } : { ok: true, output: '' };
-      },
-    };
+    const driver = fakeDriver(async (liveDir) => {
+      const text = readFileSync(join(liveDir, 'proxy.conf'), 'utf8');
+      reloads.push(text);
+      return text.includes('NO-RELOAD') ? { ok: false, output: 'admin endpoint refused the load' } : { ok: true, output: '' };
+    });
     const h = start(core, { driver });
     await started(h);
     await until(applied(h, 1), 2000, 'APPLIED v1');

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backoffDelay } from '@switchyard/duration';
-import { runCommand, DEFAULT_RECONNECT_BACKOFF, MAX_OUTPUT_CHARS, catchesSignal, childProcesses, commandDriver, exitCodeOf, haproxyDriver, nginxDriver, trimOutput, type CommandRunner } from '../src/index.js';
+import { runCommand, DEFAULT_RECONNECT_BACKOFF, MAX_OUTPUT_CHARS, catchesSignal, childProcesses, commandDriver, exitCodeOf, haproxyDriver, nginxDriver, trimOutput, type CommandRunner, type ProxyDriver, type ReloadMethod } from '../src/index.js';
 
 const recorder = (code: number, output = ''): { run: CommandRunner; calls: (readonly string[])[] } => {
   const calls: (readonly string[])[] = [];
@@ -42,6 +42,7 @@ describe('drivers', () => {
     expect([d.kind, d.mainFile, d.layoutDirs, d.stopSignal]).toEqual(['caddy', 'caddy.json', [], 'SIGTERM']);
     expect(d.command('/run/switchyard/live')).toEqual(['caddy', 'run', '--config', '/run/switchyard/live/caddy.json']);
     expect(await d.validate('/run/switchyard/gen-3')).toEqual({ ok: true, output: '' });
+    expect(d.reloadSignal).toBeUndefined();
     expect(await d.reload?.('/run/switchyard/live')).toEqual({ ok: true, output: '' });
     expect(calls).toEqual([
       ['caddy', 'validate', '--config=/run/switchyard/gen-3/caddy.json'],
@@ -60,6 +61,17 @@ describe('drivers', () => {
     const bySignal = commandDriver({ kind: 'other', configPath: '/etc/p.conf', start: ['p'], reload: { signal: 'SIGUSR1' }, stopSignal: 'SIGTERM', run });
     expect(bySignal.reload).toBeUndefined();
     expect(bySignal.reloadSignal).toBe('SIGUSR1');
+  });
+
+  it('a driver reloads by a signal or by a command, never both or neither (the type says so)', () => {
+    const { reloadSignal: _signal, ...base } = nginxDriver();
+    const reload = async () => ({ ok: true, output: '' });
+    // @ts-expect-error -- a reload command and a reload signal
+    const both: ProxyDriver = { ...base, reloadSignal: 'SIGHUP', reload };
+    // @ts-expect-error -- no way to reload
+    const neither: ProxyDriver = { ...base };
+    const byCommand: ProxyDriver = { ...base, reload };
+    expect([both.reloadSignal, neither.reloadSignal, byCommand.reloadSignal]).toEqual(['SIGHUP', undefined, undefined]);
   });
 
   it('haproxy: a refusal keeps the alerts and drops the version banner', async () => {
@@ -134,6 +146,11 @@ describe('drivers', () => {
       expect(await haproxyDriver({ procRoot: proc }).ready(32)).toBe(true);
       expect(await catchesSignal(99, 'SIGHUP', proc)).toBeUndefined();
       expect(await nginxDriver({ procRoot: proc }).ready(99)).toBe(true);
+      // A third-party proxy waits for its own reload signal; one reloaded by a command never waits.
+      const third = (reload: ReloadMethod) => commandDriver({ kind: 'other', configPath: '/etc/p.conf', start: ['p'], reload, stopSignal: 'SIGTERM', procRoot: proc });
+      expect(await third({ signal: 'SIGUSR2' }).ready(31)).toBe(false);
+      expect(await third({ signal: 'SIGUSR2' }).ready(32)).toBe(true);
+      expect(await third({ command: ['p', '-r'] }).ready(31)).toBe(true);
     });
 
     it('the real /proc: this process catches nothing it did not ask for', async () => {

@@ -1,17 +1,21 @@
 /** A fake proxy driver and child process for the agent's unit tests. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProxyChild, ProxyDriver, ProxyExit } from '../../src/index.js';
+import type { CommandReloadDriver, ProxyChild, ProxyDriverBase, ProxyExit, SignalReloadDriver } from '../../src/index.js';
 
-/** A driver whose check refuses any main file containing `INVALID`; it counts checks. */
-export function fakeDriver(): ProxyDriver & { validations: string[] } {
+/**
+ * A driver whose check refuses any main file containing `INVALID`; it counts checks. It reloads by
+ * SIGHUP, or by `reload` when given (a third-party proxy's reload command).
+ */
+export function fakeDriver(reload: CommandReloadDriver['reload']): CommandReloadDriver & { validations: string[] };
+export function fakeDriver(): SignalReloadDriver & { validations: string[] };
+export function fakeDriver(reload?: CommandReloadDriver['reload']): (SignalReloadDriver | CommandReloadDriver) & { validations: string[] } {
   const validations: string[] = [];
-  return {
+  const base: ProxyDriverBase & { validations: string[] } = {
     validations,
     kind: 'fake',
     mainFile: 'proxy.conf',
     layoutDirs: ['switchyard.d'],
-    reloadSignal: 'SIGHUP',
     stopSignal: 'SIGQUIT',
     async validate(dir) {
       const text = readFileSync(join(dir, 'proxy.conf'), 'utf8');
@@ -24,6 +28,7 @@ export function fakeDriver(): ProxyDriver & { validations: string[] } {
     workers: async () => [],
     switched: async () => true,
   };
+  return reload ? { ...base, reload } : { ...base, reloadSignal: 'SIGHUP' };
 }
 
 /** A fake proxy process: records signals; exits on its stop signal (code 0) or on `exit()`. */
