@@ -1,18 +1,20 @@
 import { buildModel } from '@switchyard/model';
 import { ApplyResult, Delivery, Severity, configChecksum, type ConfigNotice, type ProxyKind, type ProxyModel, type ReconcileStatus, type RenderedFile, type ReportProxyConfigRequest, type SwarmSnapshot } from '@switchyard/proto';
-import { Loop, SnapshotWatcher, errorMeta, type DockerPort, type Logger, type RoundOutcome } from '@switchyard/reconciler';
+import { Loop, SnapshotWatcher, errorMeta, systemTimers, type DockerPort, type Logger, type RoundOutcome, type Timers } from '@switchyard/reconciler';
 import type { CoreConfig, ExtensionConfig } from './config.js';
 import { ignoredKeyNotices, sortNotices } from './config-notices.js';
 import type { Caller } from './control-plane.js';
 import type { ServiceCredentials } from './credentials.js';
 import { DeliveryError, DockerConfigDelivery, type ConfigDelivery } from './delivery.js';
+import { DockerExecutor } from './executor.js';
 import { createExtensionService, proxyKindOf, type SubmissionSink } from './grpc-service.js';
 import { ModelHub } from './hub.js';
 import { ProxyPreflight } from './preflight.js';
 import { ProxyConfigHub } from './proxy-hub.js';
 import { CoreMetrics } from './metrics.js';
 import { RoutingMeshCheck, procIpvsProbe } from './routing-mesh.js';
-import { MANAGED_BY, MANAGED_BY_VALUE, ROLE, extensionServiceSpec, specFingerprint } from './specs.js';
+import { planExtensionServices, type DesiredExtension } from './plan.js';
+import { MANAGED_BY, MANAGED_BY_VALUE, ROLE, extensionServiceSpec } from './specs.js';
 
 /** Shortest period of the deploy loop (extension services, proxy re-assertion, late garbage collection). */
 const DEPLOY_INTERVAL_MIN_MS = 10_000;
@@ -30,7 +32,19 @@ export interface CoreOptions {
   credentials?: ServiceCredentials;
   /** Checks the routing mesh for `PublishMode = "ingress"` (default: probes this host's `/proc/net/ip_vs`). */
   routingMesh?: RoutingMeshCheck;
+  /** Clock and timers of the deploy loop (default: the global ones, not keeping the process alive). */
+  timers?: Timers;
 }
+
+/** The global timers, unref'd: core's gRPC server keeps the process alive, not its periodic rounds. */
+const backgroundTimers: Timers = {
+  ...systemTimers,
+  setTimeout: (fn, ms) => {
+    const handle = setTimeout(fn, ms);
+    handle.unref();
+    return handle;
+  },
+};
 
 /**
  * core: turns swarm snapshots into one model per service cluster, publishes them to extensions,
@@ -44,7 +58,7 @@ export class Core {
   private readonly watcher: SnapshotWatcher;
   private readonly delivery: ConfigDelivery;
   private readonly deployLoop: Loop;
-  private deployTimer: NodeJS.Timeout | undefined;
+  private readonly executor: DockerExecutor;
   private readonly publishedAt = new Map<number, number>();
   private readonly knownDiagnostics = new Map<string, Set<string>>();
   private lastSnapshot: SwarmSnapshot | undefined;
@@ -76,8 +90,13 @@ export class Core {
       resyncIntervalMs: options.config.PollIntervalMs,
       onRound: (outcome) => this.onRound(outcome),
     });
+    this.executor = new DockerExecutor(options.docker, options.logger);
+    // Extension and proxy services rarely drift: each round checks them and schedules the next one
+    // PollInterval later, at most every 10 s (a wake, e.g. at start, runs one sooner).
+    const deployIntervalMs = Math.max(DEPLOY_INTERVAL_MIN_MS, options.config.PollIntervalMs);
     this.deployLoop = new Loop({
-      run: () => this.deployRound(),
+      timers: options.timers ?? backgroundTimers,
+      run: () => this.deployRound().finally(() => this.deployLoop.wake(deployIntervalMs)),
       onError: (err) => {
         this.metrics.errors.inc({ stage: 'deploy' });
         // Swarm moved a service's version under an update (a rollout finishing): expected, and the
@@ -173,15 +192,11 @@ export class Core {
     this.watcher.start();
     if (this.options.deployExtensions !== false) {
       this.deployLoop.wake(0);
-      // Extension and proxy services rarely drift: check them every PollInterval, at most every 10 s.
-      this.deployTimer = setInterval(() => this.deployLoop.wake(0), Math.max(DEPLOY_INTERVAL_MIN_MS, this.options.config.PollIntervalMs));
-      this.deployTimer.unref();
     }
   }
 
   /** Stops the watcher and the deploy loop (in-flight work finishes). */
   async stop(): Promise<void> {
-    if (this.deployTimer) clearInterval(this.deployTimer);
     await this.watcher.stop();
     await this.deployLoop.stop();
   }
@@ -300,11 +315,12 @@ export class Core {
   }
 
   /**
-   * One round of keeping extension services as configured and proxies as last delivered. Costs two
-   * list calls when nothing changed (networks and Switchyard's own services).
+   * One round of keeping extension services as configured and proxies as last delivered: observe,
+   * plan ({@link planExtensionServices}), execute, then let the delivery re-assert each proxy. Costs
+   * two list calls when nothing changed (networks and Switchyard's own services).
    */
   private async deployRound(): Promise<void> {
-    const { config, docker, logger } = this.options;
+    const { config, docker } = this.options;
     if (config.Extensions.length === 0) return;
     const [networks, managed] = await Promise.all([docker.listNetworks(), docker.listServices({ label: [`${MANAGED_BY}=${MANAGED_BY_VALUE}`] })]);
     const proxyOf = (ext: ExtensionConfig) => managed.find((s) => s.Spec?.Name === ext.ProxyServiceName && s.Spec?.Labels?.[ROLE] === 'proxy');
@@ -314,19 +330,12 @@ export class Core {
     if (!coreNet) {
       throw new Error(`CoreNetwork ${JSON.stringify(config.CoreNetwork)} not found: create it with 'docker network create --driver overlay --attachable ${config.CoreNetwork}' and attach core to it`);
     }
+    const desired: DesiredExtension[] = [];
     for (const ext of config.Extensions) {
       const credentials = await this.options.credentials?.secretFor(ext.ServiceName, { role: 'extension', name: ext.Name, serviceCluster: ext.ServiceCluster });
-      const desired = extensionServiceSpec(config, ext, coreNet.Id, credentials);
-      const current = managed.find((s) => s.Spec?.Name === ext.ServiceName && s.Spec?.Labels?.[ROLE] === 'extension');
-      if (!current) {
-        await docker.createService(desired);
-        logger.info('created extension service', { extension: ext.Name, service: ext.ServiceName, image: ext.Image, proxyKind: ext.ProxyKind, serviceCluster: ext.ServiceCluster });
-      } else if (specFingerprint(current.Spec ?? {}) !== specFingerprint(desired)) {
-        const fresh = await docker.inspectService(current.ID);
-        await docker.updateService(fresh.ID, fresh.Version?.Index ?? 0, desired);
-        logger.info('updated extension service', { extension: ext.Name, service: ext.ServiceName, image: ext.Image });
-      }
-      await this.delivery.reassert(ext, proxyOf(ext));
+      desired.push({ ext, spec: extensionServiceSpec(config, ext, coreNet.Id, credentials) });
     }
+    await this.executor.runAll(planExtensionServices(desired, managed));
+    for (const ext of config.Extensions) await this.delivery.reassert(ext, proxyOf(ext));
   }
 }

@@ -1,25 +1,11 @@
-import { createHash } from 'node:crypto';
-import type { DockerPort, DockerService, DockerServiceSpec, Logger } from '@switchyard/reconciler';
+import type { DockerPort, DockerService, Logger } from '@switchyard/reconciler';
 import { configChecksum, type ProxyModel, type RenderedFile } from '@switchyard/proto';
 import type { ExtensionConfig } from './config.js';
+import { DockerExecutor } from './executor.js';
+import { ForeignServiceError, isOurs, planConfigs, planGarbage, planProxyService, planReassert, type ProxyServicePlan } from './plan.js';
 import type { ProxyPreflight } from './preflight.js';
 import type { ProxyConfigHub } from './proxy-hub.js';
-import {
-  CONFIG_PATH,
-  EXTENSION,
-  INSTALLATION,
-  MANAGED_BY,
-  MANAGED_BY_VALUE,
-  PROXY_SERVICE,
-  certificateSecrets,
-  configTarget,
-  mountedConfigs,
-  proxyAgentEnv,
-  proxyServiceSpec,
-  specFingerprint,
-  type DeliveredConfig,
-  type MountedSecret,
-} from './specs.js';
+import { PROXY_SERVICE, certificateSecrets, proxyAgentEnv, specFingerprint, type DeliveredConfig, type MountedSecret } from './specs.js';
 
 /** Docker refuses configs larger than this (swarmkit's limit: 500 KiB). */
 export const MAX_CONFIG_BYTES = 500 * 1024;
@@ -69,11 +55,6 @@ export interface ConfigDelivery {
   reassert(extension: ExtensionConfig, current: DockerService | undefined): Promise<void>;
 }
 
-/** A service spec's mode, as Swarm keeps it: `global` or `replicated`. */
-function modeOf(spec: DockerServiceSpec | undefined): 'global' | 'replicated' {
-  return spec?.Mode?.Global ? 'global' : 'replicated';
-}
-
 /** Thrown for a delivery that cannot be made (too large, missing secrets, ...). */
 export class DeliveryError extends Error {
   /** With `rejected-by-proxy`: the secrets the refused spec would have added (the suspects). */
@@ -91,19 +72,6 @@ export class DeliveryError extends Error {
     this.output = options?.output ?? '';
     this.name = 'DeliveryError';
   }
-}
-
-/** Names of the secrets `next` mounts and `current` does not, sorted. */
-function addedSecrets(current: DockerServiceSpec | undefined, next: DockerServiceSpec): string[] {
-  const names = (spec: DockerServiceSpec | undefined) =>
-    new Set(((spec?.TaskTemplate as { ContainerSpec?: { Secrets?: { SecretName?: string }[] } } | undefined)?.ContainerSpec?.Secrets ?? []).map((x) => x.SecretName ?? ''));
-  const before = names(current);
-  return [...names(next)].filter((n) => n !== '' && !before.has(n)).sort();
-}
-
-function configName(proxyService: string, file: RenderedFile): string {
-  const hash = createHash('sha256').update(file.path).update('\0').update(file.content).digest('hex').slice(0, 16);
-  return `${proxyService.slice(0, 40)}-${hash}`;
 }
 
 /**
@@ -130,6 +98,7 @@ export class DockerConfigDelivery implements ConfigDelivery {
   private readonly mountedSecrets = new Map<string, Set<string>>();
   /** Config IDs of each proxy's current hitless bundle (served to agents, not yet in the spec). */
   private readonly pinned = new Map<string, Set<string>>();
+  private readonly executor: DockerExecutor;
 
   constructor(
     private readonly docker: DockerPort,
@@ -140,7 +109,9 @@ export class DockerConfigDelivery implements ConfigDelivery {
     private readonly hitless?: HitlessOptions,
     /** Checks a spec that brings new certificates with the proxy's own check before rolling it out. */
     private readonly preflight?: Pick<ProxyPreflight, 'check'>,
-  ) {}
+  ) {
+    this.executor = new DockerExecutor(docker, logger);
+  }
 
   /** True when `ext`'s proxies are updated in place. */
   isHitless(ext: ExtensionConfig): boolean {
@@ -168,17 +139,23 @@ export class DockerConfigDelivery implements ConfigDelivery {
   }
 
   async reassert(extension: ExtensionConfig, current: DockerService | undefined): Promise<void> {
-    const request = this.last.get(extension.ProxyServiceName);
-    if (!request) return;
-    const expected = this.applied.get(extension.ProxyServiceName);
-    if (current && expected !== undefined && specFingerprint(current.Spec ?? {}) === expected) {
-      // Up to date. Finish a garbage collection that waited for a rollout's old tasks to stop.
-      if (this.gcPending.has(extension.ProxyServiceName)) await this.serial(extension.ProxyServiceName, () => this.collectGarbageSafely(extension.ProxyServiceName));
-      return;
+    const proxy = extension.ProxyServiceName;
+    const request = this.last.get(proxy);
+    const decision = planReassert({ delivered: request !== undefined, appliedFingerprint: this.applied.get(proxy), current, gcPending: this.gcPending.has(proxy) });
+    switch (decision) {
+      case 'none':
+        return;
+      case 'collect-garbage':
+        // Up to date. Finish a garbage collection that waited for a rollout's old tasks to stop.
+        return this.serial(proxy, () => this.collectGarbageSafely(proxy));
+      case 'retry':
+        this.logger.info('retrying the last delivery, which failed', { proxyService: proxy });
+        break;
+      case 're-apply':
+        this.logger.warn('proxy service missing or changed outside Switchyard; re-applying the last delivery', { proxyService: proxy });
+        break;
     }
-    if (expected === undefined) this.logger.info('retrying the last delivery, which failed', { proxyService: extension.ProxyServiceName });
-    else this.logger.warn('proxy service missing or changed outside Switchyard; re-applying the last delivery', { proxyService: extension.ProxyServiceName });
-    await this.serial(extension.ProxyServiceName, () => this.apply({ ...request, extension }));
+    await this.serial(proxy, () => this.apply({ ...request!, extension }));
   }
 
   private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -211,21 +188,10 @@ export class DockerConfigDelivery implements ConfigDelivery {
       this.docker.listSecrets(),
       this.docker.listNetworks(),
     ]);
-    const byName = new Map(existingConfigs.map((c) => [c.Spec?.Name ?? '', c.ID]));
-    const delivered: DeliveredConfig[] = [];
-    for (const [index, file] of files.entries()) {
-      const name = configName(proxy, file);
-      let id = byName.get(name);
-      if (id === undefined) {
-        id = await this.docker.createConfig({
-          Name: name,
-          Labels: { [MANAGED_BY]: MANAGED_BY_VALUE, [INSTALLATION]: this.installation, [PROXY_SERVICE]: proxy, [EXTENSION]: ext.Name, [CONFIG_PATH]: file.path },
-          Data: Buffer.from(file.content, 'utf8').toString('base64'),
-        });
-        this.logger.info('created proxy config', { proxyService: proxy, config: name, file: file.path, modelVersion, bytes: Buffer.byteLength(file.content) });
-      }
-      delivered.push({ id, name, target: configTarget(ext, file.path, index) });
-    }
+    const configPlan = planConfigs(this.installation, ext, files, existingConfigs, modelVersion);
+    const created = new Map<string, string>();
+    for (const action of configPlan.create) created.set(action.name, await this.executor.run(action));
+    const delivered: DeliveredConfig[] = configPlan.configs.map((c) => (c.id ? c : { ...c, id: created.get(c.name) ?? '' }));
     const secretIds = new Map(secrets.map((s) => [s.Spec?.Name ?? '', s.ID]));
     const { secrets: mounted, missing } = certificateSecrets(model, secretIds);
     if (missing.length > 0) throw new DeliveryError('missing-secret', `secrets not found: ${missing.join(', ')}`);
@@ -240,82 +206,48 @@ export class DockerConfigDelivery implements ConfigDelivery {
       if (credentials) mounted.push(credentials);
       env = proxyAgentEnv(hitless.coreAddress, ext, credentials);
     }
-    let spec = proxyServiceSpec(this.installation, ext, delivered, wanted, mounted, env);
 
-    let current = await this.findService(proxy);
-    if (current && !this.isOurs(current)) {
-      throw new DeliveryError(
-        'foreign-service',
-        `service ${proxy} exists but was not deployed by this Switchyard core (labels ${MANAGED_BY}=${MANAGED_BY_VALUE}, ${INSTALLATION}=${this.installation}); ` +
-          'core leaves it alone: give the extension another ProxyServiceName (an Interlock proxy may still run under this name)',
-      );
-    }
-    if (current && modeOf(current.Spec) !== modeOf(spec)) {
-      // Swarm cannot change a service's mode in place (replicated ↔ global): replace the service.
-      this.logger.warn('proxy service mode changes: replacing the service (its ports are closed until the new tasks start)', { proxyService: proxy, from: modeOf(current.Spec), to: modeOf(spec) });
-      await this.docker.removeService(current.ID);
-      current = undefined;
-    }
-    if (hitless && current) {
-      // Content alone changed: keep the configs the running tasks booted from, so Swarm replaces
-      // nothing. Anything else in the spec (networks, secrets, ...) still needs an update.
-      const kept = proxyServiceSpec(this.installation, ext, mountedConfigs(current.Spec), wanted, mounted, env);
-      if (specFingerprint(kept) === specFingerprint(current.Spec ?? {})) spec = kept;
-    }
-    const added = addedSecrets(current?.Spec, spec);
-    if (current && this.preflight && added.length > 0 && specFingerprint(current.Spec ?? {}) !== specFingerprint(spec)) {
-      // New certificates: the tasks will be replaced, so let the proxy check them first.
-      const result = await this.preflight.check(ext, spec);
-      if ('ok' in result && !result.ok) {
-        throw new DeliveryError('rejected-by-proxy', `the proxy's own check refused the configuration: ${result.output}`, { secrets: added, output: result.output });
-      }
-    }
-    // Running proxies reload now (before any rollout replaces them).
-    hitless?.hub.publish(proxy, bundle);
-    this.applied.set(proxy, specFingerprint(spec));
-    let changed = false;
-    if (!current) {
-      await this.docker.createService(spec);
-      changed = true;
-      this.logger.info('created proxy service', { proxyService: proxy, modelVersion, configs: delivered.map((d) => d.name), networks: wanted.length });
-    } else if (specFingerprint(current.Spec ?? {}) !== specFingerprint(spec)) {
-      await this.updateWithRetry(current, spec);
-      changed = true;
-      this.logger.info('updated proxy service', {
-        proxyService: proxy,
+    let plan: ProxyServicePlan;
+    try {
+      plan = planProxyService({
+        installation: this.installation,
+        ext,
+        configs: delivered,
+        networks: wanted,
+        secrets: mounted,
+        env,
+        hitless: hitless !== undefined,
+        preflight: this.preflight !== undefined,
+        current: await this.findService(proxy),
         modelVersion,
-        configs: delivered.map((d) => d.name),
-        networks: wanted.length,
-        secrets: mounted.length,
       });
-    } else {
-      this.logger.debug('proxy service already up to date', { proxyService: proxy, modelVersion });
+    } catch (err) {
+      if (err instanceof ForeignServiceError) throw new DeliveryError('foreign-service', err.message);
+      throw err;
     }
+    let checked = false;
+    for (const step of plan.steps) {
+      if (step.op === 'check-proxy') {
+        const result = await this.preflight!.check(ext, step.spec);
+        if ('ok' in result && !result.ok) {
+          throw new DeliveryError('rejected-by-proxy', `the proxy's own check refused the configuration: ${result.output}`, { secrets: step.secrets, output: result.output });
+        }
+        continue;
+      }
+      if (!checked) {
+        // Past the checks: this spec is the one to keep (reassert compares the service against it).
+        this.applied.set(proxy, specFingerprint(plan.spec));
+        checked = true;
+      }
+      if (step.op === 'publish-bundle') hitless?.hub.publish(proxy, bundle);
+      else await this.executor.run(step);
+    }
+    this.applied.set(proxy, specFingerprint(plan.spec));
+    if (!plan.changed) this.logger.debug('proxy service already up to date', { proxyService: proxy, modelVersion });
     if (hitless) this.pinned.set(proxy, new Set(delivered.map((d) => d.id)));
     this.mountedSecrets.set(proxy, new Set(mounted.map((m) => m.name)));
     await this.collectGarbageSafely(proxy);
-    return { configNames: delivered.map((d) => d.name), changed, mode: hitless ? 'hitless' : 'rolling' };
-  }
-
-  /**
-   * Updates a service; when swarm moved its version meanwhile (a rolling update finishing bumps
-   * it: "update out of sequence"), re-reads it and tries once more.
-   */
-  private async updateWithRetry(current: DockerService, spec: DockerServiceSpec): Promise<void> {
-    try {
-      await this.docker.updateService(current.ID, current.Version?.Index ?? 0, spec);
-    } catch (err) {
-      if (!/out of sequence/i.test((err as Error).message)) throw err;
-      const fresh = await this.docker.inspectService(current.ID);
-      this.logger.info('proxy service changed during the update; retrying with its new version', { proxyService: spec.Name });
-      await this.docker.updateService(fresh.ID, fresh.Version?.Index ?? 0, spec);
-    }
-  }
-
-  /** True for a service this core deployed (never touch another's, e.g. Interlock's proxy under the same name). */
-  private isOurs(service: DockerService): boolean {
-    const labels = service.Spec?.Labels ?? {};
-    return labels[MANAGED_BY] === MANAGED_BY_VALUE && labels[INSTALLATION] === this.installation;
+    return { configNames: delivered.map((d) => d.name), changed: plan.changed, mode: hitless ? 'hitless' : 'rolling' };
   }
 
   private async findService(name: string): Promise<DockerService | undefined> {
@@ -336,34 +268,23 @@ export class DockerConfigDelivery implements ConfigDelivery {
   }
 
   /**
-   * Removes this proxy's configs that nothing references: not its current spec, not its previous
-   * spec (a rollback needs it), and not any task that is not yet shut down. Returns true when
-   * nothing is left to collect later (no config kept only for old tasks, no removal refused).
+   * Observes the proxy (service, tasks, configs), plans with {@link planGarbage} and removes what
+   * the plan says. Returns true when nothing is left to collect later (no config kept only for old
+   * tasks, no removal refused).
    */
   private async collectGarbage(proxy: string): Promise<boolean> {
     const service = await this.findService(proxy);
-    if (!service || !this.isOurs(service)) return true;
-    const refs = (template: unknown): string[] =>
-      ((template as { ContainerSpec?: { Configs?: { ConfigID?: string }[] } } | undefined)?.ContainerSpec?.Configs ?? []).flatMap((c) => (c.ConfigID ? [c.ConfigID] : []));
-    const bySpec = new Set([...refs(service.Spec?.TaskTemplate), ...refs(service.PreviousSpec?.TaskTemplate)]);
-    const tasks = await this.docker.listTasks({ service: [service.ID] });
-    const byTasks = new Set(tasks.filter((t) => t.DesiredState !== 'shutdown' || t.Status?.State === 'running').flatMap((t) => refs(t.Spec)));
-    const configs = await this.docker.listConfigs({ label: [`${PROXY_SERVICE}=${proxy}`] });
-    let settled = true;
-    const pinned = this.pinned.get(proxy) ?? new Set<string>();
-    for (const c of configs) {
-      if (bySpec.has(c.ID) || pinned.has(c.ID)) continue;
-      if (byTasks.has(c.ID)) {
-        settled = false;
-        continue;
-      }
+    if (!service || !isOurs(service, this.installation)) return true;
+    const [tasks, configs] = await Promise.all([this.docker.listTasks({ service: [service.ID] }), this.docker.listConfigs({ label: [`${PROXY_SERVICE}=${proxy}`] })]);
+    const plan = planGarbage({ service, installation: this.installation, tasks, configs, pinned: this.pinned.get(proxy) ?? new Set() });
+    let settled = plan.waiting === 0;
+    for (const action of plan.remove) {
       try {
-        await this.docker.removeConfig(c.ID);
-        this.logger.info('removed unused proxy config', { proxyService: proxy, config: c.Spec?.Name });
+        await this.executor.run(action);
       } catch (err) {
         // Docker refuses to remove a config a task still mounts; collect again later.
         settled = false;
-        this.logger.debug('config not removed (still in use?)', { config: c.Spec?.Name, error: (err as Error).message });
+        this.logger.debug('config not removed (still in use?)', { config: action.name, error: (err as Error).message });
       }
     }
     return settled;

@@ -1,4 +1,4 @@
-import { noopLogger } from '@switchyard/reconciler';
+import { noopLogger, type Timers } from '@switchyard/reconciler';
 import { FakeDockerPort } from '@switchyard/reconciler/testing';
 import { Severity } from '@switchyard/proto';
 import { parseCoreConfig } from '../src/config.js';
@@ -65,6 +65,72 @@ describe('Core with an in-memory Docker', () => {
     } finally {
       await core.stop();
     }
+  });
+});
+
+/** A clock that moves only when told to, running the timers that fall due in order. */
+class ManualTimers implements Timers {
+  #now = 0;
+  #seq = 0;
+  readonly pending = new Map<number, { at: number; fn: () => void }>();
+  now(): number {
+    return this.#now;
+  }
+  setTimeout(fn: () => void, ms: number): number {
+    this.pending.set(++this.#seq, { at: this.#now + ms, fn });
+    return this.#seq;
+  }
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+  advance(ms: number): void {
+    const end = this.#now + ms;
+    for (;;) {
+      const [id, due] = [...this.pending].filter(([, t]) => t.at <= end).sort(([, a], [, b]) => a.at - b.at)[0] ?? [];
+      if (id === undefined || !due) break;
+      this.pending.delete(id);
+      this.#now = due.at;
+      due.fn();
+    }
+    this.#now = end;
+  }
+  /** Milliseconds until the next timer, or undefined when none is set. */
+  get nextIn(): number | undefined {
+    const ats = [...this.pending.values()].map((t) => t.at - this.#now);
+    return ats.length > 0 ? Math.min(...ats) : undefined;
+  }
+}
+
+describe('Core, the deploy loop on injected timers', () => {
+  it('deploys at start, then re-checks every PollInterval (10 s at least) with one timer, repairing what was removed by hand', async () => {
+    const docker = new FakeDockerPort();
+    docker.addNetwork({ Name: 'switchyard' });
+    const timers = new ManualTimers();
+    const core = new Core({ config: parseCoreConfig(`PollInterval = "3s"\n[Extensions.main]\n`), docker, logger: noopLogger, timers });
+    const extension = () => docker.services.find((s) => s.Spec?.Labels?.[ROLE] === 'extension');
+    core.start();
+    try {
+      expect(extension()).toBeUndefined();
+      timers.advance(0);
+      await until(() => (extension() && timers.nextIn !== undefined ? true : undefined));
+      // One round finished and armed exactly one timer for the next, 10 s away (PollInterval is shorter).
+      expect(timers.pending.size).toBe(1);
+      expect(timers.nextIn).toBe(10_000);
+
+      await docker.removeService(extension()!.ID);
+      timers.advance(9_999);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(extension()).toBeUndefined();
+      timers.advance(1);
+      const again = await until(() => extension());
+      expect(again.Spec?.Name).toBe('switchyard-main-extension');
+      await until(() => (timers.nextIn === 10_000 ? true : undefined));
+      expect(timers.pending.size).toBe(1);
+    } finally {
+      await core.stop();
+    }
+    // Stopped: no timer is left, and moving the clock runs nothing.
+    expect(timers.pending.size).toBe(0);
   });
 });
 
