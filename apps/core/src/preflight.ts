@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
 import type Dockerode from 'dockerode';
+import { builtInCheckCommand } from '@switchyard/proto';
 import type { DockerPort, Logger } from '@switchyard/reconciler';
 import type { ExtensionConfig } from './config.js';
 import { INSTALLATION, MANAGED_BY, MANAGED_BY_VALUE, PROXY_SERVICE, ROLE } from './specs.js';
@@ -22,8 +22,7 @@ export interface PreflightOptions {
  * HAProxy, `ProxyCheckCommand` for a third-party kind (undefined when it has none: nothing to run).
  */
 export function checkCommand(ext: ExtensionConfig): string[] | undefined {
-  if (ext.ProxyKind === 'haproxy') return ['haproxy', '-c', '-f', ext.ProxyConfigPath, '-f', posix.join(posix.dirname(ext.ProxyConfigPath), 'switchyard.d')];
-  if (ext.ProxyKind === 'nginx') return ['nginx', '-t', '-c', ext.ProxyConfigPath];
+  if (ext.ProxyKind === 'haproxy' || ext.ProxyKind === 'nginx') return builtInCheckCommand(ext.ProxyKind, ext.ProxyConfigPath);
   return ext.ProxyCheckCommand;
 }
 

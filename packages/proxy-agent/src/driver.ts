@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { builtInCheckCommand } from '@switchyard/proto';
 import { catchesSignal, childProcesses } from './proc.js';
 
 /** What the proxy's own configuration check said. */
@@ -162,7 +163,7 @@ export function nginxDriver(options: DriverOptions = {}): SignalReloadDriver {
     layoutDirs: ['switchyard.d'],
     reloadSignal: 'SIGHUP',
     stopSignal: 'SIGQUIT',
-    validate: (dir) => checker([bin, '-t', '-q', '-c', join(dir, 'nginx.conf')], options),
+    validate: (dir) => checker(builtInCheckCommand('nginx', join(dir, 'nginx.conf'), { binary: bin, quiet: true }), options),
     command: (liveDir) => [bin, '-g', 'daemon off;', '-c', join(liveDir, 'nginx.conf')],
     ready: (pid) => readyFor(pid, 'SIGHUP', options.procRoot),
     draining: async (pid) => (await childProcesses(pid, options.procRoot)).filter((p) => p.cmdline.includes('shutting down')).length,
@@ -192,7 +193,7 @@ export function haproxyDriver(options: DriverOptions = {}): SignalReloadDriver {
     layoutDirs: ['switchyard.d'],
     reloadSignal: 'SIGUSR2',
     stopSignal: 'SIGUSR1',
-    validate: (dir) => checker([bin, '-c', ...files(dir)], options, haproxyWords),
+    validate: (dir) => checker(builtInCheckCommand('haproxy', join(dir, 'haproxy.cfg'), { binary: bin }), options, haproxyWords),
     command: (liveDir) => [bin, '-W', '-db', ...files(liveDir)],
     ready: (pid) => readyFor(pid, 'SIGUSR2', options.procRoot),
     draining: async (pid) => Math.max(0, (await childProcesses(pid, options.procRoot)).length - 1),
