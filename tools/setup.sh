@@ -140,6 +140,13 @@ if docker info >/dev/null 2>&1; then
   say "dockerd: running"
 else
   command -v dockerd >/dev/null || die "dockerd not found although docker.io is installed"
+  # A machine stopped while dockerd ran keeps its pid file, and dockerd refuses to start beside it
+  # ("pid file found"). Remove it only when no dockerd runs under that pid.
+  stale=$(as_root cat /var/run/docker.pid 2>/dev/null || true)
+  if [ -n "$stale" ] && ! as_root cat "/proc/$stale/comm" 2>/dev/null | grep -qx dockerd; then
+    say "dockerd: removing a stale pid file (pid $stale is not running dockerd)"
+    as_root rm -f /var/run/docker.pid
+  fi
   say "dockerd: starting (log: /var/log/dockerd.log)"
   as_root sh -c 'setsid nohup dockerd >>/var/log/dockerd.log 2>&1 </dev/null &'
   ok=0
