@@ -9,7 +9,6 @@ import {
   type Redirect,
   type Route,
   type ServiceStatus,
-  type SniRoute,
   type SwarmNetwork,
   type SwarmSecret,
   type SwarmService,
@@ -482,15 +481,8 @@ function admit(
   };
 }
 
-interface Assembled {
-  hosts: HttpHost[];
-  sniRoutes: SniRoute[];
-  upstreams: Upstream[];
-  certificates: TlsCertificate[];
-  defaultUpstream: string;
-  networks: ProxyNetwork[];
-  routedNames: string[];
-}
+/** The routing parts of a model, and the services they route. */
+type Assembled = Pick<ProxyModel, 'hosts' | 'sniRoutes' | 'upstreams' | 'certificates' | 'defaultUpstream' | 'networks'> & { routedNames: string[] };
 
 /** Turns admitted candidates into hosts, SNI routes, pools, certificates and networks. */
 function assemble(admitted: Candidate[], diagnostics: Diagnostic[]): Assembled {

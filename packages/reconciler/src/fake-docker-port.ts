@@ -1,20 +1,7 @@
-import type {
-  DockerConfig,
-  DockerConfigSpec,
-  DockerEvent,
-  DockerEventsOptions,
-  DockerFilters,
-  DockerNetwork,
-  DockerPing,
-  DockerPort,
-  DockerSecret,
-  DockerService,
-  DockerServiceSpec,
-  DockerTask,
-} from './docker-port.js';
+import type * as docker from './docker-port.js';
 
-/** Names of the {@link DockerPort} methods, as counted and failed by {@link FakeDockerPort}. */
-export type DockerPortMethod = keyof DockerPort;
+/** Names of the {@link docker.DockerPort} methods, as counted and failed by {@link FakeDockerPort}. */
+export type DockerPortMethod = keyof docker.DockerPort;
 
 const METHODS: readonly DockerPortMethod[] = [
   'listServices',
@@ -63,14 +50,14 @@ interface Failure {
 }
 
 class Subscription {
-  readonly queue: DockerEvent[] = [];
+  readonly queue: docker.DockerEvent[] = [];
   #wake: (() => void) | undefined;
   done = false;
   error: Error | undefined;
 
   constructor(readonly types: ReadonlySet<string> | undefined) {}
 
-  push(event: DockerEvent): void {
+  push(event: docker.DockerEvent): void {
     if (this.done || (this.types && !this.types.has(event.Type))) return;
     this.queue.push(event);
     this.#notify();
@@ -103,7 +90,7 @@ function matchesLabel(labels: Record<string, string> | undefined, wanted: string
 }
 
 /** Engine filter semantics: values of one key are OR-ed, keys are AND-ed; unknown keys match all. */
-function matches(filters: DockerFilters | undefined, test: (key: string, value: string) => boolean | undefined): boolean {
+function matches(filters: docker.DockerFilters | undefined, test: (key: string, value: string) => boolean | undefined): boolean {
   if (!filters) return true;
   for (const [key, values] of Object.entries(filters)) {
     if (values.length === 0) continue;
@@ -117,7 +104,7 @@ function matches(filters: DockerFilters | undefined, test: (key: string, value: 
 const clone = <T>(value: T): T => structuredClone(value);
 
 /**
- * In-memory {@link DockerPort} for unit tests of the reconciler and its consumers.
+ * In-memory {@link docker.DockerPort} for unit tests of the reconciler and its consumers.
  *
  * - State lives in the public arrays `services`, `tasks`, `networks`, `secrets`, `configs`
  *   (Engine API shapes); tests mutate them directly or through the helper methods. Lists return
@@ -130,23 +117,23 @@ const clone = <T>(value: T): T => structuredClone(value);
  *   `createService`/`updateService`/`removeService`/`createConfig`/`removeConfig` emit the events
  *   the Engine would.
  */
-export class FakeDockerPort implements DockerPort {
+export class FakeDockerPort implements docker.DockerPort {
   /** Services, as `GET /services` returns them. */
-  services: DockerService[] = [];
+  services: docker.DockerService[] = [];
   /** Tasks, as `GET /tasks` returns them. */
-  tasks: DockerTask[] = [];
+  tasks: docker.DockerTask[] = [];
   /** Networks, as `GET /networks` returns them. */
-  networks: DockerNetwork[] = [];
+  networks: docker.DockerNetwork[] = [];
   /** Secrets (metadata), as `GET /secrets` returns them. */
-  secrets: DockerSecret[] = [];
+  secrets: docker.DockerSecret[] = [];
   /** Configs, as `GET /configs` returns them. */
-  configs: DockerConfig[] = [];
+  configs: docker.DockerConfig[] = [];
 
   readonly #now: () => number;
   readonly #calls = new Map<DockerPortMethod, number>();
   readonly #failures = new Map<DockerPortMethod, Failure>();
   readonly #subscriptions = new Set<Subscription>();
-  readonly #history: DockerEvent[] = [];
+  readonly #history: docker.DockerEvent[] = [];
   #nextId = 1;
   #versionIndex = 1;
   #hold: Promise<void> | undefined;
@@ -275,7 +262,7 @@ export class FakeDockerPort implements DockerPort {
   }
 
   /** Adds a network; returns its ID. */
-  addNetwork(network: Partial<DockerNetwork> & { Name: string }): string {
+  addNetwork(network: Partial<docker.DockerNetwork> & { Name: string }): string {
     const id = network.Id ?? this.newId('net');
     this.networks.push({ Driver: 'overlay', Scope: 'swarm', Ingress: false, ...network, Id: id });
     return id;
@@ -292,7 +279,7 @@ export class FakeDockerPort implements DockerPort {
    * Adds a task of `serviceId` in state `running` (desired `running`), attached to each network in
    * `addresses` (network ID → address in CIDR notation). Returns the task ID.
    */
-  addTask(serviceId: string, addresses: Record<string, string> = {}, overrides: Partial<DockerTask> = {}): string {
+  addTask(serviceId: string, addresses: Record<string, string> = {}, overrides: Partial<docker.DockerTask> = {}): string {
     const id = overrides.ID ?? this.newId('task');
     const slot = this.tasks.filter((t) => t.ServiceID === serviceId).length + 1;
     this.tasks.push({
@@ -319,8 +306,8 @@ export class FakeDockerPort implements DockerPort {
   }
 
   /** Delivers `event` to every open event stream (and records it for `since` replays). */
-  emit(event: DockerEvent): void {
-    const stamped: DockerEvent = { scope: 'swarm', time: Math.floor(this.#now() / 1000), timeNano: this.#now() * 1e6, ...event };
+  emit(event: docker.DockerEvent): void {
+    const stamped: docker.DockerEvent = { scope: 'swarm', time: Math.floor(this.#now() / 1000), timeNano: this.#now() * 1e6, ...event };
     this.#history.push(stamped);
     for (const sub of this.#subscriptions) sub.push(stamped);
   }
@@ -343,7 +330,7 @@ export class FakeDockerPort implements DockerPort {
   // ---- DockerPort ----
 
   /** {@inheritDoc DockerPort.listServices} */
-  listServices(filters?: DockerFilters): Promise<DockerService[]> {
+  listServices(filters?: docker.DockerFilters): Promise<docker.DockerService[]> {
     return this.#list('listServices', () =>
       this.services.filter((s) =>
         matches(filters, (key, value) => {
@@ -357,7 +344,7 @@ export class FakeDockerPort implements DockerPort {
   }
 
   /** {@inheritDoc DockerPort.listTasks} */
-  listTasks(filters?: DockerFilters): Promise<DockerTask[]> {
+  listTasks(filters?: docker.DockerFilters): Promise<docker.DockerTask[]> {
     return this.#list('listTasks', () => {
       // Like the Engine: a `service` filter naming no existing service is a 404.
       for (const wanted of filters?.['service'] ?? []) {
@@ -369,7 +356,7 @@ export class FakeDockerPort implements DockerPort {
     });
   }
 
-  #filterTasks(filters: DockerFilters | undefined): DockerTask[] {
+  #filterTasks(filters: docker.DockerFilters | undefined): docker.DockerTask[] {
     return this.tasks.filter((t) =>
       matches(filters, (key, value) => {
         if (key === 'id') return t.ID.startsWith(value);
@@ -386,17 +373,17 @@ export class FakeDockerPort implements DockerPort {
   }
 
   /** {@inheritDoc DockerPort.listNetworks} */
-  listNetworks(): Promise<DockerNetwork[]> {
+  listNetworks(): Promise<docker.DockerNetwork[]> {
     return this.#list('listNetworks', () => this.networks);
   }
 
   /** {@inheritDoc DockerPort.listSecrets} */
-  listSecrets(): Promise<DockerSecret[]> {
+  listSecrets(): Promise<docker.DockerSecret[]> {
     return this.#list('listSecrets', () => this.secrets);
   }
 
   /** {@inheritDoc DockerPort.listConfigs} */
-  listConfigs(filters?: DockerFilters): Promise<DockerConfig[]> {
+  listConfigs(filters?: docker.DockerFilters): Promise<docker.DockerConfig[]> {
     return this.#list('listConfigs', () =>
       this.configs.filter((c) =>
         matches(filters, (key, value) => {
@@ -410,13 +397,13 @@ export class FakeDockerPort implements DockerPort {
   }
 
   /** {@inheritDoc DockerPort.inspectService} */
-  async inspectService(id: string): Promise<DockerService> {
+  async inspectService(id: string): Promise<docker.DockerService> {
     if (this.#enter('inspectService')) await this.#hang();
     return clone(this.#service(id));
   }
 
   /** {@inheritDoc DockerPort.createService} */
-  async createService(spec: DockerServiceSpec): Promise<string> {
+  async createService(spec: docker.DockerServiceSpec): Promise<string> {
     if (this.#enter('createService')) await this.#hang();
     const name = spec.Name ?? '';
     if (name !== '' && this.services.some((s) => s.Spec?.Name === name)) {
@@ -430,7 +417,7 @@ export class FakeDockerPort implements DockerPort {
   }
 
   /** {@inheritDoc DockerPort.updateService} */
-  async updateService(id: string, version: number, spec: DockerServiceSpec): Promise<void> {
+  async updateService(id: string, version: number, spec: docker.DockerServiceSpec): Promise<void> {
     if (this.#enter('updateService')) await this.#hang();
     const service = this.#service(id);
     if (service.Version?.Index !== version) {
@@ -464,7 +451,7 @@ export class FakeDockerPort implements DockerPort {
   }
 
   /** {@inheritDoc DockerPort.createConfig} */
-  async createConfig(spec: DockerConfigSpec): Promise<string> {
+  async createConfig(spec: docker.DockerConfigSpec): Promise<string> {
     if (this.#enter('createConfig')) await this.#hang();
     this.#refuseTakenName(this.configs, 'config', spec.Name);
     const id = this.newId('config');
@@ -486,7 +473,7 @@ export class FakeDockerPort implements DockerPort {
   readonly secretData = new Map<string, string>();
 
   /** {@inheritDoc DockerPort.createSecret} */
-  async createSecret(spec: DockerConfigSpec): Promise<string> {
+  async createSecret(spec: docker.DockerConfigSpec): Promise<string> {
     if (this.#enter('createSecret')) await this.#hang();
     this.#refuseTakenName(this.secrets, 'secret', spec.Name);
     const id = this.addSecret(spec.Name, spec.Labels ?? {});
@@ -505,13 +492,13 @@ export class FakeDockerPort implements DockerPort {
   }
 
   /** {@inheritDoc DockerPort.ping} */
-  async ping(): Promise<DockerPing> {
+  async ping(): Promise<docker.DockerPing> {
     if (this.#enter('ping')) await this.#hang();
     return { ok: true };
   }
 
   /** {@inheritDoc DockerPort.events} */
-  async *events(options: DockerEventsOptions): AsyncIterable<DockerEvent> {
+  async *events(options: docker.DockerEventsOptions): AsyncIterable<docker.DockerEvent> {
     if (this.#enter('events')) await this.#hang();
     const { signal } = options;
     if (signal.aborted) return;
@@ -544,7 +531,7 @@ export class FakeDockerPort implements DockerPort {
     }
   }
 
-  #service(id: string): DockerService {
+  #service(id: string): docker.DockerService {
     return this.#named(this.services, 'service', id);
   }
 
@@ -556,7 +543,7 @@ export class FakeDockerPort implements DockerPort {
   }
 
   /** The Engine's 409 when a config or secret of this name exists already (names are unique per kind). */
-  #refuseTakenName(list: readonly (DockerConfig | DockerSecret)[], kind: 'config' | 'secret', name: string): void {
+  #refuseTakenName(list: readonly (docker.DockerConfig | docker.DockerSecret)[], kind: 'config' | 'secret', name: string): void {
     if (list.some((o) => o.Spec?.Name === name)) throw new FakeDockerError(`${kind} ${name} already exists`, 409);
   }
 }
