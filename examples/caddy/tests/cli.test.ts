@@ -5,7 +5,7 @@ import { ProxyKind, configChecksum } from '@switchyard/proto';
 import type { ExtensionLogger } from '@switchyard/extension-sdk';
 import { FakeCore, until } from '@switchyard/extension-sdk/testing';
 import { CADDY_FILE, USAGE, cliMain, parseCliArgs, run, type CaddyConfig } from '../src/index.js';
-import { host, model, route, upstream } from './helpers/model.js';
+import { host, model, route, upstream } from '../../../tools/testing/model.js';
 
 /** What core passes an extension service it deploys (`extensionServiceSpec`), after Interlock's `Args = [""]`. */
 const coreArgs = ['', '--core', 'switchyard-core:8080', '--proxy', 'caddy', '--cluster', 'east', '--name', 'caddy-east'];

@@ -8,7 +8,7 @@ import type net from 'node:net';
 import type { ProxyModel } from '@switchyard/proto';
 import { freePort } from '../../../tools/testing/free-port.js';
 import { closeAll, get, selfSignedCertificate, startBackend, startCaddy, type LiveCaddy, type Reply } from './helpers/caddy.js';
-import { host, model, route, upstream } from './helpers/model.js';
+import { host, model, route, upstream } from '../../../tools/testing/model.js';
 
 jest.setTimeout(60_000);
 

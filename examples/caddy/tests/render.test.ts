@@ -15,7 +15,7 @@ import {
   type CaddyRoute,
   type ReverseProxyHandler,
 } from '../src/index.js';
-import { endpoint, host, model, route, upstream } from './helpers/model.js';
+import { endpoint, host, model, route, upstream } from '../../../tools/testing/model.js';
 
 const routesOf = (config: CaddyConfig): CaddyRoute[] => config.apps.http.servers['switchyard']?.routes ?? [];
 const matcherOf = (r: CaddyRoute): CaddyMatcherSet | undefined => r.match?.[0];

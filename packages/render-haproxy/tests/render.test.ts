@@ -1,19 +1,11 @@
 import { BackendMode, ProxyModel, Severity } from '@switchyard/proto';
 import type { Upstream } from '@switchyard/proto';
+import { endpoint, upstream as upstreamOf } from '../../../tools/testing/model.js';
 import { renderHaproxy } from '../src/index.js';
 import { haproxyCheck } from './helpers/tools.js';
 
-const upstream = (name: string, extra: Partial<Upstream> = {}): Upstream => ({
-  name,
-  endpoints: [{ address: '10.0.0.2', port: 80, weight: 1, service: name, taskId: `${name}task` }],
-  stickyCookie: '',
-  ipHash: false,
-  tls: false,
-  tlsVerify: false,
-  mode: BackendMode.BACKEND_MODE_TASK,
-  services: [name],
-  ...extra,
-});
+/** An upstream with one endpoint, 10.0.0.2:80. */
+const upstream = (name: string, extra: Partial<Upstream> = {}): Upstream => upstreamOf(name, [endpoint('10.0.0.2', 80, name, 1, `${name}task`)], extra);
 
 function cfg(model: Parameters<typeof ProxyModel.fromPartial>[0], options = {}): { text: string; codes: string[] } {
   const result = renderHaproxy(ProxyModel.fromPartial(model), options);

@@ -6,8 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { BackendMode, ProxyModel, Severity } from '@switchyard/proto';
+import { ProxyModel, Severity } from '@switchyard/proto';
 import type { HttpHost, RenderedFile, SniRoute, Upstream } from '@switchyard/proto';
+import { endpoint, upstream as upstreamOf } from '../../../tools/testing/model.js';
 import { DEFAULT_MAX_FILE_BYTES, renderHaproxy } from '../src/index.js';
 import { installCert, makePki } from './helpers/tools.js';
 import type { TestPki } from './helpers/tools.js';
@@ -48,17 +49,9 @@ function check(files: RenderedFile[]): { status: number | null; output: string }
   }
 }
 
-const upstream = (name: string, addresses: string[], extra: Partial<Upstream> = {}): Upstream => ({
-  name,
-  endpoints: addresses.map((address, k) => ({ address, port: 8080, weight: 1, service: name, taskId: `${name}-task-${k}-0123456789abcdef` })),
-  stickyCookie: '',
-  ipHash: false,
-  tls: false,
-  tlsVerify: false,
-  mode: BackendMode.BACKEND_MODE_TASK,
-  services: [name],
-  ...extra,
-});
+/** An upstream with an endpoint on port 8080 at each address. */
+const upstream = (name: string, addresses: string[], extra: Partial<Upstream> = {}): Upstream =>
+  upstreamOf(name, addresses.map((address, k) => endpoint(address, 8080, name, 1, `${name}-task-${k}-0123456789abcdef`)), extra);
 
 /** 1,500 services × 3 endpoints with context roots, sticky cookies, wildcards, redirects and SNI routes. */
 function bigModel(): ProxyModel {

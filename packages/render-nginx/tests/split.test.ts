@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BackendMode, ProxyModel, Severity, type HttpHost, type Upstream } from '@switchyard/proto';
+import { ProxyModel, Severity, type HttpHost, type Upstream } from '@switchyard/proto';
+import { endpoint, upstream as upstreamOf } from '../../../tools/testing/model.js';
 import { DEFAULT_MAX_FILE_BYTES, renderNginx, type NginxRenderOptions } from '../src/index.js';
 import { createPki, nginxCheckFiles, populateSecrets, type FileLike, type TestPki } from './helpers.js';
 
@@ -26,17 +27,9 @@ afterAll(() => {
   if (secrets) rmSync(secrets, { recursive: true, force: true });
 });
 
-const upstream = (name: string, addresses: string[], extra: Partial<Upstream> = {}): Upstream => ({
-  name,
-  endpoints: addresses.map((address) => ({ address, port: 8080, weight: 1, service: name, taskId: '' })),
-  stickyCookie: '',
-  ipHash: false,
-  tls: false,
-  tlsVerify: false,
-  mode: BackendMode.BACKEND_MODE_TASK,
-  services: [name],
-  ...extra,
-});
+/** An upstream with an endpoint on port 8080 at each address. */
+const upstream = (name: string, addresses: string[], extra: Partial<Upstream> = {}): Upstream =>
+  upstreamOf(name, addresses.map((address) => endpoint(address, 8080, name, 1, '')), extra);
 
 /** 1,500 hosts × 3 endpoints with context roots (stripped), sticky cookies, some TLS and redirects. */
 function bigModel(): ProxyModel {

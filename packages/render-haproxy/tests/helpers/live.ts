@@ -12,14 +12,14 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { BackendMode } from '@switchyard/proto';
-import type { Diagnostic, Endpoint, ProxyModel, RenderedFile, Upstream } from '@switchyard/proto';
+import type { Diagnostic, ProxyModel, RenderedFile, Upstream } from '@switchyard/proto';
 import { renderHaproxy } from '../../src/index.js';
 import type { HaproxyRenderOptions } from '../../src/index.js';
 export { freePort } from '../../../../tools/testing/free-port.js';
 import { freePort } from '../../../../tools/testing/free-port.js';
 export { listen, closeAll } from '../../../../tools/testing/net.js';
 import { listen, waitForPort } from '../../../../tools/testing/net.js';
+import { endpoint, upstream } from '../../../../tools/testing/model.js';
 
 /** A test CA that issues leaf certificates into its directory (`<file>` and `<file>.key`). */
 export interface TestCa {
@@ -63,8 +63,7 @@ export async function startEcho(name: string, servers: net.Server[]): Promise<nu
 
 /** An upstream with loopback endpoints. */
 export function up(name: string, ports: number[], extra: Partial<Upstream> = {}): Upstream {
-  const endpoints: Endpoint[] = ports.map((port, i) => ({ address: '127.0.0.1', port, weight: 1, service: name, taskId: `${name}${i}` }));
-  return { name, endpoints, stickyCookie: '', ipHash: false, tls: false, tlsVerify: false, mode: BackendMode.BACKEND_MODE_TASK, services: [name], ...extra };
+  return upstream(name, ports.map((port, i) => endpoint('127.0.0.1', port, name, 1, `${name}${i}`)), extra);
 }
 
 /** A running HAProxy. */

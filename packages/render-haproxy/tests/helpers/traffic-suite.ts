@@ -13,13 +13,14 @@ import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
-import { BackendMode, ProxyModel } from '@switchyard/proto';
-import type { Endpoint, Upstream } from '@switchyard/proto';
+import { ProxyModel } from '@switchyard/proto';
+import type { Endpoint } from '@switchyard/proto';
 import { renderHaproxy } from '../../src/index.js';
 import { installCert, makePki, openBlackHole } from './tools.js';
 import type { BlackHole, TestPki } from './tools.js';
 import { freePort } from '../../../../tools/testing/free-port.js';
 import { waitForPort } from '../../../../tools/testing/net.js';
+import { upstream as up } from '../../../../tools/testing/model.js';
 
 interface Reply {
   status: number;
@@ -93,17 +94,6 @@ export function trafficSuite(layout: TrafficLayout): void {
   }
 
   const ep = (port: number, service: string, taskId: string): Endpoint => ({ address: '127.0.0.1', port, weight: 1, service, taskId });
-  const up = (name: string, endpoints: Endpoint[], extra: Partial<Upstream> = {}): Upstream => ({
-    name,
-    endpoints,
-    stickyCookie: '',
-    ipHash: false,
-    tls: false,
-    tlsVerify: false,
-    mode: BackendMode.BACKEND_MODE_TASK,
-    services: [name],
-    ...extra,
-  });
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'sy-haproxy-traffic-'));
