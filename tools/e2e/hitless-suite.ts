@@ -184,7 +184,13 @@ export function hitlessSuite(kind: 'nginx' | 'haproxy', ports: HitlessPorts): vo
     if (load.failed > 0 || tasksAfter.length !== tasksBefore.length) {
       const history = (await docker(['service', 'ps', '--no-trunc', '--format', '{{.ID}} {{.CurrentState}} {{.Error}}', proxyService], { allowFailure: true })).stdout;
       const logs = (await docker(['service', 'logs', '--raw', '--tail', '60', proxyService], { allowFailure: true, timeoutMs: 20_000 })).stdout;
-      console.log(`hitless ${kind} failures:\n${load.failures.join('\n')}\nproxy tasks:\n${history}\nproxy log:\n${logs}`);
+      // What core did to the proxy service (an update replaces its tasks): its warnings and Docker changes.
+      const coreSays = (await sy.coreLogs())
+        .split('\n')
+        .filter((l) => /"level":"(warn|error)"|proxy service|re-apply|retrying/.test(l))
+        .slice(-40)
+        .join('\n');
+      console.log(`hitless ${kind} failures:\n${load.failures.join('\n')}\nproxy tasks:\n${history}\nproxy log:\n${logs}\ncore log (proxy service changes, warnings):\n${coreSays}`);
     }
     console.log(
       `hitless ${kind}: ${load.total} requests to A, statuses ${JSON.stringify(Object.fromEntries(load.statuses))}; ` +

@@ -86,6 +86,10 @@ export class DeliveryError extends Error {
  *
  * Configs no proxy spec (current or previous), running task or current hitless bundle references
  * are removed. Deliveries to one proxy are serialised; nothing happens when nothing changed.
+ *
+ * This class observes Docker and remembers what it applied; what to change is decided by the pure
+ * plans of plan.ts ({@link planConfigs}, {@link planProxyService}, {@link planGarbage},
+ * {@link planReassert}) and carried out by the {@link DockerExecutor}.
  */
 export class DockerConfigDelivery implements ConfigDelivery {
   private readonly queues = new Map<string, Promise<unknown>>();
