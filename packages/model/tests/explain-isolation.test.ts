@@ -2,20 +2,11 @@
  * explainRequest agrees with both proxies (see the render packages' isolation tests): trailing-dot
  * hosts, redirect against context-root precedence, and wildcards that never capture other services' TLS.
  */
-import { BackendMode, ProxyModel } from '@switchyard/proto';
-import type { Upstream } from '@switchyard/proto';
+import { ProxyModel, type Upstream } from '@switchyard/proto';
+import { endpoint, upstream } from '../../../tools/testing/model.js';
 import { explainRequest } from '../src/index.js';
 
-const up = (name: string): Upstream => ({
-  name,
-  endpoints: [{ address: '10.0.0.2', port: 80, weight: 1, service: name, taskId: `${name}1` }],
-  stickyCookie: '',
-  ipHash: false,
-  tls: false,
-  tlsVerify: false,
-  mode: BackendMode.BACKEND_MODE_TASK,
-  services: [name],
-});
+const up = (name: string): Upstream => upstream(name, [endpoint('10.0.0.2', 80, name, 1, `${name}1`)]);
 const cert = (name: string) => ({ name, certSecret: name, keySecret: `${name}.key`, certFile: `${name}.pem`, keyFile: `${name}.pem.key` });
 
 describe('explainRequest agrees with the proxies', () => {
