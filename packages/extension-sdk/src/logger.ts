@@ -1,10 +1,7 @@
-/** The logging surface of {@link runExtension} (winston's logger fits; `debug` is optional). */
-export interface ExtensionLogger {
-  debug?(message: string, meta?: Record<string, unknown>): void;
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  error(message: string, meta?: Record<string, unknown>): void;
-}
+import type { Logger } from '@switchyard/proto';
+
+/** The logging surface of {@link runExtension}: {@link Logger} of `@switchyard/proto` with `debug` optional (winston's logger fits). */
+export type ExtensionLogger = Omit<Logger, 'debug'> & Partial<Pick<Logger, 'debug'>>;
 
 /**
  * A logger printing one JSON object per line (`{"level","message",...meta}`) to `out` (default

@@ -68,6 +68,7 @@ export {
   type RendererConfigErrorShape,
 } from './renderer-support.js';
 export { PROXY_KIND_NAME, isProxyKindNameSyntax } from './proxy-kind-name.js';
+export { silentLogger, type Logger } from './logger.js';
 export { builtInCheckCommand, type BuiltInCheckKind, type BuiltInCheckOptions } from './proxy-check.js';
 // The gRPC client (connectExtensionClient, credentials) is at '@switchyard/proto/client', so that
 // importing the contract's types loads no gRPC code.
