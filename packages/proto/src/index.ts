@@ -65,7 +65,9 @@ export {
   oversizedFiles,
   configParserOf,
   splitConfigTable,
+  configKeyIssues,
   type RendererConfigErrorShape,
+  type SchemaIssue,
 } from './renderer-support.js';
 export { PROXY_KIND_NAME, isProxyKindNameSyntax } from './proxy-kind-name.js';
 export { silentLogger, type Logger } from './logger.js';

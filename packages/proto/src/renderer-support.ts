@@ -74,6 +74,35 @@ export function oversizedFiles(files: readonly RenderedFile[], maxFileBytes: num
   });
 }
 
+/** A schema validator's issue, as zod reports one (structural: this package does not depend on zod). */
+export interface SchemaIssue {
+  readonly code: string;
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+  /** With `unrecognized_keys`: the unknown keys. */
+  readonly keys?: readonly string[];
+}
+
+/**
+ * The issues of a `Config` table, each under the top-level key an operator wrote (so a caller can
+ * drop that key and use its default), sorted by key (stable): an unknown key is its own issue, a
+ * problem inside a key's value says where (`(at 0)`, `(at Sub.Key)`), and a table that is not a
+ * table at all is reported as `(table)`.
+ */
+export function configKeyIssues(issues: readonly SchemaIssue[]): RendererConfigIssue[] {
+  const out: RendererConfigIssue[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys ?? []) out.push({ key, message: 'unknown key' });
+      continue;
+    }
+    const [head, ...rest] = issue.path;
+    const at = rest.length > 0 ? ` (at ${rest.map(String).join('.')})` : '';
+    out.push({ key: head === undefined ? '(table)' : String(head), message: `${issue.message}${at}` });
+  }
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
 /** What a renderer's typed configuration error carries (its `code`, one-line `message` and `issues`). */
 export interface RendererConfigErrorShape {
   readonly code: string;

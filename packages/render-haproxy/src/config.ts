@@ -4,7 +4,7 @@
 import { durationMs } from '@switchyard/duration';
 import { isSafeAbsolutePath } from '@switchyard/labels/safe';
 import { cipherListProblem, isSafeCipherList } from '@switchyard/labels/safe-tls';
-import { splitConfigTable, type RendererConfigIssue, type RendererIgnoredKey } from '@switchyard/proto';
+import { configKeyIssues, splitConfigTable, type RendererConfigIssue, type RendererIgnoredKey } from '@switchyard/proto';
 import { z } from 'zod';
 import { optionLineProblem, sslBindOptionsProblem } from './safe.js';
 
@@ -216,8 +216,8 @@ export const HAPROXY_CONFIG_DEFAULTS: Readonly<HaproxyConfig> = Object.freeze({
 });
 
 /**
- * One problem found in a HAProxy `Config` table: the key concerned (e.g. `MaxConnections`;
- * `GlobalOptions[2]` for a list entry) and what is wrong. The renderer contract's issue.
+ * One problem found in a HAProxy `Config` table: the key concerned (e.g. `MaxConnections`) and what
+ * is wrong (a list entry's ends with `(at 2)`). The renderer contract's issue.
  */
 export type HaproxyConfigIssue = RendererConfigIssue;
 
@@ -238,21 +238,6 @@ export class HaproxyConfigError extends Error {
   }
 }
 
-/** Converts zod issues into per-key issues (unknown keys are listed one by one). */
-export function configIssues(error: z.ZodError): HaproxyConfigIssue[] {
-  const out: HaproxyConfigIssue[] = [];
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ key, message: 'unknown key' });
-      continue;
-    }
-    const [head, ...rest] = issue.path;
-    const key =
-      head === undefined ? '(table)' : String(head) + rest.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-    out.push({ key, message: issue.message });
-  }
-  return out;
-}
 
 function crossCheck(c: HaproxyConfig): HaproxyConfigIssue[] {
   if (c.AdminUser !== '' && c.AdminPass === '') {
@@ -292,7 +277,7 @@ export const HAPROXY_IGNORED_KEYS: Readonly<Record<string, string>> = Object.fre
 export function inspectHaproxyConfig(raw: unknown): { config: HaproxyConfig; ignored: IgnoredConfigKey[] } {
   const { known, ignored } = splitIgnored(raw ?? {});
   const result = haproxyConfigSchema.safeParse(known);
-  if (!result.success) throw new HaproxyConfigError(configIssues(result.error), { cause: result.error });
+  if (!result.success) throw new HaproxyConfigError(configKeyIssues(result.error.issues), { cause: result.error });
   const merged = mergeConfig(result.data);
   const issues = crossCheck(merged);
   if (issues.length > 0) throw new HaproxyConfigError(issues);
@@ -338,9 +323,9 @@ export function resolveHaproxyConfig(raw: unknown): { config: HaproxyConfig; iss
   if (first.success) {
     data = first.data;
   } else {
-    const found = configIssues(first.error);
+    const found = configKeyIssues(first.error.issues);
     issues.push(...found);
-    for (const issue of found) delete input[issue.key.replace(/[[.].*$/, '')];
+    for (const issue of found) delete input[issue.key];
     const second = haproxyConfigSchema.safeParse(input);
     data = second.success ? second.data : {};
   }

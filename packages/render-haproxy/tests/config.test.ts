@@ -80,9 +80,9 @@ describe('parseHaproxyConfig', () => {
   });
 
   it.each([
-    ['GlobalOptions', ['maxconn 10\n    stats socket /tmp/x'], 'GlobalOptions[0]'],
-    ['DefaultOptions', ['http-request deny if { src 10.0.0.0/8 }'], 'DefaultOptions[0]'],
-    ['DefaultOptions', ['backend evil'], 'DefaultOptions[0]'],
+    ['GlobalOptions', ['maxconn 10\n    stats socket /tmp/x'], 'GlobalOptions'],
+    ['DefaultOptions', ['http-request deny if { src 10.0.0.0/8 }'], 'DefaultOptions'],
+    ['DefaultOptions', ['backend evil'], 'DefaultOptions'],
     ['SSLOpts', 'no-tls-tickets\nbind :1', 'SSLOpts'],
     ['PidPath', '/run/../etc/passwd', 'PidPath'],
     ['PidPath', 'relative.pid', 'PidPath'],
@@ -180,7 +180,7 @@ describe('parseHaproxyConfig', () => {
     expect(issuesOf({ SSLProtocols: 'SSLv3 TLSv1.2' }).map((i) => i.key)).toEqual(['SSLProtocols']);
     expect(issuesOf({ SSLOpts: 'no-tls-tickets bogus' })[0]?.message).toMatch(/"bogus" is not an SSL bind option/);
     expect(issuesOf({ SSLOpts: 'alpn' })[0]?.message).toMatch(/"alpn" needs a value/);
-    expect(issuesOf({ GlobalOptions: ["setenv A 'b"] })).toEqual([{ key: 'GlobalOptions[0]', message: 'option line has an unmatched quote' }]);
+    expect(issuesOf({ GlobalOptions: ["setenv A 'b"] })).toEqual([{ key: 'GlobalOptions', message: 'option line has an unmatched quote (at 0)' }]);
   });
 
   it('requires AdminPass with AdminUser', () => {

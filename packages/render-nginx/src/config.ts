@@ -1,6 +1,6 @@
 import { durationMs } from '@switchyard/duration';
 import { cipherListProblem, isSafeCipherList } from '@switchyard/labels/safe-tls';
-import { splitConfigTable, type RendererConfigIssue, type RendererIgnoredKey } from '@switchyard/proto';
+import { configKeyIssues, splitConfigTable, type RendererConfigIssue, type RendererIgnoredKey } from '@switchyard/proto';
 import { z } from 'zod';
 import { formatRawArguments, isSafeAbsolutePath, parseRawDirectives } from './escape.js';
 
@@ -388,20 +388,6 @@ export class NginxConfigError extends Error {
   }
 }
 
-/** Converts zod issues into one {@link NginxConfigIssue} per key, sorted by key. */
-export function collectConfigIssues(error: z.ZodError): NginxConfigIssue[] {
-  const issues: NginxConfigIssue[] = [];
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) issues.push({ key, message: 'unknown key' });
-      continue;
-    }
-    const key = String(issue.path[0] ?? '');
-    const suffix = issue.path.length > 1 ? ` (at ${issue.path.slice(1).join('.')})` : '';
-    issues.push({ key, message: `${issue.message}${suffix}` });
-  }
-  return issues.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
 
 /** A key of a configuration table that Switchyard accepts but does not use, and why (the renderer contract's). */
 export type IgnoredConfigKey = RendererIgnoredKey;
@@ -431,7 +417,7 @@ export const NGINX_IGNORED_KEYS: Readonly<Record<string, string>> = Object.freez
 export function inspectNginxConfig(raw: unknown): { config: NginxConfig; ignored: IgnoredConfigKey[] } {
   const { known, ignored } = splitConfigTable(raw ?? {}, Object.keys(nginxConfigSchema.shape), NGINX_IGNORED_KEYS);
   const result = nginxConfigSchema.safeParse(known);
-  if (!result.success) throw new NginxConfigError(collectConfigIssues(result.error), { cause: result.error });
+  if (!result.success) throw new NginxConfigError(configKeyIssues(result.error.issues), { cause: result.error });
   return { config: result.data, ignored };
 }
 

@@ -1,5 +1,5 @@
-import { BackendMode, Severity, resolveMaxFileBytes, type Diagnostic, type HttpHost, type ProxyModel, type Upstream } from '@switchyard/proto';
-import { NGINX_CONFIG_DEFAULTS, NGINX_IGNORED_KEYS, collectConfigIssues, nginxConfigSchema, nginxTimeMs, type NginxConfig } from './config.js';
+import { BackendMode, Severity, configKeyIssues, resolveMaxFileBytes, type Diagnostic, type HttpHost, type ProxyModel, type Upstream } from '@switchyard/proto';
+import { NGINX_CONFIG_DEFAULTS, NGINX_IGNORED_KEYS, nginxConfigSchema, nginxTimeMs, type NginxConfig } from './config.js';
 import {
   escapeRegex,
   formatEndpoint,
@@ -269,7 +269,7 @@ function resolveConfig(partial: Partial<NginxConfig> | undefined, diags: Diagnos
   for (let attempt = 0; attempt < 3; attempt++) {
     const result = nginxConfigSchema.safeParse(input);
     if (result.success) return result.data;
-    for (const issue of collectConfigIssues(result.error)) {
+    for (const issue of configKeyIssues(result.error.issues)) {
       diags.error('', issue.key, 'invalid-config', `config key ${issue.key}: ${issue.message}; using the default`);
       delete input[issue.key];
     }
