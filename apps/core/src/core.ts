@@ -1,6 +1,6 @@
 import { buildModel } from '@switchyard/model';
 import { ApplyResult, Delivery, Severity, configChecksum, type ConfigNotice, type ProxyKind, type ProxyModel, type ReconcileStatus, type RenderedFile, type ReportProxyConfigRequest, type SwarmSnapshot } from '@switchyard/proto';
-import { Loop, SnapshotWatcher, errorMeta, systemTimers, type DockerPort, type Logger, type RoundOutcome, type Timers } from '@switchyard/reconciler';
+import { Loop, SnapshotWatcher, errorMeta, type DockerPort, type Logger, type RoundOutcome, type Timers } from '@switchyard/reconciler';
 import type { CoreConfig, ExtensionConfig } from './config.js';
 import { ignoredKeyNotices, sortNotices } from './config-notices.js';
 import type { Caller } from './control-plane.js';
@@ -32,19 +32,9 @@ export interface CoreOptions {
   credentials?: ServiceCredentials;
   /** Checks the routing mesh for `PublishMode = "ingress"` (default: probes this host's `/proc/net/ip_vs`). */
   routingMesh?: RoutingMeshCheck;
-  /** Clock and timers of the deploy loop (default: the global ones, not keeping the process alive). */
+  /** Clock and timers of the deploy loop (default: the global ones). */
   timers?: Timers;
 }
-
-/** The global timers, unref'd: core's gRPC server keeps the process alive, not its periodic rounds. */
-const backgroundTimers: Timers = {
-  ...systemTimers,
-  setTimeout: (fn, ms) => {
-    const handle = setTimeout(fn, ms);
-    handle.unref();
-    return handle;
-  },
-};
 
 /**
  * core: turns swarm snapshots into one model per service cluster, publishes them to extensions,
@@ -95,7 +85,7 @@ export class Core {
     // PollInterval later, at most every 10 s (a wake, e.g. at start, runs one sooner).
     const deployIntervalMs = Math.max(DEPLOY_INTERVAL_MIN_MS, options.config.PollIntervalMs);
     this.deployLoop = new Loop({
-      timers: options.timers ?? backgroundTimers,
+      timers: options.timers,
       run: () => this.deployRound().finally(() => this.deployLoop.wake(deployIntervalMs)),
       onError: (err) => {
         this.metrics.errors.inc({ stage: 'deploy' });

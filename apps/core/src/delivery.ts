@@ -1,11 +1,14 @@
 import type { DockerPort, DockerService, Logger } from '@switchyard/reconciler';
 import { configChecksum, type ProxyModel, type RenderedFile } from '@switchyard/proto';
 import type { ExtensionConfig } from './config.js';
+import { DeliveryError } from './delivery-error.js';
 import { DockerExecutor } from './executor.js';
-import { ForeignServiceError, isOurs, planConfigs, planGarbage, planProxyService, planReassert, type ProxyServicePlan } from './plan.js';
+import { planConfigs, planGarbage, planProxyService, planReassert } from './plan.js';
 import type { ProxyPreflight } from './preflight.js';
 import type { ProxyConfigHub } from './proxy-hub.js';
 import { PROXY_SERVICE, certificateSecrets, proxyAgentEnv, specFingerprint, type DeliveredConfig, type MountedSecret } from './specs.js';
+
+export { DeliveryError };
 
 /** Docker refuses configs larger than this (swarmkit's limit: 500 KiB). */
 export const MAX_CONFIG_BYTES = 500 * 1024;
@@ -53,25 +56,6 @@ export interface ConfigDelivery {
    * is the proxy service as just listed (undefined when absent). No-op without a delivery.
    */
   reassert(extension: ExtensionConfig, current: DockerService | undefined): Promise<void>;
-}
-
-/** Thrown for a delivery that cannot be made (too large, missing secrets, ...). */
-export class DeliveryError extends Error {
-  /** With `rejected-by-proxy`: the secrets the refused spec would have added (the suspects). */
-  readonly secrets: string[];
-  /** With `rejected-by-proxy`: what the proxy's check said. */
-  readonly output: string;
-
-  constructor(
-    readonly code: 'too-large' | 'missing-secret' | 'rejected-by-proxy' | 'foreign-service' | 'docker',
-    message: string,
-    options?: { cause?: unknown; secrets?: string[]; output?: string },
-  ) {
-    super(message, options);
-    this.secrets = options?.secrets ?? [];
-    this.output = options?.output ?? '';
-    this.name = 'DeliveryError';
-  }
 }
 
 /**
@@ -211,25 +195,19 @@ export class DockerConfigDelivery implements ConfigDelivery {
       env = proxyAgentEnv(hitless.coreAddress, ext, credentials);
     }
 
-    let plan: ProxyServicePlan;
-    try {
-      plan = planProxyService({
-        installation: this.installation,
-        ext,
-        configs: delivered,
-        networks: wanted,
-        secrets: mounted,
-        env,
-        hitless: hitless !== undefined,
-        preflight: this.preflight !== undefined,
-        current: await this.findService(proxy),
-        modelVersion,
-      });
-    } catch (err) {
-      if (err instanceof ForeignServiceError) throw new DeliveryError('foreign-service', err.message);
-      throw err;
-    }
-    let checked = false;
+    const plan = planProxyService({
+      installation: this.installation,
+      ext,
+      configs: delivered,
+      networks: wanted,
+      secrets: mounted,
+      env,
+      hitless: hitless !== undefined,
+      preflight: this.preflight !== undefined,
+      current: await this.findService(proxy),
+      modelVersion,
+    });
+    const fingerprint = specFingerprint(plan.spec);
     for (const step of plan.steps) {
       if (step.op === 'check-proxy') {
         const result = await this.preflight!.check(ext, step.spec);
@@ -238,15 +216,12 @@ export class DockerConfigDelivery implements ConfigDelivery {
         }
         continue;
       }
-      if (!checked) {
-        // Past the checks: this spec is the one to keep (reassert compares the service against it).
-        this.applied.set(proxy, specFingerprint(plan.spec));
-        checked = true;
-      }
+      // Past the checks: this spec is the one to keep (reassert compares the service against it).
+      this.applied.set(proxy, fingerprint);
       if (step.op === 'publish-bundle') hitless?.hub.publish(proxy, bundle);
       else await this.executor.run(step);
     }
-    this.applied.set(proxy, specFingerprint(plan.spec));
+    this.applied.set(proxy, fingerprint);
     if (!plan.changed) this.logger.debug('proxy service already up to date', { proxyService: proxy, modelVersion });
     if (hitless) this.pinned.set(proxy, new Set(delivered.map((d) => d.id)));
     this.mountedSecrets.set(proxy, new Set(mounted.map((m) => m.name)));
@@ -278,7 +253,7 @@ export class DockerConfigDelivery implements ConfigDelivery {
    */
   private async collectGarbage(proxy: string): Promise<boolean> {
     const service = await this.findService(proxy);
-    if (!service || !isOurs(service, this.installation)) return true;
+    if (!service) return true;
     const [tasks, configs] = await Promise.all([this.docker.listTasks({ service: [service.ID] }), this.docker.listConfigs({ label: [`${PROXY_SERVICE}=${proxy}`] })]);
     const plan = planGarbage({ service, installation: this.installation, tasks, configs, pinned: this.pinned.get(proxy) ?? new Set() });
     let settled = plan.waiting === 0;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DockerConfig, DockerService, DockerServiceSpec, DockerTask } from '@switchyard/reconciler';
 import type { RenderedFile } from '@switchyard/proto';
 import type { ExtensionConfig } from './config.js';
+import { DeliveryError } from './delivery-error.js';
 import {
   CONFIG_PATH,
   EXTENSION,
@@ -50,7 +51,7 @@ export function modeOf(spec: DockerServiceSpec | undefined): 'global' | 'replica
 }
 
 /** True for a service this installation's core deployed (never touch another's, e.g. Interlock's proxy under the same name). */
-export function isOurs(service: DockerService, installation: string): boolean {
+function isOurs(service: DockerService, installation: string): boolean {
   const labels = service.Spec?.Labels ?? {};
   return labels[MANAGED_BY] === MANAGED_BY_VALUE && labels[INSTALLATION] === installation;
 }
@@ -174,20 +175,6 @@ export interface ProxyServicePlan {
   changed: boolean;
 }
 
-/** Why a proxy service cannot be planned: a service of that name that this core does not manage. */
-export class ForeignServiceError extends Error {
-  constructor(
-    readonly proxyService: string,
-    installation: string,
-  ) {
-    super(
-      `service ${proxyService} exists but was not deployed by this Switchyard core (labels ${MANAGED_BY}=${MANAGED_BY_VALUE}, ${INSTALLATION}=${installation}); ` +
-        'core leaves it alone: give the extension another ProxyServiceName (an Interlock proxy may still run under this name)',
-    );
-    this.name = 'ForeignServiceError';
-  }
-}
-
 /**
  * The steps that bring the proxy service to the delivery, in order:
  *
@@ -198,13 +185,20 @@ export class ForeignServiceError extends Error {
  * 4. `create-service` or `update-service`, unless the service already has the spec.
  *
  * When hitless and only the files changed, the spec keeps the configs the running tasks booted
- * from, so Swarm replaces nothing. Throws {@link ForeignServiceError} for a service core does not own.
+ * from, so Swarm replaces nothing. Throws a `foreign-service` {@link DeliveryError} for a service of
+ * that name that this core does not own.
  */
 export function planProxyService(input: ProxyServiceInput): ProxyServicePlan {
   const { installation, ext, networks, secrets, env, hitless, modelVersion } = input;
   const proxy = ext.ProxyServiceName;
   let current = input.current;
-  if (current && !isOurs(current, installation)) throw new ForeignServiceError(proxy, installation);
+  if (current && !isOurs(current, installation)) {
+    throw new DeliveryError(
+      'foreign-service',
+      `service ${proxy} exists but was not deployed by this Switchyard core (labels ${MANAGED_BY}=${MANAGED_BY_VALUE}, ${INSTALLATION}=${installation}); ` +
+        'core leaves it alone: give the extension another ProxyServiceName (an Interlock proxy may still run under this name)',
+    );
+  }
   const steps: DeliveryStep[] = [];
   let spec = proxyServiceSpec(installation, ext, input.configs, networks, secrets, env);
   if (current && modeOf(current.Spec) !== modeOf(spec)) {

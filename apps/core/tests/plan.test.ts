@@ -1,6 +1,7 @@
 import type { DockerConfig, DockerService, DockerServiceSpec, DockerTask } from '@switchyard/reconciler';
 import { parseCoreConfig } from '../src/config.js';
-import { ForeignServiceError, configName, planConfigs, planExtensionServices, planGarbage, planProxyService, planReassert, type ProxyServiceInput } from '../src/plan.js';
+import { DeliveryError } from '../src/delivery-error.js';
+import { configName, planConfigs, planExtensionServices, planGarbage, planProxyService, planReassert, type ProxyServiceInput } from '../src/plan.js';
 import { INSTALLATION, MANAGED_BY, MANAGED_BY_VALUE, ROLE, extensionServiceSpec, proxyServiceSpec, specFingerprint, type DeliveredConfig } from '../src/specs.js';
 
 const config = parseCoreConfig(`[Extensions.default]\nProxyReplicas = 1\n[Extensions.blue]\nServiceCluster = "blue"\nPublishedPort = 81\nPublishedSSLPort = 444\n`);
@@ -98,7 +99,8 @@ describe('planProxyService', () => {
 
   it('refuses a service of that name that this installation did not deploy', () => {
     const foreign = service('x', { Name: ext.ProxyServiceName, Labels: { [MANAGED_BY]: MANAGED_BY_VALUE, [INSTALLATION]: 'another' } });
-    expect(() => planProxyService(proxyInput({ current: foreign }))).toThrow(ForeignServiceError);
+    expect(() => planProxyService(proxyInput({ current: foreign }))).toThrow(DeliveryError);
+    expect(() => planProxyService(proxyInput({ current: foreign }))).toThrow(expect.objectContaining({ code: 'foreign-service' }));
     expect(() => planProxyService(proxyInput({ current: service('y', { Name: ext.ProxyServiceName }) }))).toThrow(/not deployed by this Switchyard core/);
   });
 
